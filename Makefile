@@ -1,0 +1,59 @@
+# AlphaMale: `make help` lists the targets. Everything installs into .venv from requirements/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp
+REQS := requirements/gateway.txt requirements/model.txt requirements/dev.txt
+VAR := var
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export ALPHAMALE_VAR_DIR ?= $(abspath $(VAR))
+
+.PHONY: help venv models model-server model-server-stop migrate seed run test lint format bench up down clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv and install every requirement (idempotent)
+$(STAMP): $(REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -m pip install -q $(addprefix -r ,$(REQS)) 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	# facenet-pytorch pins an old torch: install it alone, without its dependencies.
+	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	touch $@
+
+models: $(STAMP) ## Build face_check.mar and face_regions.mar into model_store/
+	$(PY) -m model_server.archive build-all --store model_store
+
+model-server: models ## Start TorchServe on 127.0.0.1 and wait until every worker is READY
+	$(PY) -m model_server.serve start --store model_store --var $(VAR)
+
+model-server-stop: $(STAMP) ## Stop TorchServe
+	$(PY) -m model_server.serve stop --var $(VAR)
+
+migrate: $(STAMP) ## Apply database migrations (ALPHAMALE_DATABASE_URL, SQLite by default)
+	$(PY) -m db.migrate upgrade
+
+seed: migrate ## Seed the five types and the demo catalog (idempotent)
+	$(PY) -m db.seed
+
+run: models seed ## Run the whole service locally (SQLite, local files, TorchServe); Ctrl-C stops it
+	HOST=$(HOST) PORT=$(PORT) VAR=$(VAR) bash infra/local/run.sh
+
+test: $(STAMP) ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## Remove built archives and runtime state (keeps .venv)
+	rm -rf $(VAR) model_store/*.mar logs

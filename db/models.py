@@ -1,0 +1,113 @@
+"""ORM models: face types, catalog images, analyses (spec section 4)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """An unguessable id (UUID4, 122 random bits)."""
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class FaceType(Base):
+    __tablename__ = "face_types"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    description_ko: Mapped[str] = mapped_column(Text)
+
+    images: Mapped[list[CatalogImage]] = relationship(back_populates="face_type")
+
+
+class CatalogImage(Base):
+    __tablename__ = "catalog_images"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    type_id: Mapped[int] = mapped_column(
+        ForeignKey("face_types.id", ondelete="CASCADE"), index=True
+    )
+    object_key: Mapped[str] = mapped_column(String(255), unique=True)
+    caption: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(32))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    face_type: Mapped[FaceType] = relationship(back_populates="images")
+
+
+class Analysis(Base):
+    __tablename__ = "analyses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    object_key: Mapped[str] = mapped_column(String(255), unique=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mbti: Mapped[str] = mapped_column(String(4))
+    birth_date: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(32))
+    type_id: Mapped[int | None] = mapped_column(ForeignKey("face_types.id"), nullable=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    face_count: Mapped[int] = mapped_column(Integer, default=1)
+    model_name: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(32))
+    delete_token_hash: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(16), default="web")
+    share_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    face_type: Mapped[FaceType | None] = relationship()

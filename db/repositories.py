@@ -1,0 +1,81 @@
+"""Queries the gateway needs, one function each; callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Analysis, CatalogImage, FaceType
+
+
+async def list_types(session: AsyncSession) -> Sequence[FaceType]:
+    return (await session.scalars(select(FaceType).order_by(FaceType.rank))).all()
+
+
+async def get_type(session: AsyncSession, slug: str) -> FaceType | None:
+    return await session.scalar(select(FaceType).where(FaceType.slug == slug))
+
+
+async def random_catalog_images(
+    session: AsyncSession, type_id: int, count: int
+) -> Sequence[CatalogImage]:
+    """Up to ``count`` distinct images of a type, in random order."""
+    query = (
+        select(CatalogImage)
+        .where(CatalogImage.type_id == type_id)
+        .order_by(func.random())
+        .limit(count)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def list_catalog_images(
+    session: AsyncSession, type_id: int | None = None
+) -> Sequence[CatalogImage]:
+    query = select(CatalogImage).options(selectinload(CatalogImage.face_type))
+    if type_id is not None:
+        query = query.where(CatalogImage.type_id == type_id)
+    return (await session.scalars(query.order_by(CatalogImage.created_at))).all()
+
+
+async def count_catalog_images(session: AsyncSession, type_id: int) -> int:
+    query = select(func.count()).select_from(CatalogImage).where(CatalogImage.type_id == type_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def get_catalog_image(session: AsyncSession, image_id: str) -> CatalogImage | None:
+    return await session.get(CatalogImage, image_id, options=[selectinload(CatalogImage.face_type)])
+
+
+async def get_analysis(session: AsyncSession, analysis_id: str) -> Analysis | None:
+    return await session.get(Analysis, analysis_id, options=[selectinload(Analysis.face_type)])
+
+
+async def get_analysis_by_idempotency_key(session: AsyncSession, key: str) -> Analysis | None:
+    query = (
+        select(Analysis)
+        .options(selectinload(Analysis.face_type))
+        .where(Analysis.idempotency_key == key)
+    )
+    return await session.scalar(query)
+
+
+async def analyses_created_before(
+    session: AsyncSession, cutoff: datetime, limit: int = 500
+) -> Sequence[Analysis]:
+    query = (
+        select(Analysis)
+        .where(Analysis.created_at < cutoff)
+        .order_by(Analysis.created_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delete_analysis(session: AsyncSession, analysis_id: str) -> int:
+    result = await session.execute(delete(Analysis).where(Analysis.id == analysis_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

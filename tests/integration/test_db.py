@@ -1,0 +1,118 @@
+"""Migrations, seed and repositories behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect, select
+
+from db import migrate, repositories
+from db.models import Analysis, CatalogImage, FaceType
+from db.seed import TYPES, seed_types
+from db.session import create_engine, make_sessionmaker
+
+TABLES = {"face_types", "catalog_images", "analyses"}
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    return names - {"alembic_version"}
+
+
+async def test_migrations_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    await asyncio.to_thread(migrate.upgrade, empty_database_url)
+    assert await table_names(empty_database_url) == TABLES
+    await asyncio.to_thread(migrate.downgrade, empty_database_url, "base")
+    assert await table_names(empty_database_url) == set()
+    await asyncio.to_thread(migrate.upgrade, empty_database_url)
+    assert await table_names(empty_database_url) == TABLES
+
+
+async def test_migration_matches_models(database_url: str) -> None:
+    """Autogenerate finds nothing to do: models and migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), FaceType.metadata)
+        )
+    await engine.dispose()
+    assert diff == []
+
+
+async def test_seed_is_idempotent(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        assert await seed_types(session) == len(TYPES)
+    async with sessions() as session:
+        assert await seed_types(session) == 0
+        types = await repositories.list_types(session)
+        assert [t.slug for t in types] == ["alpha", "beta", "gamma", "delta", "omega"]
+        assert all(t.description and t.description_ko for t in types)
+        # an operator's edit is put back by the next seed
+        types[0].description = "edited"
+        await session.commit()
+    async with sessions() as session:
+        assert await seed_types(session) == 1
+    await engine.dispose()
+
+
+async def test_repositories_round_trip(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        await seed_types(session)
+        alpha = await repositories.get_type(session, "alpha")
+        assert alpha is not None
+        for i in range(6):
+            session.add(
+                CatalogImage(
+                    type_id=alpha.id, object_key=f"catalog/a{i}.png", content_type="image/png"
+                )
+            )
+        old = datetime.now(UTC) - timedelta(days=40)
+        session.add(
+            Analysis(
+                id="a" * 36,
+                object_key="uploads/x.jpg",
+                image_sha256="0" * 64,
+                mbti="INTJ",
+                birth_date=date(1990, 1, 2),
+                outcome="alpha",
+                type_id=alpha.id,
+                score=90,
+                regions={"face": {"type": "alpha"}},
+                model_name="face_regions",
+                model_version="1.0",
+                delete_token_hash="f" * 64,
+                created_at=old,
+                idempotency_key="key-1",
+            )
+        )
+        await session.commit()
+    async with sessions() as session:
+        picked = await repositories.random_catalog_images(session, alpha.id, 4)
+        assert len(picked) == 4 and len({p.id for p in picked}) == 4
+        assert await repositories.count_catalog_images(session, alpha.id) == 6
+        stored = await repositories.get_analysis(session, "a" * 36)
+        assert stored is not None and stored.face_type is not None
+        assert stored.created_at.tzinfo is not None
+        assert stored.created_at == pytest.approx(old, abs=timedelta(seconds=1))
+        assert stored.regions == {"face": {"type": "alpha"}}
+        assert await repositories.get_analysis_by_idempotency_key(session, "key-1") is not None
+        cutoff = datetime.now(UTC) - timedelta(days=30)
+        assert [a.id for a in await repositories.analyses_created_before(session, cutoff)] == [
+            "a" * 36
+        ]
+        assert await repositories.delete_analysis(session, "a" * 36) == 1
+        await session.commit()
+        assert (await session.scalars(select(Analysis))).all() == []
+    await engine.dispose()
