@@ -41,11 +41,13 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def default_database_url() -> str:
-    """The embedded default: SQLite under ``$ALPHAMALE_VAR_DIR`` (``./var``)."""
-    var = Path(os.environ.get("ALPHAMALE_VAR_DIR", "var")).resolve()
-    return f"sqlite+aiosqlite:///{var / 'alphamale.db'}"
+def sqlite_url(var_dir: Path) -> str:
+    """The embedded default database: SQLite in ``var_dir``."""
+    return f"sqlite+aiosqlite:///{Path(var_dir).resolve() / 'alphamale.db'}"
 
 
 def database_url_from_env() -> str:
-    return os.environ.get("ALPHAMALE_DATABASE_URL") or default_database_url()
+    """``$ALPHAMALE_DATABASE_URL``, else SQLite under ``$ALPHAMALE_VAR_DIR`` (``./var``)."""
+    return os.environ.get("ALPHAMALE_DATABASE_URL") or sqlite_url(
+        Path(os.environ.get("ALPHAMALE_VAR_DIR", "var"))
+    )

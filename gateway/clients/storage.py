@@ -12,12 +12,14 @@ import hmac
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from gateway.errors import NotFound, StorageUnavailable
+from gateway.errors import AppError, NotFound, StorageUnavailable
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+)*\.[a-z0-9]{2,5}$")
 
@@ -157,3 +159,22 @@ class S3Storage:
             await self.ping()
         except (NotFound, StorageUnavailable):
             await self.client.create_bucket(Bucket=self.bucket)
+
+
+@asynccontextmanager
+async def stored_object(
+    storage: Storage, key: str, data: bytes, content_type: str, on_orphan: Callable[[], None]
+) -> AsyncIterator[None]:
+    """Write an object for a row written inside the block; remove it again if the block fails.
+
+    ``on_orphan`` is called when even the removal fails (an object left without its row).
+    """
+    await storage.put(key, data, content_type)
+    try:
+        yield
+    except BaseException:
+        try:
+            await storage.delete(key)
+        except AppError:
+            on_orphan()
+        raise

@@ -1,0 +1,44 @@
+"""POST /api/RegisterResult: the seed's mobile client, its exact request and answer shapes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.api.deps import AnalysisServiceDep, SessionDep, SettingsDep, StorageDep
+from gateway.errors import FaceTooSmall, NoFace, RegionsIncomplete
+from gateway.imaging import decode_base64_image
+from gateway.pipeline import AnalysisRequest
+from gateway.presenters import analysis_out, legacy_response
+from gateway.schemas import LegacyRequest, LegacyResponse
+
+router = APIRouter(prefix="/api", tags=["legacy"])
+
+
+@router.post(
+    "/RegisterResult",
+    response_model=LegacyResponse,
+    summary="Seed-compatible analysis (deprecated: use POST /v1/analyses)",
+    deprecated=True,
+)
+async def register_result(
+    body: LegacyRequest,
+    service: AnalysisServiceDep,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+) -> LegacyResponse:
+    """`human` is false with nulls when no face is found; other bad input is a 4xx problem."""
+    user = body.first_user
+    request = AnalysisRequest(
+        image=decode_base64_image(user.user_img, settings.max_upload_bytes),
+        mbti=user.mbti,
+        birth_date=user.age,
+        client="legacy",
+    )
+    try:
+        created = await service.analyse(request)
+    except NoFace:
+        return LegacyResponse(human=False)
+    except (FaceTooSmall, RegionsIncomplete):  # a face, but no type (the seed's code 6)
+        return LegacyResponse(human=True)
+    return legacy_response(await analysis_out(session, storage, settings, created.analysis))

@@ -1,0 +1,73 @@
+"""Settings: one pydantic-settings class, environment prefix ``ALPHAMALE_``."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.session import sqlite_url
+
+
+class Settings(BaseSettings):
+    """Every setting, its default and meaning (the README's configuration table mirrors this)."""
+
+    model_config = SettingsConfigDict(env_prefix="ALPHAMALE_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Runtime state: SQLite file, local objects.")
+    database_url: str = Field(
+        "", description="SQLAlchemy async URL; empty means SQLite at $var_dir/alphamale.db."
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base of the links the API returns."
+    )
+    storage_backend: Literal["local", "s3"] = Field("local", description="Object storage.")
+    storage_dir: Path | None = Field(None, description="Local objects; default $var_dir/objects.")
+    s3_bucket: str = Field("alphamale", description="S3 bucket (created if missing).")
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint (MinIO); empty for AWS.")
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(None, description="S3 key id; empty uses AWS defaults.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
+    model_inference_url: str = Field(
+        "http://127.0.0.1:8080", description="TorchServe inference API."
+    )
+    model_management_url: str = Field(
+        "http://127.0.0.1:8081", description="TorchServe management API (keep it private)."
+    )
+    model_timeout_s: float = Field(15.0, description="Per-request model server timeout.")
+    model_retry_after_s: int = Field(5, description="Retry-After when the model server is down.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token of the admin API; unset disables the admin API."
+    )
+    signing_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_hex(32)),
+        description="HMAC key of local-storage links (random per start if unset).",
+    )
+    max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted image.")
+    max_pixels: int = Field(40_000_000, description="Largest accepted image area.")
+    min_face_px: int = Field(80, description="Smallest eye-to-chin distance analysed.")
+    crop_margin: float = Field(0.25, description="Margin around the face box in the crop.")
+    crop_size: int = Field(320, description="Side of the square crop sent to face_regions.")
+    catalog_per_result: int = Field(4, description="Reference images in each result.")
+    url_ttl_s: int = Field(3600, description="Lifetime of object links in answers.")
+    retention_days: int = Field(30, description="Analyses older than this are purged.")
+    idempotency_ttl_h: int = Field(24, description="How long an Idempotency-Key is honoured.")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.var_dir = self.var_dir.resolve()
+        if not self.database_url:
+            self.database_url = sqlite_url(self.var_dir)
+        if self.storage_dir is None:
+            self.storage_dir = self.var_dir / "objects"
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,77 @@
+"""What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.session import create_engine, make_sessionmaker
+from gateway.clients.storage import LocalStorage, S3Storage, Storage
+from gateway.clients.torchserve import ModelServerClient
+from gateway.config import Settings
+from gateway.metrics import Metrics
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    storage: Storage
+    models: ModelServerClient
+    metrics: Metrics
+
+
+async def open_storage(settings: Settings, stack: AsyncExitStack) -> Storage:
+    if settings.storage_backend == "local":
+        assert settings.storage_dir is not None
+        signing_key = settings.signing_key.get_secret_value().encode()
+        return LocalStorage(settings.storage_dir, settings.public_base_url, signing_key)
+    import aioboto3
+    from botocore.config import Config
+
+    secret = settings.s3_secret_access_key
+    client = await stack.enter_async_context(
+        aioboto3.Session().client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
+        )
+    )
+    storage = S3Storage(client, settings.s3_bucket)
+    await storage.ensure_bucket()
+    return storage
+
+
+@asynccontextmanager
+async def app_context(
+    settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[AppContext]:
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(settings.model_timeout_s, connect=2.0),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            )
+        )
+        yield AppContext(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            http=http,
+            storage=await open_storage(settings, stack),
+            models=ModelServerClient(
+                http, settings.model_inference_url, settings.model_management_url
+            ),
+            metrics=metrics or Metrics(),
+        )

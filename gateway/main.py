@@ -1,0 +1,125 @@
+"""The FastAPI app: ``create_app()`` with a lifespan that owns every client."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.api import admin, analyses, files, health, legacy, types, web
+from gateway.config import Settings, get_settings
+from gateway.context import app_context
+from gateway.errors import AppError, ImageTooLarge, InvalidRequest
+from gateway.metrics import Metrics
+
+log = logging.getLogger("alphamale.gateway")
+PROBLEM = "application/problem+json"
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    400: "invalid_request",
+    413: "image_too_large",
+}
+
+
+def problem_response(request: Request, error: AppError) -> JSONResponse:
+    return JSONResponse(
+        error.problem(instance=request.url.path),
+        status_code=error.status,
+        media_type=PROBLEM,
+        headers=error.headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        error = InvalidRequest(errors[0]["field"] + ": " + errors[0]["message"], errors=errors)
+        return problem_response(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = AppError(str(exc.detail), headers=dict(exc.headers or {}))
+        error.code = HTTP_CODES.get(exc.status_code, "http_error")  # type: ignore[misc]
+        error.status = exc.status_code  # type: ignore[misc]
+        error.title = str(exc.detail)  # type: ignore[misc]
+        error.instance_hint = "See /docs for the API."
+        return problem_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, AppError())
+
+
+def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    # base64 inflates by 4/3; leave room for the form's other fields
+    body_limit = settings.max_upload_bytes * 4 // 3 + 64 * 1024
+
+    @app.middleware("http")
+    async def guard_and_measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > body_limit:
+            response: Response = problem_response(
+                request, ImageTooLarge(f"The request body is {length} bytes; at most {body_limit}.")
+            )
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
+        metrics.latency.labels(path).observe(time.perf_counter() - started)
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "Idempotency-Key", "X-Delete-Token"],
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with app_context(settings, metrics) as context:
+            app.state.context = context
+            yield
+
+    app = FastAPI(
+        title="AlphaMale",
+        version="1.0.0",
+        summary="Face-type analysis: a selfie in, one of five appearance types out.",
+        description=(
+            "Errors are RFC 9457 problem+json bodies with a stable `code` and a `hint`. "
+            "The type is for entertainment only; see the model card for what it does not mean."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    install_middleware(app, settings, metrics)
+    for module in (analyses, types, legacy, admin, health, files, web):
+        app.include_router(module.router)
+    return app

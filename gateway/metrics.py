@@ -1,0 +1,38 @@
+"""Prometheus metrics, one registry per app (so tests can build many apps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter(
+            "alphamale_http_requests", "HTTP requests", ["method", "route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "alphamale_http_request_seconds", "HTTP request latency", ["route"], registry=r
+        )
+        self.analyses = Counter(
+            "alphamale_analyses",
+            "Analyses by outcome or error code",
+            ["outcome", "client"],
+            registry=r,
+        )
+        self.model_seconds = Histogram(
+            "alphamale_model_request_seconds", "Model server latency", ["model"], registry=r
+        )
+        self.orphans = Counter(
+            "alphamale_orphan_objects",
+            "Objects left behind after a failed compensation",
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

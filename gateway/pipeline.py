@@ -1,0 +1,230 @@
+"""The analysis use-case (spec 2): validate -> face check -> crop -> regions -> score -> persist.
+
+No FastAPI here. Either both the stored object and its row exist, or neither: the object is
+written first and removed again if the row cannot be committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import facecrop
+from db import repositories
+from db.models import Analysis
+from gateway.clients.storage import Storage, new_key, stored_object
+from gateway.clients.torchserve import ModelServerClient
+from gateway.config import Settings
+from gateway.errors import (
+    AppError,
+    DatabaseUnavailable,
+    FaceTooSmall,
+    IdempotencyConflict,
+    NoFace,
+    RegionsIncomplete,
+)
+from gateway.imaging import CleanImage, ImageLimits, clean_image, encode_jpeg
+from gateway.metrics import Metrics
+from gateway.validation import normalise_mbti, parse_birth_date
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    image: bytes
+    mbti: object
+    birth_date: object
+    client: str = "web"
+    share_opt_in: bool = False
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisCreated:
+    analysis: Analysis
+    delete_token: str | None  # None when an Idempotency-Key replayed an earlier result
+    replayed: bool = False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def fingerprint(request: AnalysisRequest, mbti: str, birth: date) -> str:
+    digest = hashlib.sha256(request.image)
+    digest.update(f"|{mbti}|{birth.isoformat()}|{request.share_opt_in}".encode())
+    return digest.hexdigest()
+
+
+def eye_to_chin(face: dict[str, Any]) -> float:
+    """Eye line to the bottom of the face box, in pixels."""
+    marks = face["landmarks"]
+    eye_y = (marks["left_eye"][1] + marks["right_eye"][1]) / 2
+    return float(face["box"][3]) - eye_y
+
+
+def regions_in_photo(regions: dict[str, Any], crop: facecrop.Crop) -> dict[str, Any]:
+    """Add each found region's outline in the photo's coordinates (a rotated box)."""
+    out = {}
+    for part, region in regions.items():
+        region = dict(region)
+        if region.get("box"):
+            region["polygon"] = [
+                [round(x, 1), round(y, 1)] for x, y in crop.box_to_original(region["box"])
+            ]
+        out[part] = region
+    return out
+
+
+class AnalysisService:
+    """Runs one analysis with the app's clients; one instance per request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        models: ModelServerClient,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.storage = storage
+        self.models = models
+        self.metrics = metrics
+
+    async def analyse(self, request: AnalysisRequest) -> AnalysisCreated:
+        try:
+            return await self._analyse(request)
+        except AppError as exc:
+            self.metrics.analyses.labels(outcome=exc.code, client=request.client).inc()
+            raise
+
+    async def _analyse(self, request: AnalysisRequest) -> AnalysisCreated:
+        mbti = normalise_mbti(request.mbti)
+        birth = parse_birth_date(request.birth_date)
+        request_hash = fingerprint(request, mbti, birth)
+        if request.idempotency_key and (replay := await self._replay(request, request_hash)):
+            return replay
+        limits = ImageLimits(
+            max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels
+        )
+        image = clean_image(request.image, limits)
+        detection, crop = await self._face(image)
+        with self.metrics.model_seconds.labels(model="face_regions").time():
+            regions = await self.models.face_regions(encode_jpeg(crop.image))
+        if regions["outcome"] == "regions_incomplete":
+            raise RegionsIncomplete(
+                "Not every face region (face, T-zone, jaw) was found.",
+                regions=regions_in_photo(regions["regions"], crop),
+            )
+        analysis = Analysis(
+            image_sha256=image.sha256,
+            mbti=mbti,
+            birth_date=birth,
+            outcome=regions["outcome"],
+            score=regions["score"],
+            regions=regions_in_photo(regions["regions"], crop),
+            face_count=detection["count"],
+            model_name=regions["model"]["name"],
+            model_version=str(regions["model"]["version"]),
+            client=request.client,
+            share_opt_in=request.share_opt_in,
+            idempotency_key=request.idempotency_key,
+            request_sha256=request_hash,
+        )
+        token = secrets.token_urlsafe(24)
+        analysis.delete_token_hash = token_hash(token)
+        try:
+            await self._persist(analysis, image, regions["type"])
+        except IntegrityError:  # an identical request with the same key committed first
+            if replay := await self._replay(request, request_hash):
+                return replay
+            raise DatabaseUnavailable("The result could not be saved.") from None
+        self.metrics.analyses.labels(outcome=analysis.outcome, client=request.client).inc()
+        return AnalysisCreated(analysis, token)
+
+    async def _replay(self, request: AnalysisRequest, request_hash: str) -> AnalysisCreated | None:
+        assert request.idempotency_key
+        async with self.sessions() as session:
+            earlier = await repositories.get_analysis_by_idempotency_key(
+                session, request.idempotency_key
+            )
+        if earlier is None:
+            return None
+        ttl = timedelta(hours=self.settings.idempotency_ttl_h)
+        if earlier.request_sha256 != request_hash or earlier.created_at < datetime.now(UTC) - ttl:
+            raise IdempotencyConflict()
+        return AnalysisCreated(earlier, None, replayed=True)
+
+    async def _face(self, image: CleanImage) -> tuple[dict[str, Any], facecrop.Crop]:
+        with self.metrics.model_seconds.labels(model="face_check").time():
+            detection = await self.models.face_check(image.data)
+        if not detection["faces"]:
+            raise NoFace("No human face was found in the photo.")
+        face = detection["faces"][0]  # the handler sorts largest first
+        if eye_to_chin(face) < self.settings.min_face_px:
+            raise FaceTooSmall(
+                f"The face is {eye_to_chin(face):.0f} px from eyes to chin; "
+                f"at least {self.settings.min_face_px} px are needed.",
+                face_count=detection["count"],
+            )
+        marks = face["landmarks"]
+        crop = facecrop.upright_crop(
+            image.image,
+            face["box"],
+            marks["left_eye"],
+            marks["right_eye"],
+            margin=self.settings.crop_margin,
+            size=self.settings.crop_size,
+        )
+        return detection, crop
+
+    async def _persist(self, analysis: Analysis, image: CleanImage, type_slug: str) -> None:
+        """Object first, then the row; the object is removed again if the row fails."""
+        analysis.object_key = new_key("uploads", image.extension)
+        orphan = self.metrics.orphans.inc
+        try:
+            async with (
+                stored_object(
+                    self.storage, analysis.object_key, image.data, image.content_type, orphan
+                ),
+                self.sessions() as session,
+            ):
+                face_type = await repositories.get_type(session, type_slug)
+                if face_type is None:
+                    raise DatabaseUnavailable(f"Type {type_slug!r} is not seeded; run `make seed`.")
+                analysis.type_id = face_type.id
+                session.add(analysis)
+                await session.commit()
+                analysis.face_type = face_type
+        except IntegrityError:
+            if analysis.idempotency_key:
+                raise
+            raise DatabaseUnavailable("The result could not be saved.") from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable("The result could not be saved.") from exc
+
+
+async def delete_analysis(
+    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str, token: str
+) -> bool:
+    """Remove row and object when ``token`` matches; False when it does not or no such id."""
+    async with sessions() as session:
+        analysis = await repositories.get_analysis(session, analysis_id)
+        if analysis is None or not secrets.compare_digest(
+            analysis.delete_token_hash, token_hash(token)
+        ):
+            return False
+        await repositories.delete_analysis(session, analysis_id)
+        await session.flush()
+        await storage.delete(
+            analysis.object_key
+        )  # fails -> rollback: the row stays with its object
+        await session.commit()
+    return True

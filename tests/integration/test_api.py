@@ -1,0 +1,260 @@
+"""The gateway's API on real PostgreSQL and a real S3 API, without a model server.
+
+Every bad input must be answered with its 4xx code before the model server is asked (none is
+running: reaching it would answer 503) and must leave nothing stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+
+from tests.corpus import bad_base64, bad_images
+from tests.fixtures.app import ADMIN, Api, running, settings_for
+from tests.fixtures.services import free_port
+
+PROBLEM = "application/problem+json"
+
+
+def jpeg(size: tuple[int, int] = (256, 256)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (180, 150, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def form(image: bytes, mbti: str = "INTJ", birth: str = "1995-04-17") -> dict:
+    return {
+        "data": {"mbti": mbti, "birth_date": birth},
+        "files": {"image": ("selfie.jpg", image, "image/jpeg")},
+    }
+
+
+def assert_problem(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["code"] == code and body["status"] == status
+    assert body["hint"] and body["title"] and "Traceback" not in response.text
+
+
+async def test_types_are_listed_and_described(api: Api) -> None:
+    response = await api.client.get("/v1/types")
+    assert response.status_code == 200
+    assert [t["slug"] for t in response.json()] == ["alpha", "beta", "gamma", "delta", "omega"]
+    beta = (await api.client.get("/v1/types/BETA")).json()
+    assert beta["name"] == "Beta" and beta["rank"] == 2 and beta["description_ko"]
+    assert_problem(await api.client.get("/v1/types/sigma"), 404, "not_found")
+
+
+async def test_bad_images_are_refused_and_nothing_is_stored(api: Api) -> None:
+    cases = bad_images()
+    assert len(cases) >= 25
+    for case in cases:
+        response = await api.client.post("/v1/analyses", **form(case.data))
+        status = 415 if case.code == "unsupported_media_type" else None
+        assert response.status_code < 500, (case.name, response.text)
+        assert response.json()["code"] == case.code, (case.name, response.text)
+        if status:
+            assert response.status_code == status
+    assert await api.nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"mbti": "ABCD"}, "invalid_mbti"),
+        ({"mbti": ""}, "invalid_mbti"),
+        ({"mbti": "INTJX"}, "invalid_mbti"),
+        ({"birth": (date.today() + timedelta(days=1)).isoformat()}, "invalid_birth_date"),
+        ({"birth": date.today().isoformat()}, "invalid_birth_date"),
+        ({"birth": "2020-02-30"}, "invalid_birth_date"),
+        ({"birth": "not-a-date"}, "invalid_birth_date"),
+        ({"birth": (date.today() - timedelta(days=365 * 10)).isoformat()}, "invalid_birth_date"),
+        ({"birth": "1850-01-01"}, "invalid_birth_date"),
+    ],
+)
+async def test_bad_answers_are_refused(api: Api, fields: dict, code: str) -> None:
+    response = await api.client.post("/v1/analyses", **form(jpeg(), **fields))
+    assert_problem(response, 422, code)
+    assert await api.nothing_stored()
+
+
+async def test_bad_requests_are_refused(api: Api) -> None:
+    cases = [
+        ({"content": b"{}", "headers": {"content-type": "text/plain"}}, 422, "invalid_request"),
+        ({"json": {"mbti": "INTJ", "birth_date": "1990-01-01"}}, 422, "invalid_request"),
+        (
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+            "invalid_request",
+        ),
+        ({"data": {"mbti": "INTJ", "birth_date": "1990-01-01"}}, 422, "invalid_request"),
+    ]
+    for value in bad_base64():
+        body = {"image_base64": value.value, "mbti": "INTJ", "birth_date": "1990-01-01"}
+        cases.append(({"json": body}, 413 if value.code == "image_too_large" else 422, value.code))
+    for kwargs, status, code in cases:
+        assert_problem(await api.client.post("/v1/analyses", **kwargs), status, code)
+    huge = {"content-type": "application/json", "content-length": str(20 * 1024 * 1024)}
+    response = await api.client.post("/v1/analyses", content=b"{}", headers=huge)
+    assert_problem(response, 413, "image_too_large")
+    assert await api.nothing_stored()
+
+
+async def test_model_server_down_is_503_with_retry_after(api: Api) -> None:
+    response = await api.client.post("/v1/analyses", **form(jpeg()))
+    assert_problem(response, 503, "model_unavailable")
+    assert int(response.headers["retry-after"]) > 0
+    body = {
+        "image_base64": "data:image/jpeg;base64," + base64.b64encode(jpeg()).decode(),
+        "mbti": "enfp",
+        "birth_date": "2001-12-31",
+    }
+    assert_problem(await api.client.post("/v1/analyses", json=body), 503, "model_unavailable")
+    legacy = {
+        "first_user": {"user_img": body["image_base64"], "age": "1990-01-01", "mbti": "ESTJ"},
+        "result": {},
+    }
+    assert_problem(
+        await api.client.post("/api/RegisterResult", json=legacy), 503, "model_unavailable"
+    )
+    assert await api.nothing_stored()
+
+
+async def test_slow_model_server_is_503(tmp_path, pg_database, s3_endpoint) -> None:
+    """A model server that accepts connections but never answers."""
+    port = free_port()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", port)
+    settings = settings_for(
+        tmp_path,
+        pg_database,
+        s3_endpoint,
+        model_inference_url=f"http://127.0.0.1:{port}",
+        model_timeout_s=0.5,
+    )
+    async with server, running(settings) as api:
+        response = await api.client.post("/v1/analyses", **form(jpeg()))
+        assert_problem(response, 503, "model_unavailable")
+        assert "retry-after" in response.headers
+        assert await api.nothing_stored()
+        server.close()
+
+
+async def test_legacy_bad_input_is_a_problem(api: Api) -> None:
+    good = base64.b64encode(jpeg()).decode()
+    cases = [
+        ({"first_user": {"user_img": good, "age": "1990-01-01", "mbti": "XXXX"}}, "invalid_mbti"),
+        (
+            {"first_user": {"user_img": good, "age": "2090-01-01", "mbti": "ESTJ"}},
+            "invalid_birth_date",
+        ),
+        (
+            {"first_user": {"user_img": "!!!", "age": "1990-01-01", "mbti": "ESTJ"}},
+            "invalid_request",
+        ),
+        ({"first_user": {"age": "1990-01-01", "mbti": "ESTJ"}}, "invalid_request"),
+        (
+            {
+                "first_user": {
+                    "user_img": base64.b64encode(b"GIF89a....").decode(),
+                    "age": "1990-01-01",
+                    "mbti": "ESTJ",
+                }
+            },
+            "unsupported_media_type",
+        ),
+    ]
+    for body, code in cases:
+        response = await api.client.post("/api/RegisterResult", json=body)
+        assert response.status_code in (415, 422), response.text
+        assert response.json()["code"] == code
+    assert await api.nothing_stored()
+
+
+async def test_unknown_and_deleted_analyses(api: Api) -> None:
+    assert_problem(await api.client.get("/v1/analyses/nope"), 404, "not_found")
+    response = await api.client.delete("/v1/analyses/nope", headers={"X-Delete-Token": "x"})
+    assert_problem(response, 404, "not_found")
+    assert_problem(await api.client.get("/no/such/route"), 404, "not_found")
+    assert_problem(await api.client.put("/v1/types"), 405, "method_not_allowed")
+
+
+async def test_admin_needs_the_token(api: Api) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
+        response = await api.client.get("/v1/admin/catalog", headers=headers)
+        assert_problem(response, 401, "unauthorized")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_admin_catalog_upload_list_delete(api: Api) -> None:
+    await api.add_catalog(per_type=2)
+    listed = (
+        await api.client.get("/v1/admin/catalog", headers=ADMIN, params={"type": "gamma"})
+    ).json()
+    assert len(listed) == 2 and all(i["type"] == "gamma" for i in listed)
+    everything = (await api.client.get("/v1/admin/catalog", headers=ADMIN)).json()
+    assert len(everything) == 10
+    assert len(await api.object_keys("catalog/")) == 10
+    target = listed[0]["id"]
+    assert (
+        await api.client.delete(f"/v1/admin/catalog/{target}", headers=ADMIN)
+    ).status_code == 204
+    assert len(await api.object_keys("catalog/")) == 9
+    assert_problem(
+        await api.client.delete(f"/v1/admin/catalog/{target}", headers=ADMIN), 404, "not_found"
+    )
+    bad = await api.client.post(
+        "/v1/admin/catalog",
+        headers=ADMIN,
+        data={"type": "alpha"},
+        files={"image": ("x.gif", b"GIF89a" + bytes(100), "image/gif")},
+    )
+    assert_problem(bad, 415, "unsupported_media_type")
+    wrong_type = await api.client.post(
+        "/v1/admin/catalog",
+        headers=ADMIN,
+        data={"type": "sigma"},
+        files={"image": ("x.jpg", jpeg(), "image/jpeg")},
+    )
+    assert_problem(wrong_type, 422, "invalid_request")
+    assert len(await api.object_keys("catalog/")) == 9
+
+
+async def test_admin_model_register_refuses_urls(api: Api) -> None:
+    for archive in (
+        "http://evil.example/x.mar",
+        "../face_regions.mar",
+        "face_regions.zip",
+        "other.mar",
+    ):
+        response = await api.client.post(
+            "/v1/admin/models", headers=ADMIN, json={"archive": archive}
+        )
+        assert_problem(response, 422, "invalid_request")
+
+
+async def test_health_readiness_metrics_and_docs(api: Api) -> None:
+    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.client.get("/readyz")
+    assert ready.status_code == 503  # no model server
+    checks = ready.json()["checks"]
+    assert checks["database"]["status"] == "up" and checks["storage"]["status"] == "up"
+    assert checks["model_server"]["status"] == "down"
+    await api.client.post("/v1/analyses", **form(jpeg(), mbti="nope"))
+    metrics = (await api.client.get("/metrics")).text
+    assert 'alphamale_analyses_total{client="web",outcome="invalid_mbti"} 1.0' in metrics
+    assert "alphamale_http_request_seconds_bucket" in metrics
+    spec = (await api.client.get("/openapi.json")).json()
+    body = spec["paths"]["/v1/analyses"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+    assert (await api.client.get("/docs")).status_code == 200
