@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export ALPHAMALE_VAR_DIR ?= $(abspath $(VAR))
 
-.PHONY: help venv models model-server model-server-stop migrate seed run test lint format bench up down clean
+.PHONY: help venv models model-server model-server-stop migrate seed run demo purge train test lint format bench up down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -39,13 +39,31 @@ migrate: $(STAMP) ## Apply database migrations (ALPHAMALE_DATABASE_URL, SQLite b
 	$(PY) -m db.migrate upgrade
 
 seed: migrate ## Seed the five types and the demo catalog (idempotent)
-	$(PY) -m db.seed
+	$(PY) -m gateway.seed
 
 run: models seed ## Run the whole service locally (SQLite, local files, TorchServe); Ctrl-C stops it
 	HOST=$(HOST) PORT=$(PORT) VAR=$(VAR) bash infra/local/run.sh
 
-test: $(STAMP) ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
+demo: $(STAMP) ## Post a generated sample to a running `make run` and print the answer
+	$(PY) -m gateway.demo --url http://$(HOST):$(PORT)
+
+purge: $(STAMP) ## Delete analyses (and photos) older than ALPHAMALE_RETENTION_DAYS (30)
+	$(PY) -m gateway.purge
+
+train: $(STAMP) ## Retrain the bootstrap region detector on ../shared/datasets/london-faces
+	$(PY) -m model_server.training all --output-dir $(VAR)/training/bootstrap
+
+test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
 	$(PY) -m pytest
+
+bench: models ## Benchmarks: latency and memory of the handlers and the gateway (prints a table)
+	$(PY) -m bench
+
+up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
+	docker compose up -d --build --wait
+
+down: ## Stop the containerised stack
+	docker compose down
 
 lint: $(STAMP) ## Ruff lint and format check
 	$(VENV)/bin/ruff check .

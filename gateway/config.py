@@ -39,7 +39,6 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8081", description="TorchServe management API (keep it private)."
     )
     model_timeout_s: float = Field(15.0, description="Per-request model server timeout.")
-    model_retry_after_s: int = Field(5, description="Retry-After when the model server is down.")
     admin_token: SecretStr | None = Field(
         None, description="Bearer token of the admin API; unset disables the admin API."
     )

@@ -1,0 +1,69 @@
+"""House rules: dependency direction, a torch-free gateway, a complete configuration table."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.config import Settings
+
+ROOT = Path(__file__).parents[2]
+FORBIDDEN = {
+    "db": {"gateway", "model_server", "torch", "torchvision", "fastapi"},
+    "gateway": {"model_server", "torch", "torchvision"},
+    "model_server": {"gateway", "db", "fastapi"},
+    "facecrop": {"gateway", "db", "model_server", "torch"},
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_dependencies_point_one_way(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_gateway_runs_without_torch() -> None:
+    code = "import sys, gateway.main; gateway.main.create_app(); print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_gateway_requirements_resolve_without_torch(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", str(report), "-r", str(ROOT / "requirements/gateway.txt")],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    names = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    assert "fastapi" in names
+    assert not {n for n in names if "torch" in n or n.startswith("nvidia")}
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [f"ALPHAMALE_{name.upper()}" for name in Settings.model_fields]
+    assert [m for m in missing if f"`{m}`" not in readme] == []
+    assert "make run" in readme and "make test" in readme
