@@ -30,7 +30,10 @@ class Face:
     def as_dict(self) -> dict[str, object]:
         return {
             "box": [round(v, 2) for v in self.box],
-            "landmarks": {n: [round(x, 2), round(y, 2)] for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks, strict=True)},
+            "landmarks": {
+                n: [round(x, 2), round(y, 2)]
+                for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks, strict=True)
+            },
             "confidence": round(self.probability, 5),
         }
 

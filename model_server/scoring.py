@@ -87,7 +87,9 @@ def decide_part(
     iou_threshold: float = 0.5,
 ) -> PartDecision:
     """Decide one part from all detections (others parts' boxes are ignored)."""
-    mine = [(d, decode_label(d.label)[0]) for d in detections if decode_label(d.label)[1] == part_index]
+    mine = [
+        (d, decode_label(d.label)[0]) for d in detections if decode_label(d.label)[1] == part_index
+    ]
     part = PARTS[part_index]
     if not mine:
         return PartDecision(part, False, None, None, 0.0, 0.0)

@@ -1,0 +1,1 @@
+"""Clients for the services the gateway calls (HTTP only: no torch on this side)."""

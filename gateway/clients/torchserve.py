@@ -1,0 +1,164 @@
+"""Thin async client for the model server (TorchServe's inference and management HTTP APIs).
+
+Only plain HTTP and JSON here, so another server answering the same routes could replace
+TorchServe. Failures become the gateway's domain errors: the model server down, slow or failing
+-> ``ModelUnavailable`` (503, ``Retry-After``); management 400/404/409 -> ``InvalidRequest`` /
+``NotFound`` / ``Conflict``; an image the handler cannot read -> ``ImageCorrupt``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway.errors import (
+    AppError,
+    Conflict,
+    ImageCorrupt,
+    ImageTooLarge,
+    ImageTooManyPixels,
+    InvalidRequest,
+    ModelUnavailable,
+    NotFound,
+)
+
+RETRY_AFTER = {"Retry-After": "5"}
+OCTET_STREAM = {"Content-Type": "application/octet-stream"}  # else TorchServe parses a form
+HANDLER_ERRORS: dict[str, type[AppError]] = {
+    "image_corrupt": ImageCorrupt,
+    "image_too_large": ImageTooManyPixels,
+}
+MANAGEMENT_ERRORS: dict[int, type[AppError]] = {
+    400: InvalidRequest,
+    403: Conflict,  # e.g. unregistering the default version while others remain
+    404: NotFound,
+    409: Conflict,
+}
+
+
+def _message(response: httpx.Response) -> str:
+    """TorchServe's error message ({"code", "type", "message"}) or the raw body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
+
+
+class ModelServerClient:
+    """Predictions and model management; ``client`` is owned (and closed) by the caller."""
+
+    def __init__(self, client: httpx.AsyncClient, inference_url: str, management_url: str) -> None:
+        self.client = client
+        self.inference_url = inference_url.rstrip("/")
+        self.management_url = management_url.rstrip("/")
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self.client.request(method, url, **kwargs)
+        except httpx.TransportError as error:  # connect errors and timeouts
+            detail = f"model server unreachable: {type(error).__name__}"
+            raise ModelUnavailable(detail, headers=RETRY_AFTER) from error
+
+    # Inference API
+    async def predict(self, model: str, image: bytes, version: str | None = None) -> dict:
+        """POST the raw image to ``/predictions/{model}[/{version}]``; the handler's JSON."""
+        path = f"/predictions/{model}" + (f"/{version}" if version else "")
+        response = await self._send(
+            "POST", self.inference_url + path, content=image, headers=OCTET_STREAM
+        )
+        if response.status_code == 413:
+            raise ImageTooLarge(f"{model}: request body too large for the model server")
+        if response.status_code != 200:
+            detail = f"{model}: HTTP {response.status_code}: {_message(response)}"
+            raise ModelUnavailable(detail, headers=RETRY_AFTER)
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise ModelUnavailable(f"{model}: answer is not JSON", headers=RETRY_AFTER) from error
+        if isinstance(body, dict) and body.get("error") in HANDLER_ERRORS:
+            raise HANDLER_ERRORS[body["error"]](f"{model}: {body['error']}")
+        return body
+
+    async def face_check(self, image: bytes) -> dict:
+        """Every face: {"faces": [{"box", "landmarks", "confidence"}], "count", "width", ...}."""
+        return await self.predict("face_check", image)
+
+    async def face_regions(self, image: bytes) -> dict:
+        """Parts, types and score: {"outcome", "type", "score", "regions", "model", ...}."""
+        return await self.predict("face_regions", image)
+
+    async def ping(self) -> dict:
+        """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""
+        response = await self._send("GET", self.inference_url + "/ping")
+        if response.status_code != 200:
+            raise ModelUnavailable(_message(response), headers=RETRY_AFTER)
+        return response.json()
+
+    # Management API
+    async def _manage(self, method: str, path: str, **params: Any) -> Any:
+        query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
+        response = await self._send(
+            method,
+            self.management_url + path,
+            params={k: v for k, v in query.items() if v is not None},
+        )
+        if response.status_code in MANAGEMENT_ERRORS:
+            raise MANAGEMENT_ERRORS[response.status_code](_message(response))
+        if response.status_code >= 300:
+            detail = f"management HTTP {response.status_code}: {_message(response)}"
+            raise ModelUnavailable(detail, headers=RETRY_AFTER)
+        return response.json()
+
+    async def list_models(self) -> list[dict]:
+        """Every registered model: [{"modelName", "modelUrl"}, ...] (all pages)."""
+        models: list[dict] = []
+        token: str | None = None
+        while True:
+            page = await self._manage("GET", "/models", limit=100, next_page_token=token)
+            models += page.get("models", [])
+            token = page.get("nextPageToken")
+            if not token:
+                return models
+
+    async def describe(self, name: str, version: str | None = None) -> list[dict]:
+        """Versions of ``name`` (the default one unless ``version``; "all" for every one)."""
+        return await self._manage("GET", f"/models/{name}" + (f"/{version}" if version else ""))
+
+    async def register(
+        self, url_or_mar: str, *, initial_workers: int = 1, synchronous: bool = True
+    ) -> dict:
+        """Register an archive of the model store (e.g. "face_regions-2.0.mar")."""
+        return await self._manage(
+            "POST",
+            "/models",
+            url=url_or_mar,
+            initial_workers=initial_workers,
+            synchronous=synchronous,
+        )
+
+    async def set_default(self, name: str, version: str) -> dict:
+        return await self._manage("PUT", f"/models/{name}/{version}/set-default")
+
+    async def scale(
+        self,
+        name: str,
+        min_worker: int,
+        max_worker: int | None = None,
+        version: str | None = None,
+        *,
+        synchronous: bool = True,
+    ) -> dict:
+        """Set the worker count of ``name`` (default version unless ``version``)."""
+        path = f"/models/{name}" + (f"/{version}" if version else "")
+        return await self._manage(
+            "PUT",
+            path,
+            min_worker=min_worker,
+            max_worker=max_worker if max_worker is not None else min_worker,
+            synchronous=synchronous,
+        )
+
+    async def unregister(self, name: str, version: str | None = None) -> dict:
+        return await self._manage("DELETE", f"/models/{name}" + (f"/{version}" if version else ""))

@@ -1,0 +1,225 @@
+"""Build the TorchServe archives (.mar) with torch-model-archiver.
+
+    python -m model_server.archive build-all --store model_store [--version 1.0]
+    python -m model_server.archive build --name face_regions --version 2.0 \
+        --checkpoint PATH --store model_store          # writes face_regions-2.0.mar
+
+Each archive holds its handler, the ``model_server`` modules it imports (the worker runs in the
+extracted archive, which TorchServe puts on its ``sys.path``), its model-config yaml and a
+MODEL_CARD.md. ``face_regions`` uses ``model_server/weights/face_regions.pt`` when it exists,
+else a seeded untrained checkpoint whose model card says so. An archive is rebuilt only when
+the fingerprint of its inputs (file contents, version) changed, so ``make models`` is quick when
+nothing did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACKAGE_DIR / "config"
+WEIGHTS_DIR = PACKAGE_DIR / "weights"
+DEFAULT_VERSION = "1.0"
+UNTRAINED = "UNTRAINED: outputs are meaningless"
+# The model_server modules the handlers import inside the TorchServe worker.
+SHIPPED_MODULES = (
+    "__init__.py",
+    "taxonomy.py",
+    "scoring.py",
+    "regions.py",
+    "checkpoint.py",
+    "face_detector.py",
+    "handlers/__init__.py",
+    "handlers/face_check.py",
+    "handlers/face_regions.py",
+)
+FACE_CHECK_CARD = """# face_check
+
+MTCNN face detector (facenet-pytorch 2.6.0; its pretrained P/R/O-net weights ship in the wheel,
+trained on WIDER FACE and CelebA). Returns every face with box, five landmarks and probability,
+largest first. Settings: the `handler:` section of this archive's model-config yaml.
+"""
+
+
+@dataclass(frozen=True)
+class ArchiveSpec:
+    """Everything one .mar is built from."""
+
+    name: str
+    version: str
+    archive_name: str
+    checkpoint: Path | None  # face_regions only; None there means "make an untrained one"
+    model_card: Path | None
+
+    @property
+    def handler(self) -> Path:
+        return PACKAGE_DIR / "handlers" / f"{self.name}.py"
+
+    @property
+    def config(self) -> Path:
+        return CONFIG_DIR / f"{self.name}.yaml"
+
+    def inputs(self) -> list[Path]:
+        files = [PACKAGE_DIR / m for m in SHIPPED_MODULES] + [self.config]
+        return files + [p for p in (self.checkpoint, self.model_card) if p is not None]
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(f"{self.name}|{self.version}|{self.checkpoint is None}".encode())
+        for path in self.inputs():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def default_spec(name: str, version: str = DEFAULT_VERSION) -> ArchiveSpec:
+    """What ``build-all`` builds for ``name``: the served weights when present."""
+    if name == "face_check":
+        return ArchiveSpec(name, version, name, None, None)
+    if name != "face_regions":
+        raise ValueError(f"unknown model {name!r}")
+    weights = WEIGHTS_DIR / "face_regions.pt"
+    card = WEIGHTS_DIR / "MODEL_CARD.md"
+    return ArchiveSpec(
+        name,
+        version,
+        name,
+        weights if weights.is_file() else None,
+        card if weights.is_file() and card.is_file() else None,
+    )
+
+
+def stamp_path(store: Path, archive_name: str) -> Path:
+    return store / f".{archive_name}.inputs"
+
+
+def is_up_to_date(spec: ArchiveSpec, store: Path) -> bool:
+    mar, stamp = store / f"{spec.archive_name}.mar", stamp_path(store, spec.archive_name)
+    return mar.is_file() and stamp.is_file() and stamp.read_text() == spec.fingerprint()
+
+
+def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
+    """The archive's MODEL_CARD.md text."""
+    if spec.name == "face_check":
+        return FACE_CHECK_CARD
+    if spec.model_card is not None:
+        return spec.model_card.read_text()
+    from model_server.checkpoint import load_checkpoint  # torch only when building
+
+    meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
+    lines = [f"# face_regions {spec.version}", ""]
+    if not meta.get("trained", True):
+        lines += [f"**{UNTRAINED}.** A randomly initialised detector, for plumbing only.", ""]
+    lines += ["Faster R-CNN (FPN) region detector, 16 classes (spec 2.4).", "", "## meta", ""]
+    lines += ["```json", json.dumps(meta, indent=2, sort_keys=True, default=str), "```", ""]
+    return "\n".join(lines)
+
+
+def stage(spec: ArchiveSpec, work: Path) -> tuple[Path, Path, Path | None]:
+    """Copy the shipped package and the model card into ``work``; make a checkpoint if needed."""
+    package = work / "extra" / "model_server"
+    for module in SHIPPED_MODULES:
+        (package / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PACKAGE_DIR / module, package / module)
+    checkpoint = spec.checkpoint
+    if spec.name == "face_regions" and checkpoint is None:
+        from model_server.checkpoint import make_untrained_checkpoint
+
+        checkpoint = make_untrained_checkpoint(work / "face_regions.pt")
+    card = work / "MODEL_CARD.md"
+    card.write_text(model_card(spec, checkpoint))
+    return work / "extra", card, checkpoint
+
+
+def archiver_command(spec: ArchiveSpec, work: Path, export: Path) -> list[str]:
+    extra, card, checkpoint = stage(spec, work)
+    tool = Path(sys.executable).parent / "torch-model-archiver"
+    command = [str(tool) if tool.exists() else "torch-model-archiver"]
+    command += ["--model-name", spec.name, "--version", spec.version]
+    command += ["--handler", str(spec.handler), "--config-file", str(spec.config)]
+    command += ["--extra-files", f"{extra},{card}", "--export-path", str(export), "--force"]
+    if checkpoint is not None:
+        command += ["--serialized-file", str(checkpoint)]
+    return command
+
+
+def build(spec: ArchiveSpec, store: Path, *, force: bool = False) -> bool:
+    """Build ``store/<archive_name>.mar`` unless up to date; True when it was (re)built."""
+    store.mkdir(parents=True, exist_ok=True)
+    if not force and is_up_to_date(spec, store):
+        return False
+    fingerprint = spec.fingerprint()
+    with tempfile.TemporaryDirectory(prefix="mar-") as tmp:
+        work, export = Path(tmp) / "work", Path(tmp) / "export"
+        work.mkdir()
+        export.mkdir()
+        # The archiver stages files in $TMPDIR/<model name>: a private TMPDIR avoids clashes.
+        env = {**os.environ, "TMPDIR": tmp}
+        subprocess.run(archiver_command(spec, work, export), check=True, env=env)
+        partial = store / f".{spec.archive_name}.mar.partial"
+        shutil.copyfile(export / f"{spec.name}.mar", partial)
+        partial.replace(store / f"{spec.archive_name}.mar")  # atomic for running readers
+    stamp_path(store, spec.archive_name).write_text(fingerprint)
+    return True
+
+
+def build_all(store: Path, version: str = DEFAULT_VERSION, *, force: bool = False) -> None:
+    for name in ("face_check", "face_regions"):
+        spec = default_spec(name, version)
+        started = time.monotonic()
+        built = build(spec, store, force=force)
+        state = f"built in {time.monotonic() - started:.1f} s" if built else "up to date"
+        untrained = (
+            " (UNTRAINED checkpoint)" if name == "face_regions" and not spec.checkpoint else ""
+        )
+        print(f"{store / (spec.archive_name + '.mar')}: {state}{untrained}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m model_server.archive", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    every = commands.add_parser("build-all", help="face_check.mar and face_regions.mar")
+    every.add_argument("--store", type=Path, required=True)
+    every.add_argument("--version", default=DEFAULT_VERSION)
+    every.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    one = commands.add_parser("build", help="one archive, e.g. a second version")
+    one.add_argument("--name", choices=("face_check", "face_regions"), required=True)
+    one.add_argument("--store", type=Path, required=True)
+    one.add_argument("--version", default=DEFAULT_VERSION)
+    one.add_argument("--checkpoint", type=Path, help="face_regions weights (default: served ones)")
+    one.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship")
+    one.add_argument("--archive-name", help="file name without .mar (default NAME-VERSION)")
+    one.add_argument("--force", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.command == "build-all":
+        build_all(args.store, args.version, force=args.force)
+        return
+    base = default_spec(args.name, args.version)
+    checkpoint = args.checkpoint.resolve() if args.checkpoint else base.checkpoint
+    card = args.model_card or (base.model_card if checkpoint == base.checkpoint else None)
+    spec = ArchiveSpec(
+        name=args.name,
+        version=args.version,
+        archive_name=args.archive_name or f"{args.name}-{args.version}",
+        checkpoint=checkpoint if args.name == "face_regions" else None,
+        model_card=card,
+    )
+    built = build(spec, args.store, force=args.force)
+    print(f"{args.store / (spec.archive_name + '.mar')}: {'built' if built else 'up to date'}")
+
+
+if __name__ == "__main__":
+    main()

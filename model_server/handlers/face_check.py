@@ -1,0 +1,47 @@
+"""``face_check``: every face in each image (MTCNN), largest first, with 5 landmarks.
+
+Answer per request: ``{"faces": [{"box", "landmarks", "confidence"}, ...], "count", "width",
+"height"}`` or ``{"error": "image_corrupt"}``. Handler settings (model-config ``handler:``):
+``min_probability`` (0.9), ``min_face_size`` in px (20), ``num_threads`` (1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from model_server.face_detector import Face, FaceDetector
+from model_server.handlers import ImageHandler, RequestError
+
+
+class FaceCheckHandler(ImageHandler):
+    def load(self, context: Any) -> None:
+        self.detector = FaceDetector(
+            min_probability=float(self.config.get("min_probability", 0.9)),
+            min_face_size=int(self.config.get("min_face_size", 20)),
+            device=self.device,
+        )
+
+    def inference(
+        self, data: list[Image.Image | RequestError], *args: Any, **kwargs: Any
+    ) -> list[tuple[Image.Image, list[Face]] | RequestError]:
+        images = [item for item in data if isinstance(item, Image.Image)]
+        found = iter(self.detector.detect(images))
+        return [item if isinstance(item, RequestError) else (item, next(found)) for item in data]
+
+    def postprocess(
+        self, data: list[tuple[Image.Image, list[Face]] | RequestError]
+    ) -> list[dict[str, Any]]:
+        return [
+            item.as_dict() if isinstance(item, RequestError) else answer(*item) for item in data
+        ]
+
+
+def answer(image: Image.Image, faces: list[Face]) -> dict[str, Any]:
+    return {
+        "faces": [face.as_dict() for face in faces],
+        "count": len(faces),
+        "width": image.width,
+        "height": image.height,
+    }

@@ -1,0 +1,330 @@
+"""Start, stop and inspect the local TorchServe.
+
+    python -m model_server.serve start --store model_store --var var [--inference-port 8080 ...]
+    python -m model_server.serve status --var var
+    python -m model_server.serve stop --var var
+
+``start`` writes ``VAR/torchserve/config.properties`` from ``model_server/config``'s template,
+keeps logs, metrics, the pid file and TorchServe's sockets under ``VAR/torchserve`` (so several
+instances can run side by side), starts TorchServe in the background and returns once every
+model's workers are READY (``/ping`` says Healthy seconds earlier, so it is not enough).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+TEMPLATE = Path(__file__).resolve().parent / "config" / "config.properties"
+DEFAULT_MODELS = ("face_check", "face_regions")
+DEFAULT_PORTS = {"inference": 8080, "management": 8081, "metrics": 8082}
+LOOPBACK = "127.0.0.1"  # local default; a container on a private network binds 0.0.0.0
+
+
+class ServeError(RuntimeError):
+    """TorchServe did not start or stop as asked."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where one TorchServe instance keeps its state."""
+
+    root: Path
+
+    @classmethod
+    def under(cls, var: Path) -> Paths:
+        return cls(var.resolve() / "torchserve")
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.properties"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def tmp(self) -> Path:
+        """TMPDIR and java.io.tmpdir: the launcher's pid file and the worker sockets."""
+        return self.root / "tmp"
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "ts.pid"
+
+    @property
+    def stdout(self) -> Path:
+        return self.logs / "stdout.log"
+
+
+def render_config(
+    template: str, *, store: Path, ports: dict[str, int], models: list[str], bind: str = LOOPBACK
+) -> str:
+    """The template with our ports, model store, allowed URLs and models filled in."""
+    values = {
+        **{f"{kind}_address": f"http://{bind}:{port}" for kind, port in ports.items()},
+        "model_store": str(store),
+        "allowed_urls": f"file://{store}/[^/]+\\\\.mar",  # "\\\\" is one backslash for Java
+        "load_models": ",".join(f"{m}.mar" for m in models),
+    }
+    lines = []
+    for line in template.splitlines():
+        key = line.split("=", 1)[0].strip()
+        lines.append(f"{key}={values.pop(key)}" if key in values and "=" in line else line)
+    lines += [f"{key}={value}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs if not k.lstrip().startswith("#")}
+
+
+def management_url(paths: Paths) -> str:
+    return read_properties(paths.config)["management_address"]
+
+
+def ports_of(paths: Paths) -> list[int]:
+    props = read_properties(paths.config)
+    addresses = (props.get(f"{kind}_address", "") for kind in DEFAULT_PORTS)
+    return [urlsplit(a).port for a in addresses if urlsplit(a).port]  # type: ignore[misc]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def environment(paths: Paths) -> dict[str, str]:
+    """TorchServe's environment: venv first on PATH, state under VAR, one thread per worker."""
+    venv_bin = str(Path(sys.executable).parent)
+    return {
+        **os.environ,
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "LOG_LOCATION": str(paths.logs),
+        "METRICS_LOCATION": str(paths.logs),
+        "TEMP": str(paths.tmp),  # java.io.tmpdir: worker sockets
+        "TMPDIR": str(paths.tmp),  # the launcher's .model_server.pid
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+def read_pid(paths: Paths) -> int | None:
+    try:
+        pid = int(paths.pid.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def get_json(url: str, timeout: float = 5.0) -> object:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def workers_ready(base_url: str, model: str) -> tuple[bool, str]:
+    """(all READY, a short description) for the default version of ``model``."""
+    try:
+        description = get_json(f"{base_url}/models/{model}")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return False, f"{model}: {error}"
+    workers = description[0].get("workers", []) if description else []  # type: ignore[index]
+    states = [w.get("status") for w in workers]
+    return bool(states) and all(s == "READY" for s in states), f"{model}: {states}"
+
+
+def log_tail(paths: Paths, lines: int = 40) -> str:
+    parts = []
+    for name in ("stdout.log", "ts_log.log", "model_log.log"):
+        log = paths.logs / name
+        if log.is_file():
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {log} (last {len(tail)} lines) ---\n" + "\n".join(tail))
+    return "\n".join(parts) or f"(no logs under {paths.logs})"
+
+
+def wait_ready(paths: Paths, models: list[str], timeout: float) -> None:
+    base, deadline, last = management_url(paths), time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        if read_pid(paths) is None:
+            raise ServeError(f"TorchServe exited during start-up\n{log_tail(paths)}")
+        results = [workers_ready(base, m) for m in models]
+        last = "; ".join(text for _, text in results)
+        if all(ok for ok, _ in results):
+            return
+        time.sleep(1)
+    raise ServeError(f"workers not READY after {timeout:.0f} s ({last})\n{log_tail(paths)}")
+
+
+def launch(paths: Paths, store: Path, models: list[str]) -> int:
+    """Run ``torchserve --start`` (it returns at once) and record the frontend's pid."""
+    launcher_pid = paths.tmp / ".model_server.pid"
+    launcher_pid.unlink(missing_ok=True)
+    command = [str(Path(sys.executable).parent / "torchserve"), "--start", "--ncs"]
+    command += ["--model-store", str(store), "--ts-config", str(paths.config), "--models"]
+    command += [f"{m}={m}.mar" for m in models]
+    with paths.stdout.open("ab") as out:
+        subprocess.run(
+            command,
+            cwd=paths.root,  # TorchServe drops files (key_file.json, logs) into its cwd
+            env=environment(paths),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+            start_new_session=True,  # its own process group: stop can reach the workers
+        )
+    if not launcher_pid.is_file():
+        raise ServeError(f"torchserve --start wrote no pid file\n{log_tail(paths)}")
+    pid = int(launcher_pid.read_text().strip())
+    paths.pid.write_text(f"{pid}\n")
+    return pid
+
+
+def start(
+    store: Path,
+    var: Path,
+    ports: dict[str, int],
+    models: list[str],
+    timeout: float = 180,
+    bind: str = LOOPBACK,
+) -> Paths:
+    """Start TorchServe (unless this VAR's instance already runs) and wait until READY."""
+    paths, store = Paths.under(var), store.resolve()
+    missing = [m for m in models if not (store / f"{m}.mar").is_file()]
+    if missing:
+        raise ServeError(f"no archive for {missing} in {store}: run `make models` first")
+    if read_pid(paths) is None:
+        busy = [port for port in ports.values() if port_open(port)]
+        if busy:
+            raise ServeError(f"port(s) {busy} on 127.0.0.1 already in use")
+        for directory in (paths.logs, paths.tmp):
+            directory.mkdir(parents=True, exist_ok=True)
+        config = render_config(
+            TEMPLATE.read_text(), store=store, ports=ports, models=models, bind=bind
+        )
+        paths.config.write_text(config)
+        launch(paths, store, models)
+    try:
+        wait_ready(paths, models, timeout)
+    except ServeError:
+        stop(var)
+        raise
+    return paths
+
+
+def stop(var: Path, timeout: float = 60) -> bool:
+    """Stop this VAR's TorchServe and wait until its ports close; False if none ran."""
+    paths = Paths.under(var)
+    pid = read_pid(paths)
+    if pid is None:
+        return False
+    ports = ports_of(paths)
+    command = [str(Path(sys.executable).parent / "torchserve"), "--stop"]
+    subprocess.run(command, cwd=paths.root, env=environment(paths), capture_output=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read_pid(paths) is None and not any(port_open(p) for p in ports):
+            break
+        time.sleep(0.5)
+    else:  # did not stop in time: kill the process group it was started in
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+    paths.pid.unlink(missing_ok=True)
+    return True
+
+
+def status(var: Path) -> dict[str, object]:
+    """Each model's versions and worker states, as the management API reports them."""
+    paths = Paths.under(var)
+    if read_pid(paths) is None:
+        return {"running": False}
+    base = management_url(paths)
+    listing = get_json(f"{base}/models")
+    models = {}
+    for entry in listing.get("models", []):  # type: ignore[union-attr]
+        name = entry["modelName"]
+        models[name] = [
+            {
+                "version": version["modelVersion"],
+                "workers": [w["status"] for w in version.get("workers", [])],
+            }
+            for version in get_json(f"{base}/models/{name}/all")  # type: ignore[union-attr]
+        ]
+    return {"running": True, "management": base, "models": models}
+
+
+def all_ready(report: dict[str, object]) -> bool:
+    models = report.get("models") or {}
+    workers = [w for versions in models.values() for v in versions for w in v["workers"]]  # type: ignore[union-attr]
+    return bool(report.get("running")) and bool(workers) and all(w == "READY" for w in workers)
+
+
+def follow(var: Path) -> int:
+    """Block while TorchServe runs (container mode); SIGTERM/SIGINT stop it cleanly."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0 if stop(var) else 1))
+    try:
+        while read_pid(Paths.under(var)) is not None:
+            time.sleep(2)
+    except KeyboardInterrupt:
+        stop(var)
+    return 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m model_server.serve", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    begin = commands.add_parser("start", help="start and wait until every worker is READY")
+    begin.add_argument("--store", type=Path, required=True)
+    begin.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
+    begin.add_argument("--timeout", type=float, default=180)
+    begin.add_argument("--bind", default=LOOPBACK, help="listen address (containers: 0.0.0.0)")
+    begin.add_argument(
+        "--foreground", action="store_true", help="stay attached until TorchServe exits"
+    )
+    for kind, port in DEFAULT_PORTS.items():
+        begin.add_argument(f"--{kind}-port", type=int, default=port)
+    for name, text in (("stop", "stop and wait until the ports close"), ("status", "workers")):
+        commands.add_parser(name, help=text)
+    for command in commands.choices.values():
+        command.add_argument("--var", type=Path, default=Path("var"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.command == "start":
+            ports = {kind: getattr(args, f"{kind}_port") for kind in DEFAULT_PORTS}
+            paths = start(args.store, args.var, ports, args.models, args.timeout, args.bind)
+            print(f"TorchServe READY: {', '.join(args.models)} (logs: {paths.logs})", flush=True)
+            if args.foreground:
+                return follow(args.var)
+        elif args.command == "stop":
+            print("TorchServe stopped." if stop(args.var) else "TorchServe was not running.")
+        else:
+            report = status(args.var)
+            print(json.dumps(report, indent=2))
+            return 0 if all_ready(report) else 1
+    except ServeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

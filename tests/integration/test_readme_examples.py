@@ -1,0 +1,113 @@
+"""The README's curl examples work against a live gateway (uvicorn) and a real TorchServe.
+
+The gateway runs as `make run` runs it (SQLite, local files); the examples are taken from the
+README's API section and run with bash and curl, with only host, photo, id and token filled in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from db import migrate
+from db.seed import seed_types
+from db.session import create_engine, make_sessionmaker
+from gateway.config import Settings
+from gateway.main import create_app
+from tests.fixtures.services import free_port
+from tests.fixtures.torchserve import TorchServeInstance
+from tests.integration.test_e2e import DATASET
+
+pytestmark = [pytest.mark.torchserve, pytest.mark.dataset]
+README = Path(__file__).parents[2] / "README.md"
+DEFAULT = "http://127.0.0.1:8000"
+
+
+def readme_commands() -> list[str]:
+    """Each command of the first bash block under '## API', continuation lines joined."""
+    section = README.read_text().split("## API", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "README has no bash block under '## API'"
+    text = block.group(1).replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture
+def gateway_url(tmp_path: Path, torchserve: TorchServeInstance) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        var_dir=tmp_path,
+        public_base_url=url,
+        model_inference_url=torchserve.inference_url,
+        model_management_url=torchserve.management_url,
+    )
+    migrate.upgrade(settings.database_url)
+
+    async def seed() -> None:
+        engine = create_engine(settings.database_url)
+        async with make_sessionmaker(engine)() as session:
+            await seed_types(session)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.started, "uvicorn did not start"
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def run(command: str, cwd: Path) -> str:
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, (command, result.stderr)
+    return result.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_readme_curl_examples(gateway_url: str, tmp_path: Path) -> None:
+    photo = DATASET / "images" / "030_03.jpg"
+    if not photo.is_file():
+        pytest.skip(f"London Face set not found at {DATASET}")
+    shutil.copy(photo, tmp_path / "face.jpg")
+    commands = [c.replace(DEFAULT, gateway_url) for c in readme_commands()]
+    assert len(commands) >= 8
+    created = json.loads(run(commands[0], tmp_path))
+    assert created["type"]["slug"] and created["delete_token"], created
+    as_json = json.loads(run(commands[1], tmp_path))
+    assert as_json["mbti"] == "ENFP"
+    ids = {"ANALYSIS_ID": created["id"], "DELETE_TOKEN": created["delete_token"]}
+    outputs = []
+    for command in commands[2:]:
+        for name, value in ids.items():
+            command = command.replace(name, value)
+        outputs.append(run(command, tmp_path))
+    fetched, deleted, types, health, ready, metrics = outputs
+    assert json.loads(fetched)["id"] == created["id"]
+    assert deleted == ""
+    assert httpx.get(f"{gateway_url}/v1/analyses/{created['id']}").status_code == 404
+    assert [t["slug"] for t in json.loads(types)] == ["alpha", "beta", "gamma", "delta", "omega"]
+    assert json.loads(health) == {"status": "ok"} and json.loads(ready)["status"] == "ready"
+    assert "alphamale_analyses_total" in metrics

@@ -1,0 +1,175 @@
+"""The gateway's ModelServerClient against a real TorchServe (session fixture)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from facecrop import upright_crop
+from gateway.clients.torchserve import ModelServerClient
+from gateway.errors import (
+    Conflict,
+    ImageCorrupt,
+    ImageTooLarge,
+    ModelUnavailable,
+    NotFound,
+)
+from model_server import archive
+from model_server.checkpoint import make_untrained_checkpoint
+from tests.fixtures.services import free_ports
+from tests.fixtures.torchserve import TorchServeInstance
+
+REPO = Path(__file__).resolve().parents[2]
+LONDON = REPO.parent / "shared" / "datasets" / "london-faces" / "images"
+PHOTOS = [LONDON / f"{n:03d}_03.jpg" for n in (1, 2, 3)]
+OUTCOMES = {"alpha", "beta", "gamma", "delta", "omega", "regions_incomplete"}
+
+
+@pytest.fixture
+def server(torchserve: TorchServeInstance) -> TorchServeInstance:
+    return torchserve
+
+
+@pytest.fixture
+async def client(server: TorchServeInstance) -> AsyncIterator[ModelServerClient]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        yield ModelServerClient(http, server.inference_url, server.management_url)
+
+
+@pytest.fixture
+def photos() -> list[bytes]:
+    if not all(p.is_file() for p in PHOTOS):
+        pytest.skip(f"London faces not found under {LONDON}")
+    return [p.read_bytes() for p in PHOTOS]
+
+
+async def face_crop(client: ModelServerClient, photo: bytes) -> bytes:
+    """What the gateway sends face_regions: the largest face, upright, as JPEG."""
+    face = (await client.face_check(photo))["faces"][0]
+    marks = face["landmarks"]
+    image = Image.open(io.BytesIO(photo)).convert("RGB")
+    crop = upright_crop(image, face["box"], marks["left_eye"], marks["right_eye"])
+    buffer = io.BytesIO()
+    crop.image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+torchserve_only = pytest.mark.torchserve
+
+
+@torchserve_only
+async def test_ping_and_list(client: ModelServerClient) -> None:
+    assert (await client.ping())["status"] == "Healthy"
+    names = {m["modelName"] for m in await client.list_models()}
+    assert {"face_check", "face_regions"} <= names
+
+
+@torchserve_only
+async def test_both_models_answer_real_photos(
+    client: ModelServerClient, photos: list[bytes]
+) -> None:
+    for photo in photos:
+        found = await client.face_check(photo)
+        assert found["count"] == 1 and found["faces"][0]["confidence"] >= 0.9
+        assert set(found["faces"][0]["landmarks"]) == {
+            "left_eye", "right_eye", "nose", "mouth_left", "mouth_right"
+        }  # fmt: skip
+        regions = await client.face_regions(await face_crop(client, photo))
+        assert regions["outcome"] in OUTCOMES
+        assert set(regions["regions"]) == {"face", "t_zone", "jaw"}
+        assert regions["model"]["name"] == "face_regions"
+        assert regions["model"]["version"] == "1.0"
+        assert (regions["width"], regions["height"]) == (320, 320)
+
+
+@torchserve_only
+async def test_bad_and_oversized_images(client: ModelServerClient) -> None:
+    with pytest.raises(ImageCorrupt):
+        await client.face_check(b"definitely not a JPEG")
+    with pytest.raises(ImageCorrupt):
+        await client.face_regions(b"\xff\xd8\xff\xe0 truncated")
+    with pytest.raises(ImageTooLarge):  # above max_request_size (16 MiB)
+        await client.face_check(b"\0" * (17 * 1024 * 1024))
+
+
+@torchserve_only
+async def test_unknown_model_and_disallowed_urls(client: ModelServerClient) -> None:
+    with pytest.raises(NotFound):
+        await client.describe("no_such_model")
+    with pytest.raises(NotFound):
+        await client.unregister("no_such_model")
+    with pytest.raises(ModelUnavailable) as raised:
+        await client.predict("no_such_model", b"x")
+    assert raised.value.headers == {"Retry-After": "5"}
+    with pytest.raises(NotFound, match="allowed URL"):  # allowed_urls: no downloads
+        await client.register("https://example.com/face_regions.mar")
+    with pytest.raises(NotFound, match="Relative path"):
+        await client.register("../model_store/face_regions.mar")
+    with pytest.raises(Conflict):  # version 1.0 is already registered
+        await client.register("face_regions.mar")
+
+
+@torchserve_only
+async def test_second_version_register_default_follow_unregister(
+    client: ModelServerClient,
+    server: TorchServeInstance,
+    photos: list[bytes],
+) -> None:
+    checkpoint = make_untrained_checkpoint(server.var / "v2" / "face_regions.pt", seed=1)
+    spec = archive.ArchiveSpec("face_regions", "2.0", "face_regions-2.0", checkpoint, None)
+    archive.build(spec, server.store)
+    crop = await face_crop(client, photos[0])
+    before = await client.face_regions(crop)
+
+    await client.register("face_regions-2.0.mar", initial_workers=1, synchronous=True)
+    try:
+        versions = {v["modelVersion"]: v for v in await client.describe("face_regions", "all")}
+        assert set(versions) == {"1.0", "2.0"}
+        assert [w["status"] for w in versions["2.0"]["workers"]] == ["READY"]
+        assert (await client.face_regions(crop))["model"]["version"] == "1.0"  # still default
+
+        await client.set_default("face_regions", "2.0")
+        after = await client.face_regions(crop)
+        assert after["model"]["version"] == "2.0"
+        assert after["regions"] != before["regions"]  # other weights, other answer
+        pinned = await client.predict("face_regions", crop, version="1.0")
+        assert pinned["model"]["version"] == "1.0" and pinned["regions"] == before["regions"]
+        with pytest.raises(NotFound):
+            await client.set_default("face_regions", "9.9")
+    finally:
+        await client.set_default("face_regions", "1.0")
+        await client.unregister("face_regions", "2.0")
+    assert [v["modelVersion"] for v in await client.describe("face_regions", "all")] == ["1.0"]
+    assert (await client.face_regions(crop))["model"]["version"] == "1.0"
+    with pytest.raises(NotFound):
+        await client.describe("face_regions", "2.0")
+
+
+@torchserve_only
+async def test_scale_workers(client: ModelServerClient, photos: list[bytes]) -> None:
+    await client.scale("face_check", 2, 2)
+    try:
+        [described] = await client.describe("face_check")
+        assert [w["status"] for w in described["workers"]] == ["READY", "READY"]
+        assert (await client.face_check(photos[0]))["count"] == 1
+    finally:
+        await client.scale("face_check", 1, 1)
+    [described] = await client.describe("face_check")
+    assert described["minWorkers"] == 1 and len(described["workers"]) == 1
+
+
+async def test_unreachable_model_server_is_model_unavailable() -> None:
+    [port] = free_ports(1)  # nothing listens there
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(timeout=2) as http:
+        client = ModelServerClient(http, url, url)
+        for call in (client.face_check(b"x"), client.list_models(), client.ping()):
+            with pytest.raises(ModelUnavailable) as raised:
+                await call
+            assert raised.value.status == 503
+            assert raised.value.headers == {"Retry-After": "5"}

@@ -1,0 +1,292 @@
+"""The TorchServe handlers, driven through ``BaseHandler.handle`` with a mock context."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+import torch
+import yaml
+from PIL import Image, ImageDraw
+
+from model_server.checkpoint import load_checkpoint, make_untrained_checkpoint, save_checkpoint
+from model_server.handlers.face_check import FaceCheckHandler
+from model_server.handlers.face_regions import FaceRegionsHandler
+from model_server.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score, weighted_score
+from model_server.taxonomy import PARTS, TYPES, encode_label
+
+REPO = Path(__file__).resolve().parents[3]
+CONFIG_DIR = REPO / "model_server" / "config"
+LONDON = Path(
+    os.environ.get("ALPHAMALE_LONDON_FACES", REPO.parent / "shared" / "datasets" / "london-faces")
+)
+NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
+OUTCOMES = {*TYPES, "regions_incomplete"}
+
+
+def model_config(name: str, **handler: Any) -> dict[str, Any]:
+    config = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    config["handler"].update(handler)
+    return config
+
+
+def make_context(
+    name: str, model_dir: Path, config: dict[str, Any], serialized: str | None = None
+) -> SimpleNamespace:
+    manifest: dict[str, Any] = {
+        "model": {"modelName": name, "modelVersion": "1.0", "handler": f"{name}.py"}
+    }
+    if serialized:
+        manifest["model"]["serializedFile"] = serialized
+    return SimpleNamespace(
+        system_properties={"model_dir": str(model_dir), "gpu_id": None, "batch_size": 4},
+        manifest=manifest,
+        model_yaml_config=config,
+        metrics=MagicMock(),
+        get_request_header=lambda index, key: None,
+    )
+
+
+def encode(image: Image.Image, fmt: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def non_face_images() -> dict[str, Image.Image]:
+    generator = torch.Generator().manual_seed(7)
+    noise = torch.randint(0, 256, (480, 640, 3), generator=generator, dtype=torch.uint8)
+    ramp = torch.linspace(0, 255, 640).to(torch.uint8)
+    horizontal = ramp.expand(480, 640)
+    gradient = torch.stack([horizontal, horizontal.flip(1), ramp[:480, None].expand(480, 640)], -1)
+    shapes = Image.new("RGB", (640, 480), "white")
+    draw = ImageDraw.Draw(shapes)
+    draw.ellipse((200, 100, 440, 400), outline="black", width=6)
+    draw.rectangle((40, 40, 160, 200), fill="navy")
+    draw.polygon([(500, 400), (600, 250), (620, 450)], fill="orange")
+    draw.line((0, 470, 640, 300), fill="green", width=10)
+    return {
+        "noise": Image.fromarray(noise.numpy()),
+        "flat": Image.new("RGB", (512, 512), (200, 160, 130)),  # skin-like colour
+        "gradient": Image.fromarray(gradient.contiguous().numpy()),
+        "grey_ramp": Image.fromarray(horizontal.contiguous().numpy()).convert("RGB"),
+        "shapes": shapes,
+    }
+
+
+@pytest.fixture(scope="module")
+def face_check() -> FaceCheckHandler:
+    handler = FaceCheckHandler()
+    handler.initialize(make_context("face_check", REPO, model_config("face_check")))
+    return handler
+
+
+@pytest.fixture(scope="module")
+def untrained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_untrained_checkpoint(tmp_path_factory.mktemp("ckpt") / "face_regions.pt")
+
+
+def regions_handler(checkpoint: Path, **handler: Any) -> FaceRegionsHandler:
+    context = make_context(
+        "face_regions", checkpoint.parent, model_config("face_regions", **handler), checkpoint.name
+    )
+    instance = FaceRegionsHandler()
+    instance.initialize(context)
+    return instance
+
+
+def test_handlers_pin_torch_threads(face_check: FaceCheckHandler) -> None:
+    assert torch.get_num_threads() == face_check.config["num_threads"] == 1
+
+
+@pytest.mark.dataset
+@pytest.mark.slow
+def test_face_check_finds_exactly_one_face_in_every_neutral_london_image(
+    face_check: FaceCheckHandler,
+) -> None:
+    if not NEUTRAL:
+        pytest.skip(f"London faces not found under {LONDON} (set ALPHAMALE_LONDON_FACES)")
+    assert len(NEUTRAL) == 102
+    answers = []
+    for pair in range(0, len(NEUTRAL), 2):  # batches of two, as TorchServe would hand them
+        batch = [{"data": path.read_bytes()} for path in NEUTRAL[pair : pair + 2]]
+        answers += face_check.handle(batch, face_check.context)
+    counts = {path.name: answer["count"] for path, answer in zip(NEUTRAL, answers, strict=True)}
+    assert {name: n for name, n in counts.items() if n != 1} == {}
+    for answer in answers:
+        face = answer["faces"][0]
+        x1, y1, x2, y2 = face["box"]
+        assert 0 <= x1 < x2 <= answer["width"] + 1 and 0 <= y1 < y2 <= answer["height"] + 1
+        assert face["confidence"] >= 0.9
+        eyes = face["landmarks"]["left_eye"], face["landmarks"]["right_eye"]
+        assert eyes[0][0] < eyes[1][0] and all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in eyes)
+
+
+@pytest.mark.parametrize("name", list(non_face_images()))
+def test_face_check_finds_no_face_in_generated_images(
+    face_check: FaceCheckHandler, name: str
+) -> None:
+    image = non_face_images()[name]
+    [answer] = face_check.handle([{"body": encode(image, "PNG")}], face_check.context)
+    assert answer == {"faces": [], "count": 0, "width": image.width, "height": image.height}
+
+
+def test_face_check_answers_a_bad_image_without_failing_the_batch(
+    face_check: FaceCheckHandler,
+) -> None:
+    flat = encode(non_face_images()["flat"])
+    batch = [
+        {"data": b"not an image"},
+        {"body": bytearray(flat)},
+        {"data": flat[: len(flat) // 3]},  # truncated JPEG
+        {"data": b""},
+    ]
+    answers = face_check.handle(batch, face_check.context)
+    assert answers[0] == answers[2] == answers[3] == {"error": "image_corrupt"}
+    assert answers[1]["count"] == 0 and answers[1]["width"] == 512
+
+
+def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandler) -> None:
+    handler = FaceCheckHandler()
+    handler.initialize(make_context("face_check", REPO, model_config("face_check", max_pixels=100)))
+    [answer] = handler.handle([{"data": encode(Image.new("RGB", (20, 20)))}], handler.context)
+    assert answer == {"error": "image_too_large"}
+
+
+def test_checkpoint_round_trip_is_fp16_on_disk_and_fp32_loaded(tmp_path: Path) -> None:
+    state = {"w": torch.randn(3, 3), "n": torch.tensor(5)}
+    path = save_checkpoint(tmp_path / "c.pt", state, backbone="resnet50_fpn", meta={"epochs": 2})
+    raw = torch.load(path, weights_only=True)
+    assert raw["model"]["w"].dtype == torch.float16 and raw["backbone"] == "resnet50_fpn"
+    loaded = load_checkpoint(path)
+    assert loaded.state_dict["w"].dtype == torch.float32 and loaded.state_dict["n"].item() == 5
+    assert torch.allclose(loaded.state_dict["w"], state["w"], atol=1e-2)
+    assert loaded.trained and loaded.meta == {"trained": True, "epochs": 2}
+
+
+def check_regions_answer(
+    answer: dict[str, Any], width: int, height: int, handler: FaceRegionsHandler | None = None
+) -> None:
+    """The documented JSON shape; a typed outcome must follow the handler's points and bounds."""
+    assert set(answer) == {
+        "outcome", "type", "score", "regions", "rule", "threshold", "width", "height", "model"
+    }  # fmt: skip
+    assert answer["outcome"] in OUTCOMES and (answer["width"], answer["height"]) == (width, height)
+    assert answer["model"] == {"name": "face_regions", "version": "1.0", "trained": False}
+    assert set(answer["regions"]) == set(PARTS)
+    for region in answer["regions"].values():
+        assert set(region) == {"found", "type", "box", "confidence", "presence", "distribution"}
+        if region["found"]:
+            assert region["type"] in TYPES and 0 < region["confidence"] <= 1
+            x1, y1, x2, y2 = region["box"]
+            assert 0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
+            assert sum(region["distribution"].values()) == pytest.approx(1, abs=1e-3)
+        else:
+            assert region["type"] is None and region["box"] is None
+    if answer["outcome"] == "regions_incomplete":
+        assert answer["type"] is None and answer["score"] is None
+        assert not all(r["found"] for r in answer["regions"].values())
+    else:
+        types = {part: r["type"] for part, r in answer["regions"].items()}
+        points, bounds = (
+            (handler.points, handler.bounds) if handler else (DEFAULT_POINTS, DEFAULT_BOUNDS)
+        )
+        assert answer["score"] == weighted_score(types, points)
+        assert answer["type"] == answer["outcome"] == type_for_score(answer["score"], bounds)
+
+
+def test_face_regions_answers_the_documented_shape_for_a_batch_of_two(
+    untrained_checkpoint: Path,
+) -> None:
+    handler = regions_handler(untrained_checkpoint)
+    face = Image.open(NEUTRAL[0]).convert("RGB") if NEUTRAL else non_face_images()["shapes"]
+    other = non_face_images()["gradient"].resize((300, 420))
+    answers = handler.handle(
+        [{"data": encode(face)}, {"body": encode(other, "PNG")}], handler.context
+    )
+    assert len(answers) == 2
+    check_regions_answer(answers[0], face.width, face.height)
+    check_regions_answer(answers[1], 300, 420)
+    assert answers[0]["rule"] == "summed" and answers[0]["threshold"] == 0.75
+
+
+class FixedDetector:
+    """Stands in for the network: the same detections (label, score, box) for every image."""
+
+    def __init__(self, detections: list[tuple[int, float, tuple[float, ...]]]) -> None:
+        self.labels = torch.tensor([label for label, _, _ in detections])
+        self.scores = torch.tensor([score for _, score, _ in detections])
+        self.boxes = torch.tensor([box for _, _, box in detections])
+
+    def __call__(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        return [{"boxes": self.boxes, "labels": self.labels, "scores": self.scores} for _ in images]
+
+
+# face: beta 0.45 + alpha 0.35 on one box (only the summed rule finds it); t_zone beta; jaw gamma.
+SPLIT_FACE = FixedDetector(
+    [
+        (encode_label(1, 0), 0.45, (20.0, 10.0, 220.0, 250.0)),
+        (encode_label(0, 0), 0.35, (22.0, 12.0, 220.0, 248.0)),
+        (encode_label(1, 1), 0.90, (60.0, 60.0, 180.0, 150.0)),
+        (encode_label(2, 2), 0.80, (50.0, 150.0, 190.0, 250.0)),
+        (encode_label(4, 2), 0.05, (0.0, 0.0, 10.0, 10.0)),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "outcome", "score"),
+    [
+        ({}, "beta", 40 + 32 + 6),  # the shipped yaml: summed rule, 0.75
+        ({"rule": "single"}, "regions_incomplete", None),  # the seed's rule misses the face
+        ({"rule": "single", "threshold": 0.4}, "beta", 78),
+        ({"threshold": 0.85}, "regions_incomplete", None),  # t_zone 0.90, jaw 0.80 < 0.85
+        ({"points": {p: [1, 1, 1, 1, 1] for p in PARTS}, "bounds": [[0, "omega"], [2, "gamma"]]},
+         "gamma", 3),
+    ],
+)  # fmt: skip
+def test_face_regions_decides_with_rule_threshold_points_and_bounds_from_the_yaml(
+    untrained_checkpoint: Path, settings: dict[str, Any], outcome: str, score: int | None
+) -> None:
+    handler = regions_handler(untrained_checkpoint, **settings)
+    handler.model = SPLIT_FACE
+    [answer] = handler.handle([{"data": encode(non_face_images()["shapes"])}], handler.context)
+    check_regions_answer(answer, 640, 480, handler)
+    assert (answer["outcome"], answer["score"]) == (outcome, score)
+    face = answer["regions"]["face"]
+    if face["found"]:
+        assert face["type"] == "beta" and face["box"] == [20.0, 10.0, 220.0, 250.0]
+        assert face["distribution"]["beta"] == pytest.approx(0.45 / 0.8, abs=1e-4)
+    assert answer["regions"]["jaw"]["type"] in (None, "gamma")
+
+
+def test_face_regions_answers_a_bad_image_without_failing_the_batch(
+    untrained_checkpoint: Path,
+) -> None:
+    handler = regions_handler(untrained_checkpoint)
+    image = non_face_images()["flat"]
+    answers = handler.handle(
+        [{"data": b"\x89PNG broken"}, {"data": encode(image)}], handler.context
+    )
+    assert answers[0] == {"error": "image_corrupt"}
+    check_regions_answer(answers[1], image.width, image.height)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"rule": "majority"}, "rule"),
+        ({"points": {"face": [1, 2]}}, "points.face"),
+        ({"bounds": [[0, "sigma"]]}, "unknown types"),
+    ],
+)
+def test_face_regions_rejects_bad_settings(
+    untrained_checkpoint: Path, setting: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        regions_handler(untrained_checkpoint, **setting)
