@@ -1,0 +1,150 @@
+"""``python -m bench``: start a private TorchServe, time each hop, print one table.
+
+Rows: each handler through TorchServe (warm, one request at a time), the gateway's whole
+analysis (validation, face check, crop, regions, storage, SQLite) in process, and the memory of
+the TorchServe processes. Targets are printed beside the figures; nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from db import migrate
+from db.seed import seed_types
+from db.session import make_sessionmaker
+from gateway.config import Settings
+from gateway.main import create_app
+from model_server import archive, serve
+
+ROOT = Path(__file__).parents[1]
+DATASET = ROOT / "../shared/datasets/london-faces/images"
+TARGETS_MS = {"face_check": 300, "face_regions": 300, "gateway analysis": 800}
+
+
+def sample_photo() -> bytes:
+    photos = sorted(DATASET.glob("*_03.jpg"))
+    if photos:
+        return photos[0].read_bytes()
+    raise SystemExit(f"bench needs a face photo: {DATASET} not found")
+
+
+def crop_of(photo: bytes) -> bytes:
+    image = Image.open(io.BytesIO(photo)).convert("RGB").resize((320, 320))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+async def timed(call: Callable[[], Awaitable[object]], runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        await call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (TorchServe's frontend and workers)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+
+
+def row(name: str, samples: list[float]) -> str:
+    p50 = statistics.median(samples)
+    p90 = sorted(samples)[int(0.9 * (len(samples) - 1))]
+    target = TARGETS_MS.get(name)
+    verdict = "" if target is None else ("ok" if p50 <= target else "SLOW")
+    mean = statistics.mean(samples)
+    return (
+        f"| {name:<18} | {p50:8.1f} | {p90:8.1f} | {mean:8.1f} | {target or '':>6} | {verdict:<4} |"
+    )
+
+
+async def run(runs: int) -> None:
+    photo = sample_photo()
+    archive.build_all(ROOT / "model_store")
+    var = Path(tempfile.mkdtemp(prefix="alphamale-bench-"))
+    ports = dict(zip(serve.DEFAULT_PORTS, [18080, 18081, 18082], strict=True))
+    paths = serve.start(ROOT / "model_store", var / "ts", ports, list(serve.DEFAULT_MODELS))
+    inference = f"http://127.0.0.1:{ports['inference']}"
+    try:
+        settings = Settings(
+            var_dir=var,
+            model_inference_url=inference,
+            model_management_url=f"http://127.0.0.1:{ports['management']}",
+        )
+        await asyncio.to_thread(migrate.upgrade, settings.database_url)
+        app = create_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(timeout=60) as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=60
+            ) as client,
+        ):
+            async with make_sessionmaker(app.state.context.engine)() as session:
+                await seed_types(session)
+            octet = {"Content-Type": "application/octet-stream"}
+            crop = crop_of(photo)
+            rows = [
+                row(
+                    "face_check",
+                    await timed(
+                        lambda: http.post(
+                            f"{inference}/predictions/face_check", content=photo, headers=octet
+                        ),
+                        runs,
+                    ),
+                ),
+                row(
+                    "face_regions",
+                    await timed(
+                        lambda: http.post(
+                            f"{inference}/predictions/face_regions", content=crop, headers=octet
+                        ),
+                        runs,
+                    ),
+                ),
+            ]
+            form = {"mbti": "INTJ", "birth_date": "1990-01-01"}
+
+            async def analyse() -> None:
+                response = await client.post(
+                    "/v1/analyses", data=form, files={"image": ("f.jpg", photo, "image/jpeg")}
+                )
+                assert response.status_code in (201, 422), response.text
+
+            rows.append(row("gateway analysis", await timed(analyse, runs)))
+            memory = rss_mb(serve.read_pid(paths) or 0)
+        print(f"\nAlphaMale benchmarks ({runs} runs each, warm, sequential; times in ms)\n")
+        print("| what               |      p50 |      p90 |     mean | target | ok   |")
+        print("|--------------------|----------|----------|----------|--------|------|")
+        print("\n".join(rows))
+        print(f"\nTorchServe memory (frontend + workers): {memory:.0f} MB RSS")
+    finally:
+        serve.stop(var / "ts")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    asyncio.run(run(parser.parse_args().runs))
+
+
+if __name__ == "__main__":
+    main()
