@@ -38,7 +38,8 @@ class Checkpoint:
 
     def build_model(self) -> nn.Module:
         """The detector with these weights, in eval mode."""
-        model = build_detector(self.backbone, image_size=self.image_size)
+        detector = dict(self.meta.get("detector") or {})
+        model = build_detector(self.backbone, image_size=self.image_size, **detector)
         model.load_state_dict(self.state_dict)
         return model.eval()
 

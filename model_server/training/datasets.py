@@ -1,0 +1,141 @@
+"""The London face crops as a detection dataset, and the seeded split by person.
+
+Each sample is the gateway's upright crop of the largest face (MTCNN box + eyes, rebuilt from the
+auto-label file), with its three part boxes labelled ``encode_label(person's type, part)``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from torchvision import tv_tensors
+
+from facecrop import upright_crop
+from model_server.taxonomy import PARTS, encode_label
+
+
+@dataclass
+class Sample:
+    image_id: int
+    stem: str
+    person: str
+    type_index: int
+    crop: Image.Image
+    boxes: list[list[float]]  # one XYXY box per part, in PARTS order
+
+
+def person_of(file_name: str) -> str:
+    """``"001_03.jpg"`` -> ``"001"``."""
+    return Path(file_name).stem.split("_")[0]
+
+
+def load_samples(
+    dataset_dir: Path,
+    autolabels: Mapping[str, Any],
+    types: Mapping[str, int],
+    *,
+    people: set[str] | None = None,
+) -> list[Sample]:
+    """Crops and labelled boxes of every auto-labelled image (of ``people`` when given)."""
+    boxes_by_image: dict[int, dict[int, list[float]]] = {}
+    for ann in autolabels["annotations"]:
+        x, y, w, h = ann["bbox"]
+        boxes_by_image.setdefault(ann["image_id"], {})[ann["category_id"] - 1] = [
+            x,
+            y,
+            x + w,
+            y + h,
+        ]
+    samples = []
+    for image in autolabels["images"]:
+        person = person_of(image["file_name"])
+        if (people is not None and person not in people) or person not in types:
+            continue
+        parts = boxes_by_image.get(image["id"], {})
+        if len(parts) != len(PARTS):
+            continue
+        face = image["face"]
+        marks = list(face["landmarks"].values())
+        with Image.open(dataset_dir / "images" / image["file_name"]) as img:
+            crop = upright_crop(
+                img.convert("RGB"),
+                face["box"],
+                marks[0],
+                marks[1],
+                margin=image["crop"]["margin"],
+                size=image["crop"]["size"],
+            )
+        samples.append(
+            Sample(
+                image_id=int(image["id"]),
+                stem=Path(image["file_name"]).stem,
+                person=person,
+                type_index=types[person],
+                crop=crop.image,
+                boxes=[parts[i] for i in range(len(PARTS))],
+            )
+        )
+    return samples
+
+
+def split_people(
+    people: Sequence[str], *, test_people: int, seed: int, groups: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(train, test) person ids: a seeded shuffle, balanced across ``groups`` (e.g. sex)."""
+    rng = random.Random(seed)
+    by_group: dict[str, list[str]] = {}
+    for p in sorted(set(people)):
+        by_group.setdefault((groups or {}).get(p, ""), []).append(p)
+    total = sum(len(v) for v in by_group.values())
+    test: list[str] = []
+    keys = sorted(by_group)
+    for i, key in enumerate(keys):
+        members = by_group[key]
+        rng.shuffle(members)
+        share = (
+            test_people - len(test)
+            if i == len(keys) - 1
+            else round(test_people * len(members) / total)
+        )
+        test.extend(members[:share])
+    train = sorted(p for p in people if p not in set(test))
+    return sorted(set(train)), sorted(test)
+
+
+class FaceRegions(torch.utils.data.Dataset):
+    """``(image tensor, target)`` pairs in torchvision detection format."""
+
+    def __init__(self, samples: Sequence[Sample], transforms: Callable[..., Any]) -> None:
+        self.samples = list(samples)
+        self.transforms = transforms
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        s = self.samples[index]
+        target: dict[str, Any] = {
+            "boxes": tv_tensors.BoundingBoxes(
+                s.boxes, format="XYXY", canvas_size=(s.crop.height, s.crop.width)
+            ),
+            "labels": torch.tensor(
+                [encode_label(s.type_index, p) for p in range(len(PARTS))], dtype=torch.int64
+            ),
+            "image_id": s.image_id,
+        }
+        image, target = self.transforms(s.crop, target)
+        return image.as_subclass(torch.Tensor), {
+            "boxes": target["boxes"].as_subclass(torch.Tensor).float(),
+            "labels": target["labels"],
+            "image_id": torch.tensor(s.image_id),
+        }
+
+
+def collate(batch: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(zip(*batch, strict=True))
