@@ -46,6 +46,7 @@ from model_server.training.report import (
 from model_server.training.transforms import PERTURBATIONS, PRESETS, get_transform
 
 DEFAULT_WORK = REPO_ROOT / "var" / "training"
+DEFAULT_WEIGHTS = REPO_ROOT / "model_server" / "weights" / "face_regions.pt"
 ATTRIBUTION = (
     "DeBruine, L. & Jones, B. (2017). Face Research Lab London Set. figshare. "
     "doi:10.6084/m9.figshare.5047666.v5 (CC BY 4.0)"
@@ -499,11 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=lambda a: (main(a), 0)[1])
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint on its held-out people")
-    p.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=REPO_ROOT / "model_server" / "weights" / "face_regions.pt",
-    )
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--labels", type=Path, default=DEFAULT_WORK / "labels.json")
     p.add_argument("--autolabels", type=Path, default=DEFAULT_WORK / "autolabels.json")
@@ -514,22 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("card", help="write MODEL_CARD.md from a checkpoint's recorded run")
-    p.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=REPO_ROOT / "model_server" / "weights" / "face_regions.pt",
-    )
-    p.add_argument(
-        "--out", type=Path, default=REPO_ROOT / "model_server" / "weights" / "MODEL_CARD.md"
-    )
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.with_name("MODEL_CARD.md"))
     p.set_defaults(func=cmd_card)
 
     p = sub.add_parser("archive", help="checkpoint -> face_regions .mar (via model_server.archive)")
-    p.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=REPO_ROOT / "model_server" / "weights" / "face_regions.pt",
-    )
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--version", default="1.0")
     p.add_argument("--store", type=Path, default=REPO_ROOT / "model_store")
     p.add_argument("--model-card", type=Path, default=None, help="default: MODEL_CARD.md beside it")

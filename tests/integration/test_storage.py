@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import aioboto3
 import httpx
 import pytest
 from botocore.config import Config
 
 from gateway.clients.storage import LocalStorage, S3Storage, Storage, new_key
 from gateway.errors import NotFound, StorageUnavailable
-from tests.fixtures.s3 import S3Endpoint
+from tests.fixtures.s3 import S3Endpoint, s3_client
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -23,14 +22,7 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         yield LocalStorage(tmp_path / "objects", "http://testserver", b"k" * 32)
         return
     endpoint: S3Endpoint = request.getfixturevalue("s3_endpoint")
-    session = aioboto3.Session()
-    async with session.client(
-        "s3",
-        endpoint_url=endpoint.url,
-        aws_access_key_id=endpoint.access_key,
-        aws_secret_access_key=endpoint.secret_key,
-        region_name=endpoint.region,
-    ) as client:
+    async with s3_client(endpoint) as client:
         s3 = S3Storage(client, f"test-{secrets.token_hex(4)}")
         await s3.ensure_bucket()
         yield s3
@@ -59,14 +51,7 @@ async def test_keys_are_server_generated_and_checked(storage: Storage) -> None:
 
 
 async def test_s3_presigned_url_serves_the_object(s3_endpoint: S3Endpoint) -> None:
-    session = aioboto3.Session()
-    async with session.client(
-        "s3",
-        endpoint_url=s3_endpoint.url,
-        aws_access_key_id=s3_endpoint.access_key,
-        aws_secret_access_key=s3_endpoint.secret_key,
-        region_name=s3_endpoint.region,
-    ) as client:
+    async with s3_client(s3_endpoint) as client:
         s3 = S3Storage(client, f"test-{secrets.token_hex(4)}")
         await s3.ensure_bucket()
         key = new_key("catalog", "png")
@@ -78,15 +63,9 @@ async def test_s3_presigned_url_serves_the_object(s3_endpoint: S3Endpoint) -> No
 
 
 async def test_s3_unreachable_is_storage_unavailable() -> None:
-    session = aioboto3.Session()
-    async with session.client(
-        "s3",
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        region_name="us-east-1",
-        config=Config(connect_timeout=1, retries={"max_attempts": 1}),
-    ) as client:
+    nowhere = S3Endpoint("http://127.0.0.1:9", "x", "x")  # discard port: nothing listens
+    config = Config(connect_timeout=1, retries={"max_attempts": 1})
+    async with s3_client(nowhere, config=config) as client:
         with pytest.raises(StorageUnavailable):
             await S3Storage(client, "nowhere").put("uploads/a.jpg", b"x", "image/jpeg")
 
