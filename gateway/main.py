@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api import admin, analyses, files, health, legacy, types, web
 from gateway.config import Settings, get_settings
@@ -67,9 +68,33 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, AppError())
 
 
+class BodyLimit:
+    """Stop reading a request body past ``limit`` bytes, declared length or not (chunked)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise ImageTooLarge(f"The request body exceeds {self.limit} bytes.")
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     # base64 inflates by 4/3; leave room for the form's other fields
     body_limit = settings.max_upload_bytes * 4 // 3 + 64 * 1024
+    app.add_middleware(BodyLimit, limit=body_limit)  # innermost: raises inside the route
 
     @app.middleware("http")
     async def guard_and_measure(

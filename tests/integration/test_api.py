@@ -100,6 +100,25 @@ async def test_bad_requests_are_refused(api: Api) -> None:
         cases.append(({"json": body}, 413 if value.code == "image_too_large" else 422, value.code))
     for kwargs, status, code in cases:
         assert_problem(await api.client.post("/v1/analyses", **kwargs), status, code)
+
+    async def endless_chunks(content_type: bytes):  # chunked: no content-length to check
+        yield content_type
+        for _ in range(20):
+            yield b"A" * 1024 * 1024
+
+    for content_type in (
+        b'{"image_base64": "',
+        b'--b\r\nContent-Disposition: form-data; name="image"; filename="x.jpg"\r\n\r\n',
+    ):
+        kind = (
+            "application/json"
+            if content_type.startswith(b"{")
+            else "multipart/form-data; boundary=b"
+        )
+        response = await api.client.post(
+            "/v1/analyses", content=endless_chunks(content_type), headers={"content-type": kind}
+        )
+        assert_problem(response, 413, "image_too_large")
     huge = {"content-type": "application/json", "content-length": str(20 * 1024 * 1024)}
     response = await api.client.post("/v1/analyses", content=b"{}", headers=huge)
     assert_problem(response, 413, "image_too_large")
