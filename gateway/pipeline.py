@@ -235,20 +235,32 @@ class AnalysisService:
             raise DatabaseUnavailable("The result could not be saved.") from exc
 
 
-async def delete_analysis(
-    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str, token: str
+async def remove_analysis(
+    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str
 ) -> bool:
-    """Remove row and object when ``token`` matches; False when it does not or no such id."""
+    """Remove row and object together: the row's deletion commits only once the object is gone.
+
+    False when there is no such analysis; a storage failure propagates and the row stays.
+    """
     async with sessions() as session:
         analysis = await repositories.get_analysis(session, analysis_id)
-        if analysis is None or not secrets.compare_digest(
-            analysis.delete_token_hash, token_hash(token)
-        ):
+        if analysis is None:
             return False
         await repositories.delete_analysis(session, analysis_id)
         await session.flush()
-        await storage.delete(
-            analysis.object_key
-        )  # fails -> rollback: the row stays with its object
+        await storage.delete(analysis.object_key)
         await session.commit()
     return True
+
+
+async def delete_analysis(
+    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str, token: str
+) -> bool:
+    """The person's delete: only with the token given at creation."""
+    async with sessions() as session:
+        analysis = await repositories.get_analysis(session, analysis_id)
+    if analysis is None or not secrets.compare_digest(
+        analysis.delete_token_hash, token_hash(token)
+    ):
+        return False
+    return await remove_analysis(sessions, storage, analysis_id)

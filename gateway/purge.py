@@ -1,4 +1,4 @@
-"""Retention: delete analyses older than N days, each photo first and then its row.
+"""Retention: delete analyses older than N days, each photo together with its row.
 
 Usage: ``python -m gateway.purge [--days N] [--dry-run]`` (N defaults to the
 ``retention_days`` setting). An object that is already gone is fine; when storage fails, the row
@@ -19,7 +19,8 @@ from db import repositories
 from db.models import Analysis
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
-from gateway.errors import AppError, NotFound
+from gateway.errors import AppError
+from gateway.pipeline import remove_analysis
 
 BATCH_SIZE = 500
 
@@ -49,31 +50,16 @@ async def count_before(context: AppContext, cutoff: datetime) -> int:
         return int(await session.scalar(query) or 0)
 
 
-async def delete_object(context: AppContext, key: str) -> bool:
-    """Remove the photo; False when it was already missing. Storage failures propagate.
-
-    Deleting a missing key succeeds on every backend, so existence is checked first to report it.
-    """
-    try:
-        if not await context.storage.exists(key):
-            return False
-        await context.storage.delete(key)
-    except NotFound:  # a malformed key, or removed between the two calls
-        return False
-    return True
-
-
 async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport) -> bool:
-    """Object, then row; True when the row is gone."""
+    """Photo and row together (see :func:`remove_analysis`); True when the row is gone."""
     try:
-        if not await delete_object(context, analysis.object_key):
+        # deleting a missing key succeeds on every backend: look first, to report it
+        if not await context.storage.exists(analysis.object_key):
             report.objects_missing += 1
+        await remove_analysis(context.sessions, context.storage, analysis.id)
     except AppError as exc:
         report.failures.append((analysis.id, exc.detail))
         return False
-    async with context.sessions() as session:
-        await repositories.delete_analysis(session, analysis.id)
-        await session.commit()
     report.deleted += 1
     return True
 
