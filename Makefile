@@ -54,6 +54,8 @@ train: $(STAMP) ## Retrain the bootstrap region detector on ../shared/datasets/l
 	$(PY) -m model_server.training train --epochs 40 --output-dir $(VAR)/training/bootstrap \
 	  --weights-out model_server/weights/face_regions.pt --eval-dir model_server/weights/eval \
 	  --card model_server/weights/MODEL_CARD.md
+	$(PY) -m model_server.training probe-types
+	$(PY) -m model_server.training card
 
 test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
 	$(PY) -m pytest

@@ -452,8 +452,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_card(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
-    write_model_card(args.out, {**ckpt.meta, "backbone": ckpt.backbone}, args.checkpoint)
+    meta = {**ckpt.meta, "backbone": ckpt.backbone}
+    probe = args.checkpoint.parent / "eval" / "type_probe.json"
+    if probe.is_file():
+        meta["type_probe"] = json.loads(probe.read_text())
+    write_model_card(args.out, meta, args.checkpoint)
     print(f"model card -> {args.out}")
+    return 0
+
+
+def cmd_probe_types(args: argparse.Namespace) -> int:
+    from model_server.training.type_probe import probe
+
+    torch.set_num_threads(args.threads)
+    ckpt = load_checkpoint(args.checkpoint)
+    result = probe(require_dataset(args.dataset_dir), ckpt.meta["split"]["test"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -514,6 +530,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.with_name("MODEL_CARD.md"))
     p.set_defaults(func=cmd_card)
+
+    p = sub.add_parser("probe-types", help="can a pretrained face feature predict the tiers?")
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS, help="its split is used")
+    p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
+    p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.parent / "eval" / "type_probe.json")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=cmd_probe_types)
 
     p = sub.add_parser("archive", help="checkpoint -> face_regions .mar (via model_server.archive)")
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)

@@ -128,6 +128,16 @@ def model_card(meta: Mapping[str, Any], weights: Path | None = None) -> str:
         if beats
         else "**The type is not predicted better than chance.**"
     )
+    probe = meta.get("type_probe")
+    probe_line = (
+        "A cheap attempt to find the signal elsewhere failed too: ridge regressions on "
+        f"{probe['feature']} features predicting the {probe['target']} reach a Pearson r of "
+        + ", ".join(f"{r:.2f}" for r in probe["pearson_r_by_ridge_lambda"].values())
+        + f" (by ridge strength) on the {probe['test_photos']} held-out photos, i.e. none "
+        "(`python -m model_server.training probe-types`); so no type head was added."
+        if probe
+        else "No auxiliary type head or ordinal target was tried in this bootstrap."
+    )
     targets = ""
     if worst_found is not None and worst_map is not None:
         ok_found, ok_map = worst_found >= 0.9, worst_map >= 0.8
@@ -162,8 +172,8 @@ per image (pass `meta["detector"]` to `build_detector` when loading).
 
 - The part boxes are what this model is good at (figures below).
 - {type_verdict} {type_line}. With {len(split["train"])} training people a from-scratch
-  detector does not learn the raters' attractiveness tiers reliably; no auxiliary type head or
-  ordinal target was tried in this bootstrap (time budget). Treat the service's type answer as
+  detector does not learn the raters' attractiveness tiers reliably. {probe_line}
+  Treat the service's type answer as
   entertainment: it does not measure anything about the person, and must not be presented as a
   judgement of them.
 - Types were learnt from *attractiveness ratings of studio photos by strangers*, a narrow and
