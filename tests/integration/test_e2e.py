@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
+from model_server import archive
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.torchserve import TorchServeInstance
@@ -182,3 +183,40 @@ async def test_database_failure_is_503_and_removes_the_object(live: Api) -> None
         async with live.context.engine.begin() as connection:
             await connection.execute(text("ALTER TABLE analyses_away RENAME TO analyses"))
     assert await live.count_rows() == 0
+
+
+async def test_admin_swaps_the_served_model_version(
+    live: Api, torchserve: TorchServeInstance
+) -> None:
+    """Register 2.0 through the admin API, make it default, see analyses follow, then undo."""
+    weights = Path(__file__).parents[2] / "model_server/weights/face_regions.pt"
+    spec = archive.ArchiveSpec("face_regions", "2.0", "face_regions-2.0", weights, None)
+    archive.build(spec, torchserve.store)
+    admin = live.client
+    registered = await admin.post(
+        "/v1/admin/models", headers=ADMIN, json={"archive": "face_regions-2.0.mar"}
+    )
+    assert registered.status_code == 201, registered.text
+    try:
+        default = await admin.put(
+            "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
+        )
+        assert default.status_code == 200, default.text
+        result = (await live.client.post("/v1/analyses", **form(london()))).json()
+        assert result["model"] == {"name": "face_regions", "version": "2.0"}
+        scaled = await admin.put(
+            "/v1/admin/models/face_regions/workers",
+            headers=ADMIN,
+            json={"min_workers": 1, "max_workers": 1, "version": "2.0"},
+        )
+        assert scaled.status_code == 200, scaled.text
+    finally:
+        await admin.put(
+            "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "1.0"}
+        )
+        removed = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
+        assert removed.status_code == 200, removed.text
+    versions = (await admin.get("/v1/admin/models/face_regions", headers=ADMIN)).json()
+    assert [v["modelVersion"] for v in versions] == ["1.0"]
+    missing = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
