@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,23 @@ def test_readme_documents_every_setting() -> None:
     missing = [f"ALPHAMALE_{name.upper()}" for name in Settings.model_fields]
     assert [m for m in missing if f"`{m}`" not in readme] == []
     assert "make run" in readme and "make test" in readme
+
+
+def test_compose_file_matches_the_compose_spec() -> None:
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_terraform_is_formatted() -> None:
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", str(ROOT / "infra/terraform")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"not formatted: {result.stdout}"
