@@ -25,9 +25,10 @@ from db.session import make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
 from model_server import archive, serve
+from model_server.training import default_dataset_dir
 
 ROOT = Path(__file__).parents[1]
-DATASET = ROOT / "../shared/datasets/london-faces/images"
+DATASET = default_dataset_dir() / "images"
 TARGETS_MS = {"face_check": 300, "face_regions": 300, "gateway analysis": 800}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,13 @@ from PIL import Image
 from sqlalchemy import text
 
 from model_server import archive
+from model_server.training import default_dataset_dir
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.torchserve import TorchServeInstance
 
 pytestmark = [pytest.mark.torchserve, pytest.mark.dataset]
-DATASET = Path(
-    os.environ.get(
-        "ALPHAMALE_DATASET_DIR", Path(__file__).parents[2] / "../shared/datasets/london-faces"
-    )
-)
+DATASET = default_dataset_dir()
 
 
 def london(stem: str = "004_03") -> bytes:

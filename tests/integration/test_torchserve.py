@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +20,11 @@ from gateway.errors import (
 )
 from model_server import archive
 from model_server.checkpoint import make_untrained_checkpoint
+from model_server.training import default_dataset_dir
 from tests.fixtures.services import free_ports
 from tests.fixtures.torchserve import TorchServeInstance
 
-REPO = Path(__file__).resolve().parents[2]
-LONDON = REPO.parent / "shared" / "datasets" / "london-faces" / "images"
+LONDON = default_dataset_dir() / "images"
 PHOTOS = [LONDON / f"{n:03d}_03.jpg" for n in (1, 2, 3)]
 OUTCOMES = {"alpha", "beta", "gamma", "delta", "omega", "regions_incomplete"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,12 +18,11 @@ from model_server.handlers.face_check import FaceCheckHandler
 from model_server.handlers.face_regions import FaceRegionsHandler
 from model_server.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score, weighted_score
 from model_server.taxonomy import PARTS, TYPES, encode_label
+from model_server.training import default_dataset_dir
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO / "model_server" / "config"
-LONDON = Path(
-    os.environ.get("ALPHAMALE_LONDON_FACES", REPO.parent / "shared" / "datasets" / "london-faces")
-)
+LONDON = default_dataset_dir()
 NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
 OUTCOMES = {*TYPES, "regions_incomplete"}
 
@@ -110,7 +108,7 @@ def test_face_check_finds_exactly_one_face_in_every_neutral_london_image(
     face_check: FaceCheckHandler,
 ) -> None:
     if not NEUTRAL:
-        pytest.skip(f"London faces not found under {LONDON} (set ALPHAMALE_LONDON_FACES)")
+        pytest.skip(f"London faces not found under {LONDON} (set ALPHAMALE_DATASET_DIR)")
     assert len(NEUTRAL) == 102
     answers = []
     for pair in range(0, len(NEUTRAL), 2):  # batches of two, as TorchServe would hand them
