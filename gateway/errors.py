@@ -46,6 +46,24 @@ class AppError(Exception):
         return body
 
 
+class HttpProblem(AppError):
+    """An error raised by the framework itself: unknown route, wrong method, unreadable form."""
+
+    CODES: ClassVar[dict[int, str]] = {
+        400: "invalid_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "image_too_large",
+    }
+    hint = "See /docs for the API."
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers=headers)
+        self.status = status  # type: ignore[misc]
+        self.code = self.CODES.get(status, "http_error")  # type: ignore[misc]
+        self.title = detail  # type: ignore[misc]
+
+
 def _error(code: str, status: int, title: str, hint: str) -> type[AppError]:
     return type(  # a small factory keeps the catalogue below one line per error
         "".join(part.title() for part in code.split("_")),

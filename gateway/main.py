@@ -17,17 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.api import admin, analyses, files, health, legacy, types, web
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
-from gateway.errors import AppError, ImageTooLarge, InvalidRequest
+from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
 from gateway.metrics import Metrics
 
 log = logging.getLogger("alphamale.gateway")
 PROBLEM = "application/problem+json"
-HTTP_CODES = {
-    404: "not_found",
-    405: "method_not_allowed",
-    400: "invalid_request",
-    413: "image_too_large",
-}
 
 
 def problem_response(request: Request, error: AppError) -> JSONResponse:
@@ -55,11 +49,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error = AppError(str(exc.detail), headers=dict(exc.headers or {}))
-        error.code = HTTP_CODES.get(exc.status_code, "http_error")  # type: ignore[misc]
-        error.status = exc.status_code  # type: ignore[misc]
-        error.title = str(exc.detail)  # type: ignore[misc]
-        error.instance_hint = "See /docs for the API."
+        error = HttpProblem(exc.status_code, str(exc.detail), dict(exc.headers or {}))
         return problem_response(request, error)
 
     @app.exception_handler(Exception)
