@@ -66,13 +66,13 @@ def fingerprint(request: AnalysisRequest, mbti: str, birth: date) -> str:
 DETECT_SIDE = 1280  # faces are found on a copy this size: fast, and far below any request cap
 
 
-def downscaled(image: Image.Image, side: int) -> tuple[Image.Image, float]:
-    """A copy whose longer side is at most ``side``, and the factor back to the original."""
-    scale = max(image.size) / side
-    if scale <= 1:
-        return image, 1.0
-    size = (round(image.width / scale), round(image.height / scale))
-    return image.resize(size, Image.Resampling.LANCZOS), scale
+def detection_jpeg(image: Image.Image, side: int = DETECT_SIDE) -> tuple[bytes, float]:
+    """A JPEG whose longer side is at most ``side``, and the factor back to the original."""
+    scale = max(max(image.size) / side, 1.0)
+    if scale > 1:
+        size = (round(image.width / scale), round(image.height / scale))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return encode_jpeg(image), scale
 
 
 def scale_faces(detection: dict[str, Any], scale: float) -> dict[str, Any]:
@@ -138,8 +138,9 @@ class AnalysisService:
         )
         image = await asyncio.to_thread(clean_image, request.image, limits)  # CPU-bound
         detection, crop = await self._face(image)
+        crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
         with self.metrics.model_seconds.labels(model="face_regions").time():
-            regions = await self.models.face_regions(encode_jpeg(crop.image))
+            regions = await self.models.face_regions(crop_jpeg)
         if regions["outcome"] == "regions_incomplete":
             raise RegionsIncomplete(
                 "Not every face region (face, T-zone, jaw) was found.",
@@ -186,20 +187,21 @@ class AnalysisService:
 
     async def _face(self, image: CleanImage) -> tuple[dict[str, Any], facecrop.Crop]:
         """Find faces on a copy at most ``DETECT_SIDE`` wide, then crop the original."""
-        small, scale = await asyncio.to_thread(downscaled, image.image, DETECT_SIDE)
+        small, scale = await asyncio.to_thread(detection_jpeg, image.image)  # CPU-bound
         with self.metrics.model_seconds.labels(model="face_check").time():
-            detection = scale_faces(await self.models.face_check(encode_jpeg(small)), scale)
+            detection = scale_faces(await self.models.face_check(small), scale)
         if not detection["faces"]:
             raise NoFace("No human face was found in the photo.")
         face = detection["faces"][0]  # the handler sorts largest first
-        if eye_to_chin(face) < self.settings.min_face_px:
+        if (height := eye_to_chin(face)) < self.settings.min_face_px:
             raise FaceTooSmall(
-                f"The face is {eye_to_chin(face):.0f} px from eyes to chin; "
+                f"The face is {height:.0f} px from eyes to chin; "
                 f"at least {self.settings.min_face_px} px are needed.",
                 face_count=detection["count"],
             )
         marks = face["landmarks"]
-        crop = facecrop.upright_crop(
+        crop = await asyncio.to_thread(
+            facecrop.upright_crop,
             image.image,
             face["box"],
             marks["left_eye"],
