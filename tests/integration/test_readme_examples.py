@@ -20,11 +20,9 @@ import httpx
 import pytest
 import uvicorn
 
-from db import migrate
-from db.seed import seed_types
-from db.session import create_engine, make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
+from tests.fixtures.app import prepare_database
 from tests.fixtures.services import free_port
 from tests.fixtures.torchserve import TorchServeInstance
 from tests.integration.test_e2e import DATASET
@@ -53,15 +51,7 @@ def gateway_url(tmp_path: Path, torchserve: TorchServeInstance) -> Iterator[str]
         model_inference_url=torchserve.inference_url,
         model_management_url=torchserve.management_url,
     )
-    migrate.upgrade(settings.database_url)
-
-    async def seed() -> None:
-        engine = create_engine(settings.database_url)
-        async with make_sessionmaker(engine)() as session:
-            await seed_types(session)
-        await engine.dispose()
-
-    asyncio.run(seed())
+    asyncio.run(prepare_database(settings.database_url))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
