@@ -69,12 +69,37 @@ class Paths:
         return self.logs / "stdout.log"
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free TCP ports on 127.0.0.1 (held open together so they differ)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 def render_config(
-    template: str, *, store: Path, ports: dict[str, int], models: list[str], bind: str = LOOPBACK
+    template: str,
+    *,
+    store: Path,
+    ports: dict[str, int],
+    models: list[str],
+    bind: str = LOOPBACK,
+    grpc_ports: tuple[int, int] | None = None,
 ) -> str:
-    """The template with our ports, model store, allowed URLs and models filled in."""
+    """The template with our ports, model store, allowed URLs and models filled in.
+
+    TorchServe 0.12 always starts its gRPC servers (fixed ports 7070/7071 unless told
+    otherwise), so a second instance on the machine would fail to start: we do not use gRPC, so
+    it gets free loopback ports of its own (``grpc_ports``, picked when not given).
+    """
+    grpc_inference, grpc_management = grpc_ports or free_ports(2)
     values = {
         **{f"{kind}_address": f"http://{bind}:{port}" for kind, port in ports.items()},
+        "grpc_inference_address": LOOPBACK,
+        "grpc_inference_port": grpc_inference,
+        "grpc_management_address": LOOPBACK,
+        "grpc_management_port": grpc_management,
         "model_store": str(store),
         "allowed_urls": f"file://{store}/[^/]+\\\\.mar",  # "\\\\" is one backslash for Java
         "load_models": ",".join(f"{m}.mar" for m in models),
