@@ -3,21 +3,27 @@
 Each handler reads its settings from the ``handler:`` section of the archive's model-config yaml
 (``context.model_yaml_config``), pins torch to ``num_threads`` threads (default 1: TorchServe
 sets none, and two busy threads on two cores were measured 20x slower), and answers a batch
-request by request: an unreadable image gets ``{"error": "image_corrupt"}`` without failing the
-rest of the batch.
+request by request: an unreadable image gets ``{"error": "image_corrupt"}``, one below the
+handler's ``min_side`` ``{"error": "image_too_small"}``, and one the model fails on
+``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised exception
+would be TorchServe's 503 for every request in it, which a client would retry in vain).
 """
 
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from PIL import Image
 from ts.torch_handler.base_handler import BaseHandler
 
 DEFAULT_MAX_PIXELS = 40_000_000  # the gateway's limit; bigger images are refused, not decoded
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,9 @@ def request_body(request: Any) -> Any:
     return request
 
 
-def decode_image(body: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image | RequestError:
+def decode_image(
+    body: Any, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = 1
+) -> Image.Image | RequestError:
     """An RGB image from raw bytes, or the reason it cannot be one."""
     if not isinstance(body, bytes | bytearray) or not body:
         return RequestError("image_corrupt")
@@ -52,9 +60,44 @@ def decode_image(body: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
         with Image.open(io.BytesIO(body)) as image:
             if image.width * image.height > max_pixels:
                 return RequestError("image_too_large")
+            if min(image.size) < min_side:
+                return RequestError("image_too_small")
             return image.convert("RGB")  # forces a full decode: truncated files fail here
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return RequestError("image_corrupt")
+
+
+def predict_each(
+    data: Sequence[Image.Image | RequestError],
+    predict: Callable[[list[Image.Image]], list[T]],
+) -> list[tuple[Image.Image, T] | RequestError]:
+    """Each decoded image with its ``predict`` result (one batch), errors kept in place.
+
+    When the batch fails, each image is tried alone, so an input the model cannot take fails
+    alone, as ``image_unprocessable``.
+    """
+    images = [item for item in data if isinstance(item, Image.Image)]
+    try:
+        results: list[T | RequestError] = list(predict(images)) if images else []
+    except Exception:
+        results = [_predict_one(predict, image) for image in images]
+    paired = iter(zip(images, results, strict=True))
+    return [item if isinstance(item, RequestError) else _pair(*next(paired)) for item in data]
+
+
+def _pair(image: Image.Image, result: T | RequestError) -> tuple[Image.Image, T] | RequestError:
+    return result if isinstance(result, RequestError) else (image, result)
+
+
+def _predict_one(
+    predict: Callable[[list[Image.Image]], list[T]], image: Image.Image
+) -> T | RequestError:
+    try:
+        [result] = predict([image])
+    except Exception:
+        log.exception("inference failed on a %dx%d image", image.width, image.height)
+        return RequestError("image_unprocessable")
+    return result
 
 
 class ImageHandler(BaseHandler):
@@ -69,6 +112,7 @@ class ImageHandler(BaseHandler):
         use_cuda = gpu_id is not None and torch.cuda.is_available()
         self.device = torch.device(f"cuda:{gpu_id}" if use_cuda else "cpu")
         self.max_pixels = int(self.config.get("max_pixels", DEFAULT_MAX_PIXELS))
+        self.min_side = int(self.config.get("min_side", 1))
         self.load(context)
         self.initialized = True
 
@@ -77,7 +121,9 @@ class ImageHandler(BaseHandler):
         raise NotImplementedError
 
     def preprocess(self, data: list[Any]) -> list[Image.Image | RequestError]:
-        return [decode_image(request_body(request), self.max_pixels) for request in data]
+        return [
+            decode_image(request_body(request), self.max_pixels, self.min_side) for request in data
+        ]
 
     @property
     def model_info(self) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """``face_check``: every face in each image (MTCNN), largest first, with 5 landmarks.
 
 Answer per request: ``{"faces": [{"box", "landmarks", "confidence"}, ...], "count", "width",
-"height"}`` or ``{"error": "image_corrupt"}``. Handler settings (model-config ``handler:``):
-``min_probability`` (0.9), ``min_face_size`` in px (20), ``num_threads`` (1).
+"height"}`` or ``{"error": code}``. Handler settings (model-config ``handler:``):
+``min_probability`` (0.9), ``min_face_size`` in px (20), ``min_side`` in px (images whose
+shorter side is below it answer ``image_too_small``; never below ``min_face_size``, where MTCNN's
+image pyramid is empty), ``num_threads`` (1).
 """
 
 from __future__ import annotations
@@ -12,23 +14,23 @@ from typing import Any
 from PIL import Image
 
 from model_server.face_detector import Face, FaceDetector
-from model_server.handlers import ImageHandler, RequestError
+from model_server.handlers import ImageHandler, RequestError, predict_each
 
 
 class FaceCheckHandler(ImageHandler):
     def load(self, context: Any) -> None:
+        min_face_size = int(self.config.get("min_face_size", 20))
+        self.min_side = max(self.min_side, min_face_size)
         self.detector = FaceDetector(
             min_probability=float(self.config.get("min_probability", 0.9)),
-            min_face_size=int(self.config.get("min_face_size", 20)),
+            min_face_size=min_face_size,
             device=self.device,
         )
 
     def inference(
         self, data: list[Image.Image | RequestError], *args: Any, **kwargs: Any
     ) -> list[tuple[Image.Image, list[Face]] | RequestError]:
-        images = [item for item in data if isinstance(item, Image.Image)]
-        found = iter(self.detector.detect(images))
-        return [item if isinstance(item, RequestError) else (item, next(found)) for item in data]
+        return predict_each(data, self.detector.detect)
 
     def postprocess(
         self, data: list[tuple[Image.Image, list[Face]] | RequestError]

@@ -19,7 +19,7 @@ from PIL import Image
 from torchvision.transforms.functional import to_tensor
 
 from model_server.checkpoint import load_checkpoint
-from model_server.handlers import ImageHandler, RequestError
+from model_server.handlers import ImageHandler, RequestError, predict_each
 from model_server.scoring import (
     DEFAULT_BOUNDS,
     DEFAULT_POINTS,
@@ -83,10 +83,11 @@ class FaceRegionsHandler(ImageHandler):
     def inference(
         self, data: list[Image.Image | RequestError], *args: Any, **kwargs: Any
     ) -> list[tuple[Image.Image, list[Detection]] | RequestError]:
-        images = [item for item in data if isinstance(item, Image.Image)]
-        outputs = self.model([to_tensor(im).to(self.device) for im in images]) if images else []
-        found = iter(to_detections({k: v.cpu() for k, v in out.items()}) for out in outputs)
-        return [item if isinstance(item, RequestError) else (item, next(found)) for item in data]
+        return predict_each(data, self.detect)
+
+    def detect(self, images: list[Image.Image]) -> list[list[Detection]]:
+        outputs = self.model([to_tensor(image).to(self.device) for image in images])
+        return [to_detections({k: v.cpu() for k, v in out.items()}) for out in outputs]
 
     def postprocess(
         self, data: list[tuple[Image.Image, list[Detection]] | RequestError]

@@ -156,6 +156,55 @@ def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandle
     assert answer == {"error": "image_too_large"}
 
 
+def test_face_check_answers_images_below_its_floor_as_too_small(
+    face_check: FaceCheckHandler,
+) -> None:
+    """MTCNN cannot look at an image smaller than its smallest face (its pyramid is empty)."""
+    flat = encode(non_face_images()["flat"])
+    batch = [
+        {"data": encode(Image.new("RGB", (1, 1)), "PNG")},
+        {"data": encode(Image.new("RGB", (19, 300)))},
+        {"data": flat},
+        {"data": encode(Image.new("RGB", (20, 20)))},
+    ]
+    answers = face_check.handle(batch, face_check.context)
+    assert answers[0] == answers[1] == {"error": "image_too_small"}
+    assert answers[2]["count"] == answers[3]["count"] == 0
+
+
+def test_an_image_the_model_fails_on_fails_alone() -> None:
+    """Without the floor, a 1 x 1 image crashes MTCNN: that request alone gets an error."""
+    handler = FaceCheckHandler()
+    handler.initialize(make_context("face_check", REPO, model_config("face_check")))
+    handler.min_side = 1  # let the tiny image reach the detector
+    flat = encode(non_face_images()["flat"])
+    batch = [{"data": flat}, {"data": encode(Image.new("RGB", (1, 1)), "PNG")}, {"data": flat}]
+    answers = handler.handle(batch, handler.context)
+    assert answers[1] == {"error": "image_unprocessable"}
+    assert answers[0] == answers[2] and answers[0]["count"] == 0
+
+
+def test_face_regions_isolates_a_failing_image(
+    untrained_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = regions_handler(untrained_checkpoint)
+    detect = handler.detect
+
+    def fails_on_odd_widths(images: list[Image.Image]) -> list[Any]:
+        if any(image.width % 2 for image in images):
+            raise RuntimeError("injected model failure")
+        return detect(images)
+
+    monkeypatch.setattr(handler, "detect", fails_on_odd_widths)
+    batch = [
+        {"data": encode(Image.new("RGB", (321, 320)))},
+        {"data": encode(Image.new("RGB", (320, 320)))},
+    ]
+    answers = handler.handle(batch, handler.context)
+    assert answers[0] == {"error": "image_unprocessable"}
+    check_regions_answer(answers[1], 320, 320)
+
+
 def test_checkpoint_round_trip_is_fp16_on_disk_and_fp32_loaded(tmp_path: Path) -> None:
     state = {"w": torch.randn(3, 3), "n": torch.tensor(5)}
     path = save_checkpoint(tmp_path / "c.pt", state, backbone="resnet50_fpn", meta={"epochs": 2})
