@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api import admin, analyses, files, health, legacy, types, web
@@ -19,6 +20,7 @@ from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
 from gateway.metrics import Metrics
+from gateway.openapi import problem_openapi
 
 log = logging.getLogger("alphamale.gateway")
 PROBLEM = "application/problem+json"
@@ -31,6 +33,19 @@ def problem_response(request: Request, error: AppError) -> JSONResponse:
         media_type=PROBLEM,
         headers=error.headers,
     )
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route fully matches on this request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -49,8 +64,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error = HttpProblem(exc.status_code, str(exc.detail), dict(exc.headers or {}))
-        return problem_response(request, error)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(request, HttpProblem(exc.status_code, str(exc.detail), headers))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -137,4 +154,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, settings, metrics)
     for module in (analyses, types, legacy, admin, health, files, web):
         app.include_router(module.router)
+    problem_openapi(app)
     return app

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.validation import DATE_PATTERN, MBTI_PATTERN
+
 TypeSlug = Literal["alpha", "beta", "gamma", "delta", "omega"]
 
 
@@ -70,12 +72,26 @@ class AnalysisOut(BaseModel):
     )
 
 
+# Documented here, enforced by gateway.validation (so a bad value gets its own error code).
+MBTI_SCHEMA: dict[str, Any] = {"pattern": MBTI_PATTERN, "examples": ["INTJ"]}
+BIRTH_DATE_SCHEMA: dict[str, Any] = {
+    "pattern": DATE_PATTERN,
+    "format": "date",
+    "examples": ["1995-04-17"],
+    "description": "YYYY-MM-DD, an age of 14 to 120",
+}
+
+
 class AnalysisJSON(BaseModel):
     """The JSON form of POST /v1/analyses."""
 
-    image_base64: str = Field(description="Base64 image or a data: URL (JPEG, PNG or WebP)")
-    mbti: str = Field(examples=["INTJ"])
-    birth_date: str = Field(examples=["1995-04-17"])
+    model_config = ConfigDict(extra="forbid")
+
+    image_base64: str = Field(
+        min_length=1, description="Base64 image or a data: URL (JPEG, PNG or WebP)"
+    )
+    mbti: str = Field(json_schema_extra=MBTI_SCHEMA)
+    birth_date: str = Field(json_schema_extra=BIRTH_DATE_SCHEMA)
     share_opt_in: bool = False
 
 
@@ -90,9 +106,12 @@ class CatalogImageOut(BaseModel):
 
 
 class LegacyUser(BaseModel):
-    user_img: str
-    age: str = Field(description="Birth date, YYYY-MM-DD (the seed's field name)")
-    mbti: str
+    user_img: str = Field(min_length=1, description="Base64 image (JPEG, PNG or WebP)")
+    age: str = Field(
+        json_schema_extra=BIRTH_DATE_SCHEMA
+        | {"description": "Birth date, YYYY-MM-DD (the seed's field name)"}
+    )
+    mbti: str = Field(json_schema_extra=MBTI_SCHEMA)
 
 
 class LegacyRequest(BaseModel):

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from gateway.errors import InvalidBirthDate, InvalidMbti
 
-MBTI_CODES = frozenset(
-    a + b + c + d for a in "EI" for b in "SN" for c in "TF" for d in "JP"
-)  # the 16 types
+# The request schemas state these patterns; the checks below enforce exactly them.
+MBTI_PATTERN = "^[EIei][SNsn][TFtf][JPjp]$"  # the 16 types, any case
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD only (fromisoformat takes more)
 MIN_AGE, MAX_AGE = 14, 120
 
 
 def normalise_mbti(value: object) -> str:
     """One of the 16 codes, upper-cased; anything else is ``invalid_mbti``."""
-    code = str(value or "").strip().upper()
-    if code not in MBTI_CODES:
+    if not isinstance(value, str) or not re.fullmatch(MBTI_PATTERN, value):
         raise InvalidMbti(f"{str(value)[:20]!r} is not one of the 16 MBTI codes.")
-    return code
+    return value.upper()
 
 
 def age_on(birth: date, today: date) -> int:
@@ -30,10 +30,13 @@ def parse_birth_date(value: object, today: date | None = None) -> date:
     if isinstance(value, date):
         birth = value
     else:
+        text = str(value or "")
         try:
-            birth = date.fromisoformat(str(value or "").strip())
+            if not re.fullmatch(DATE_PATTERN, text):
+                raise ValueError(text)
+            birth = date.fromisoformat(text)
         except ValueError as exc:
-            raise InvalidBirthDate(f"{str(value)[:20]!r} is not a date (YYYY-MM-DD).") from exc
+            raise InvalidBirthDate(f"{text[:20]!r} is not a date (YYYY-MM-DD).") from exc
     if birth >= today:
         raise InvalidBirthDate("The birth date must be in the past.")
     if not MIN_AGE <= age_on(birth, today) <= MAX_AGE:

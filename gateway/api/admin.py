@@ -11,10 +11,16 @@ from db import repositories
 from gateway.api.deps import AdminDep, ContextDep, ModelsDep, SessionDep, SettingsDep, StorageDep
 from gateway.catalog import add_catalog_image, delete_catalog_image
 from gateway.errors import ImageTooLarge, InvalidRequest, NotFound
+from gateway.openapi import problems
 from gateway.presenters import catalog_image_out
 from gateway.schemas import CatalogImageOut, DefaultVersion, RegisterModel, TypeSlug, Workers
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[AdminDep],
+    responses=problems(401, 404, 409, 503),
+)
 
 MODEL_NAMES = ("face_check", "face_regions")
 ModelName = Annotated[str, Path(pattern=r"^(face_check|face_regions)$")]
@@ -38,7 +44,12 @@ async def list_catalog(
     return [await catalog_image_out(storage, settings, image) for image in images]
 
 
-@router.post("/catalog", response_model=CatalogImageOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/catalog",
+    response_model=CatalogImageOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(400, 413, 415, 422),
+)
 async def upload_catalog_image(
     context: ContextDep,
     type: Annotated[TypeSlug, Form()],
@@ -78,7 +89,12 @@ async def describe_model(name: ModelName, models: ModelsDep) -> list[dict[str, A
 
 @router.post("/models", status_code=status.HTTP_201_CREATED)
 async def register_model(body: RegisterModel, models: ModelsDep) -> dict[str, Any]:
-    """Register a version from an archive already in the model store (`make models` builds them)."""
+    """Register a version from an archive already in the model store (`make models` builds them).
+
+    Synchronous: answers once the version's workers are READY, which can take a minute on a busy
+    CPU (bounded by `ALPHAMALE_MODEL_MANAGEMENT_TIMEOUT_S`, 180 s by default, not by the
+    prediction timeout). It does not become the default: `PUT .../default` does that.
+    """
     if not ARCHIVE.match(body.archive) or not body.archive.startswith(MODEL_NAMES):
         raise InvalidRequest("`archive` must be a .mar file name of the model store.")
     return await models.register(body.archive, initial_workers=body.initial_workers)
@@ -91,6 +107,7 @@ async def set_default(name: ModelName, body: DefaultVersion, models: ModelsDep) 
 
 @router.put("/models/{name}/workers")
 async def scale(name: ModelName, body: Workers, models: ModelsDep) -> dict[str, Any]:
+    """Set the worker count; synchronous like registration (new workers are READY after it)."""
     return await models.scale(name, body.min_workers, body.max_workers, body.version)
 
 

@@ -11,33 +11,34 @@ from db import repositories
 from gateway.api.deps import AnalysisServiceDep, ContextDep, SessionDep, SettingsDep, StorageDep
 from gateway.errors import ImageTooLarge, InvalidRequest, NotFound
 from gateway.imaging import decode_base64_image
+from gateway.openapi import problems
 from gateway.pipeline import AnalysisRequest, delete_analysis
 from gateway.presenters import analysis_out
-from gateway.schemas import AnalysisJSON, AnalysisOut, Problem
+from gateway.schemas import BIRTH_DATE_SCHEMA, MBTI_SCHEMA, AnalysisJSON, AnalysisOut
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
-OUTCOME_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 404, 409, 413, 415, 422, 503)
-}
 MULTIPART_SCHEMA = {
     "type": "object",
     "required": ["image", "mbti", "birth_date"],
+    "additionalProperties": False,
     "properties": {
         "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"},
-        "mbti": {"type": "string", "example": "INTJ"},
-        "birth_date": {"type": "string", "format": "date", "example": "1995-04-17"},
+        "mbti": {"type": "string", **MBTI_SCHEMA},
+        "birth_date": {"type": "string", **BIRTH_DATE_SCHEMA},
         "share_opt_in": {"type": "boolean", "default": False},
     },
 }
+FORM_FIELDS = frozenset(MULTIPART_SCHEMA["properties"])  # type: ignore[arg-type]
 
 
 async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, Any]:
     """Fields and image bytes from a multipart form or a JSON body."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=8)
+        form = await request.form(max_files=1, max_fields=len(FORM_FIELDS))
+        if unknown := sorted(set(form) - FORM_FIELDS):
+            raise InvalidRequest(f"Unknown form field(s): {', '.join(unknown)[:200]}.")
         upload = form.get("image")
         if upload is None or isinstance(upload, str):
             raise InvalidRequest("The form needs an `image` file field.")
@@ -45,7 +46,10 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
             raise ImageTooLarge(f"The image is {upload.size} bytes; at most {max_bytes}.")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         image = await upload.read(max_bytes + 1)
-        share = fields.get("share_opt_in", "false").lower() in {"1", "true", "yes", "on"}
+        share_field = fields.get("share_opt_in", "false")
+        if share_field not in ("true", "false"):
+            raise InvalidRequest("`share_opt_in` must be true or false.")
+        share = share_field == "true"
     elif content_type.startswith("application/json"):
         try:
             body = AnalysisJSON.model_validate_json(await request.body())
@@ -77,7 +81,7 @@ def _first_error(exc: ValidationError) -> str:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=AnalysisOut,
-    responses=OUTCOME_RESPONSES,
+    responses=problems(400, 409, 413, 415, 422, 503),
     summary="Analyse a selfie",
     description=(
         "Multipart (`image`, `mbti`, `birth_date`) or JSON (`image_base64`, `mbti`, "
@@ -115,7 +119,7 @@ async def create_analysis(
     return await analysis_out(session, storage, settings, created.analysis, created.delete_token)
 
 
-@router.get("/{analysis_id}", response_model=AnalysisOut, responses=OUTCOME_RESPONSES)
+@router.get("/{analysis_id}", response_model=AnalysisOut, responses=problems(404, 503))
 async def get_analysis(
     analysis_id: str, session: SessionDep, storage: StorageDep, settings: SettingsDep
 ) -> AnalysisOut:
@@ -126,7 +130,7 @@ async def get_analysis(
 
 
 @router.delete(
-    "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OUTCOME_RESPONSES
+    "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 503)
 )
 async def remove_analysis(
     analysis_id: str,

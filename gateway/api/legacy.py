@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from gateway.api.deps import AnalysisServiceDep, SessionDep, SettingsDep, StorageDep
 from gateway.errors import FaceTooSmall, NoFace, RegionsIncomplete
 from gateway.imaging import decode_base64_image
+from gateway.openapi import problems
 from gateway.pipeline import AnalysisRequest
 from gateway.presenters import analysis_out, legacy_response
 from gateway.schemas import LegacyRequest, LegacyResponse
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/api", tags=["legacy"])
 @router.post(
     "/RegisterResult",
     response_model=LegacyResponse,
+    responses=problems(400, 413, 415, 422, 503),
     summary="Seed-compatible analysis (deprecated: use POST /v1/analyses)",
     deprecated=True,
 )

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from db import repositories
 from gateway.api.deps import SessionDep
 from gateway.errors import NotFound
+from gateway.openapi import problems
 from gateway.presenters import face_type_out
 from gateway.schemas import FaceTypeOut
 
@@ -18,7 +19,7 @@ async def list_types(session: SessionDep) -> list[FaceTypeOut]:
     return [face_type_out(t) for t in await repositories.list_types(session)]
 
 
-@router.get("/{slug}", response_model=FaceTypeOut)
+@router.get("/{slug}", response_model=FaceTypeOut, responses=problems(404))
 async def get_type(slug: str, session: SessionDep) -> FaceTypeOut:
     face_type = await repositories.get_type(session, slug.lower())
     if face_type is None:
