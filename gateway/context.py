@@ -71,7 +71,10 @@ async def app_context(
             http=http,
             storage=await open_storage(settings, stack),
             models=ModelServerClient(
-                http, settings.model_inference_url, settings.model_management_url
+                http,
+                settings.model_inference_url,
+                settings.model_management_url,
+                settings.model_management_timeout_s,
             ),
             metrics=metrics or Metrics(),
         )

@@ -80,6 +80,18 @@ ImageTooLarge = _error("image_too_large", 413, "Image too large", "Send a photo 
 ImageTooManyPixels = _error(
     "image_too_many_pixels", 413, "Image has too many pixels", "Send a photo of at most 40 MP."
 )
+ImageTooSmall = _error(
+    "image_too_small",
+    422,
+    "Image too small",
+    "Send a larger photo (not a thumbnail) in which one face fills much of the frame.",
+)
+ImageUnprocessable = _error(
+    "image_unprocessable",
+    422,
+    "Image cannot be analysed",
+    "The model server could not analyse this image; retrying will not help. Try another photo.",
+)
 ImageCorrupt = _error(
     "image_corrupt", 400, "Image cannot be read", "The file is damaged or not a complete image."
 )
@@ -100,7 +112,11 @@ NoFace = _error(
     "no_face", 422, "No face found", "Choose a photo framed like the example: one face, front on."
 )
 FaceTooSmall = _error(
-    "face_too_small", 422, "Face too small", "Move closer: the face should fill most of the photo."
+    "face_too_small",
+    422,
+    "Face too small",
+    "Use a photo in which the face fills much of the frame: take one closer, or pick the "
+    "original rather than a thumbnail.",
 )
 RegionsIncomplete = _error(
     "regions_incomplete",

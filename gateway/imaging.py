@@ -41,6 +41,7 @@ from gateway.errors import (
     ImageCorrupt,
     ImageTooLarge,
     ImageTooManyPixels,
+    ImageTooSmall,
     InvalidRequest,
     UnsupportedMediaType,
 )
@@ -62,6 +63,7 @@ class ImageLimits:
     max_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_side: int = 12_000
+    min_side: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,8 @@ def sniff(data: bytes) -> str:
 def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
     """Validate an untrusted upload and return it decoded, upright, RGB and re-encoded.
 
-    Raises ImageTooLarge, UnsupportedMediaType (incl. animated images), ImageTooManyPixels
-    or ImageCorrupt.
+    Raises ImageTooLarge, UnsupportedMediaType (incl. animated images), ImageTooManyPixels,
+    ImageTooSmall or ImageCorrupt.
     """
     if len(data) > limits.max_bytes:
         raise ImageTooLarge(
@@ -218,6 +220,14 @@ def _check_header(data: bytes, pil_format: str, limits: ImageLimits) -> None:
         raise UnsupportedMediaType(
             f"Animated images are not supported ({frames} frames); send a single still photo.",
             frames=frames,
+        )
+    if min(width, height) < limits.min_side:
+        raise ImageTooSmall(
+            f"The image is {width}x{height} px; its shorter side needs at least "
+            f"{limits.min_side} px.",
+            width=width,
+            height=height,
+            min_side=limits.min_side,
         )
 
 

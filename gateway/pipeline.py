@@ -103,6 +103,21 @@ def regions_in_photo(regions: dict[str, Any], crop: facecrop.Crop) -> dict[str, 
     return out
 
 
+def face_too_small(count: int, face: dict[str, Any], height: float, floor: int) -> FaceTooSmall:
+    """The largest face is below the floor; with several faces, say so and which one it was."""
+    detail = f"The face is {height:.0f} px from eyes to chin; at least {floor} px are needed."
+    box = [round(v) for v in face["box"]]
+    if count == 1:
+        return FaceTooSmall(detail, face_count=1, face_box=box)
+    return FaceTooSmall(
+        f"{count} faces were found; the largest, at x {box[0]}-{box[2]}, y {box[1]}-{box[3]}, "
+        f"is {height:.0f} px from eyes to chin; at least {floor} px are needed.",
+        hint="Crop the photo to one person's face, or use a photo of one person close up.",
+        face_count=count,
+        face_box=box,
+    )
+
+
 class AnalysisService:
     """Runs one analysis with the app's clients; one instance per request."""
 
@@ -134,7 +149,9 @@ class AnalysisService:
         if request.idempotency_key and (replay := await self._replay(request, request_hash)):
             return replay
         limits = ImageLimits(
-            max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels
+            max_bytes=self.settings.max_upload_bytes,
+            max_pixels=self.settings.max_pixels,
+            min_side=self.settings.min_image_side,
         )
         image = await asyncio.to_thread(clean_image, request.image, limits)  # CPU-bound
         detection, crop = await self._face(image)
@@ -194,11 +211,7 @@ class AnalysisService:
             raise NoFace("No human face was found in the photo.")
         face = detection["faces"][0]  # the handler sorts largest first
         if (height := eye_to_chin(face)) < self.settings.min_face_px:
-            raise FaceTooSmall(
-                f"The face is {height:.0f} px from eyes to chin; "
-                f"at least {self.settings.min_face_px} px are needed.",
-                face_count=detection["count"],
-            )
+            raise face_too_small(detection["count"], face, height, self.settings.min_face_px)
         marks = face["landmarks"]
         crop = await asyncio.to_thread(
             facecrop.upright_crop,

@@ -3,7 +3,8 @@
 Only plain HTTP and JSON here, so another server answering the same routes could replace
 TorchServe. Failures become the gateway's domain errors: the model server down, slow or failing
 -> ``ModelUnavailable`` (503, ``Retry-After``); management 400/404/409 -> ``InvalidRequest`` /
-``NotFound`` / ``Conflict``; an image the handler cannot read -> ``ImageCorrupt``.
+``NotFound`` / ``Conflict``; an image the handler refuses (``{"error": code}``) -> that code's
+4xx, never a "try again".
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from gateway.errors import (
     ImageCorrupt,
     ImageTooLarge,
     ImageTooManyPixels,
+    ImageTooSmall,
+    ImageUnprocessable,
     InvalidRequest,
     ModelUnavailable,
     NotFound,
 )
 
 RETRY_AFTER = {"Retry-After": "5"}
+MANAGEMENT_TIMEOUT_S = 180.0
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}  # else TorchServe parses a form
-HANDLER_ERRORS: dict[str, type[AppError]] = {
+HANDLER_ERRORS: dict[str, type[AppError]] = {  # per-request answers caused by the input: 4xx
     "image_corrupt": ImageCorrupt,
     "image_too_large": ImageTooManyPixels,
+    "image_too_small": ImageTooSmall,
+    "image_unprocessable": ImageUnprocessable,
 }
 MANAGEMENT_ERRORS: dict[int, type[AppError]] = {
     400: InvalidRequest,
@@ -49,10 +55,19 @@ def _message(response: httpx.Response) -> str:
 class ModelServerClient:
     """Predictions and model management; ``client`` is owned (and closed) by the caller."""
 
-    def __init__(self, client: httpx.AsyncClient, inference_url: str, management_url: str) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        inference_url: str,
+        management_url: str,
+        management_timeout_s: float = MANAGEMENT_TIMEOUT_S,
+    ) -> None:
         self.client = client
         self.inference_url = inference_url.rstrip("/")
         self.management_url = management_url.rstrip("/")
+        # Registering or scaling waits for workers to load a model: seconds when idle, far longer
+        # than a prediction on a busy CPU. It gets its own budget, not the inference timeout.
+        self.management_timeout = httpx.Timeout(management_timeout_s, connect=5.0)
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -103,6 +118,7 @@ class ModelServerClient:
             method,
             self.management_url + path,
             params={k: v for k, v in query.items() if v is not None},
+            timeout=self.management_timeout,
         )
         if response.status_code in MANAGEMENT_ERRORS:
             raise MANAGEMENT_ERRORS[response.status_code](_message(response))

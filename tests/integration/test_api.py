@@ -70,6 +70,8 @@ async def test_bad_images_are_refused_and_nothing_is_stored(api: Api) -> None:
         ({"mbti": "ABCD"}, "invalid_mbti"),
         ({"mbti": ""}, "invalid_mbti"),
         ({"mbti": "INTJX"}, "invalid_mbti"),
+        ({"mbti": " INTJ"}, "invalid_mbti"),  # the documented pattern, exactly
+        ({"birth": "19950417"}, "invalid_birth_date"),  # ISO, but not the documented YYYY-MM-DD
         ({"birth": (date.today() + timedelta(days=1)).isoformat()}, "invalid_birth_date"),
         ({"birth": date.today().isoformat()}, "invalid_birth_date"),
         ({"birth": "2020-02-30"}, "invalid_birth_date"),
@@ -208,6 +210,38 @@ async def test_unknown_and_deleted_analyses(api: Api) -> None:
     assert_problem(await api.client.put("/v1/types"), 405, "method_not_allowed")
 
 
+async def test_405_names_every_method_of_the_path(api: Api) -> None:
+    response = await api.client.request("OPTIONS", "/v1/analyses/some-id")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "DELETE, GET"
+    assert (await api.client.patch("/v1/types")).headers["allow"] == "GET"
+
+
+async def test_a_tiny_image_is_refused_before_any_model_call(api: Api) -> None:
+    """No model server runs here: a model call would be 503, never this 422."""
+    for size in ((1, 1), (47, 400), (400, 40)):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (180, 150, 120)).save(buffer, "PNG")
+        response = await api.client.post("/v1/analyses", **form(buffer.getvalue()))
+        assert_problem(response, 422, "image_too_small")
+        assert response.json()["min_side"] == api.settings.min_image_side == 48
+    assert await api.nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"nickname": "x"}, "invalid_request"),  # the schema allows no other field
+        ({"share_opt_in": "yes"}, "invalid_request"),  # a boolean: true or false
+    ],
+)
+async def test_the_form_is_held_to_its_schema(api: Api, fields: dict, code: str) -> None:
+    request = form(jpeg())
+    request["data"] |= fields
+    assert_problem(await api.client.post("/v1/analyses", **request), 422, code)
+    assert await api.nothing_stored()
+
+
 async def test_admin_needs_the_token(api: Api) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
         response = await api.client.get("/v1/admin/catalog", headers=headers)
@@ -247,6 +281,47 @@ async def test_admin_catalog_upload_list_delete(api: Api) -> None:
     )
     assert_problem(wrong_type, 422, "invalid_request")
     assert len(await api.object_keys("catalog/")) == 9
+
+
+async def test_admin_register_outlasts_the_prediction_timeout(
+    tmp_path, pg_database, s3_endpoint
+) -> None:
+    """Loading a worker on a busy CPU takes longer than a prediction may: registration waits.
+
+    The management API here answers after 3 s (a slow worker load); predictions may take 0.5 s.
+    """
+    port = free_port()
+    registered = b'{"status": "Model \\"face_regions\\" Version: 2.0 registered with 1 workers"}'
+
+    async def slow_register(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(3)
+        head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        head += f"Content-Length: {len(registered)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + registered)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(slow_register, "127.0.0.1", port)
+    url = f"http://127.0.0.1:{port}"
+    settings = settings_for(
+        tmp_path,
+        pg_database,
+        s3_endpoint,
+        model_inference_url=url,
+        model_management_url=url,
+        model_timeout_s=0.5,
+        model_management_timeout_s=60,
+    )
+    async with server, running(settings) as api:
+        response = await api.client.post(
+            "/v1/admin/models", headers=ADMIN, json={"archive": "face_regions-2.0.mar"}
+        )
+        assert response.status_code == 201, response.text
+        assert "registered" in response.json()["status"]
+        slow_prediction = await api.client.post("/v1/analyses", **form(jpeg()))
+        assert_problem(slow_prediction, 503, "model_unavailable")
+        server.close()
 
 
 async def test_admin_model_register_refuses_urls(api: Api) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from model_server import archive
 from model_server.training import default_dataset_dir
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
@@ -97,19 +97,66 @@ async def test_json_data_url_and_idempotency(live: Api) -> None:
     assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
 
 
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+HELD_OUT = ("001_03", "031_03", "090_03")  # people the region detector never trained on
+EYE_TO_CHIN = 171 / 640  # a London portrait's eye-to-chin share of its side (about, per person)
+
+
+def shrunk(stem: str, eye_to_chin_px: float) -> Image.Image:
+    """A London portrait scaled so its face is about ``eye_to_chin_px`` from eyes to chin."""
+    photo = Image.open(io.BytesIO(london(stem))).convert("RGB")
+    side = round(eye_to_chin_px / EYE_TO_CHIN)
+    return photo.resize((side, side), Image.Resampling.LANCZOS)
+
+
 async def test_domain_outcomes_store_nothing(live: Api) -> None:
     gradient = Image.linear_gradient("L").resize((400, 400)).convert("RGB")
-    buffer = io.BytesIO()
-    gradient.save(buffer, "PNG")
-    response = await live.client.post("/v1/analyses", **form(buffer.getvalue()))
+    response = await live.client.post("/v1/analyses", **form(jpeg(gradient)))
     assert response.status_code == 422 and response.json()["code"] == "no_face"
-    small = Image.open(io.BytesIO(london())).resize((120, 120))
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG")
-    response = await live.client.post("/v1/analyses", **form(buffer.getvalue()))
-    assert response.status_code == 422 and response.json()["code"] == "face_too_small"
-    assert "Move closer" in response.json()["hint"]
+    response = await live.client.post("/v1/analyses", **form(jpeg(shrunk("004_03", 20))))
+    problem = response.json()
+    assert response.status_code == 422 and problem["code"] == "face_too_small", problem
+    assert problem["face_count"] == 1 and "closer" in problem["hint"]
     assert await live.nothing_stored()
+
+
+async def test_the_face_size_floor(live: Api) -> None:
+    """Above the measured floor (32 px eye-to-chin) a face gets a type; below it, a 422."""
+    assert live.settings.min_face_px == 32
+    for stem in HELD_OUT:
+        response = await live.client.post("/v1/analyses", **form(jpeg(shrunk(stem, 44))))
+        assert response.status_code == 201, (stem, response.text)
+        assert all(region["found"] for region in response.json()["regions"].values())
+        small = await live.client.post("/v1/analyses", **form(jpeg(shrunk(stem, 22))))
+        assert small.json()["code"] == "face_too_small", (stem, small.text)
+
+
+async def test_several_faces_are_counted_and_named(live: Api) -> None:
+    """The largest face is analysed and the count reported; when it is small, crop, not 'closer'."""
+    stems = HELD_OUT
+    group = Image.new("RGB", (3 * 400, 440), (235, 235, 230))
+    for i, stem in enumerate(stems):
+        group.paste(shrunk(stem, 100 - 10 * i), (i * 400, 0))  # the first face is the largest
+    response = await live.client.post("/v1/analyses", **form(jpeg(group)))
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["face_count"] == 3
+    xs = [x for region in result["regions"].values() for x, _ in region["polygon"]]
+    assert max(xs) < 400  # the regions drawn are on the largest (leftmost) face
+
+    crowd = Image.new("RGB", (3 * 100, 120), (235, 235, 230))
+    for i, stem in enumerate(stems):
+        crowd.paste(shrunk(stem, 24), (i * 100, 0))
+    problem = (await live.client.post("/v1/analyses", **form(jpeg(crowd)))).json()
+    assert problem["code"] == "face_too_small" and problem["face_count"] == 3, problem
+    assert problem["detail"].startswith("3 faces were found") and "Crop" in problem["hint"]
+    assert len(problem["face_box"]) == 4
+    assert await live.count_rows() == 1
 
 
 async def test_legacy_endpoint_keeps_the_seed_shapes(live: Api) -> None:
@@ -182,36 +229,29 @@ async def test_database_failure_is_503_and_removes_the_object(live: Api) -> None
 
 
 async def test_admin_swaps_the_served_model_version(
-    live: Api, torchserve: TorchServeInstance
+    live: Api, face_regions_v2: Callable[[Path], str]
 ) -> None:
     """Register 2.0 through the admin API, make it default, see analyses follow, then undo."""
-    weights = Path(__file__).parents[2] / "model_server/weights/face_regions.pt"
-    spec = archive.ArchiveSpec("face_regions", "2.0", "face_regions-2.0", weights, None)
-    archive.build(spec, torchserve.store)
+    mar = face_regions_v2(Path(__file__).parents[2] / "model_server/weights/face_regions.pt")
     admin = live.client
-    registered = await admin.post(
-        "/v1/admin/models", headers=ADMIN, json={"archive": "face_regions-2.0.mar"}
-    )
+    registered = await admin.post("/v1/admin/models", headers=ADMIN, json={"archive": mar})
     assert registered.status_code == 201, registered.text
-    try:
-        default = await admin.put(
-            "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
-        )
-        assert default.status_code == 200, default.text
-        result = (await live.client.post("/v1/analyses", **form(london()))).json()
-        assert result["model"] == {"name": "face_regions", "version": "2.0"}
-        scaled = await admin.put(
-            "/v1/admin/models/face_regions/workers",
-            headers=ADMIN,
-            json={"min_workers": 1, "max_workers": 1, "version": "2.0"},
-        )
-        assert scaled.status_code == 200, scaled.text
-    finally:
-        await admin.put(
-            "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "1.0"}
-        )
-        removed = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
-        assert removed.status_code == 200, removed.text
+    default = await admin.put(
+        "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
+    )
+    assert default.status_code == 200, default.text
+    result = (await live.client.post("/v1/analyses", **form(london()))).json()
+    assert result["model"] == {"name": "face_regions", "version": "2.0"}
+    scaled = await admin.put(
+        "/v1/admin/models/face_regions/workers",
+        headers=ADMIN,
+        json={"min_workers": 1, "max_workers": 1, "version": "2.0"},
+    )
+    assert scaled.status_code == 200, scaled.text
+
+    await admin.put("/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "1.0"})
+    removed = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
+    assert removed.status_code == 200, removed.text
     versions = (await admin.get("/v1/admin/models/face_regions", headers=ADMIN)).json()
     assert [v["modelVersion"] for v in versions] == ["1.0"]
     missing = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)

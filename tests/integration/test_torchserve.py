@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,10 +16,10 @@ from gateway.errors import (
     Conflict,
     ImageCorrupt,
     ImageTooLarge,
+    ImageTooSmall,
     ModelUnavailable,
     NotFound,
 )
-from model_server import archive
 from model_server.checkpoint import make_untrained_checkpoint
 from model_server.training import default_dataset_dir
 from tests.fixtures.services import free_ports
@@ -94,6 +95,10 @@ async def test_bad_and_oversized_images(client: ModelServerClient) -> None:
         await client.face_regions(b"\xff\xd8\xff\xe0 truncated")
     with pytest.raises(ImageTooLarge):  # above max_request_size (16 MiB)
         await client.face_check(b"\0" * (17 * 1024 * 1024))
+    tiny = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(tiny, "PNG")
+    with pytest.raises(ImageTooSmall):  # once a 503 "try again": the input crashed MTCNN
+        await client.face_check(tiny.getvalue())
 
 
 @torchserve_only
@@ -118,31 +123,30 @@ async def test_second_version_register_default_follow_unregister(
     client: ModelServerClient,
     server: TorchServeInstance,
     photos: list[bytes],
+    face_regions_v2: Callable[[Path], str],
 ) -> None:
     checkpoint = make_untrained_checkpoint(server.var / "v2" / "face_regions.pt", seed=1)
-    spec = archive.ArchiveSpec("face_regions", "2.0", "face_regions-2.0", checkpoint, None)
-    archive.build(spec, server.store)
+    mar = face_regions_v2(checkpoint)
     crop = await face_crop(client, photos[0])
     before = await client.face_regions(crop)
 
-    await client.register("face_regions-2.0.mar", initial_workers=1, synchronous=True)
-    try:
-        versions = {v["modelVersion"]: v for v in await client.describe("face_regions", "all")}
-        assert set(versions) == {"1.0", "2.0"}
-        assert [w["status"] for w in versions["2.0"]["workers"]] == ["READY"]
-        assert (await client.face_regions(crop))["model"]["version"] == "1.0"  # still default
+    await client.register(mar, initial_workers=1, synchronous=True)
+    versions = {v["modelVersion"]: v for v in await client.describe("face_regions", "all")}
+    assert set(versions) == {"1.0", "2.0"}
+    assert [w["status"] for w in versions["2.0"]["workers"]] == ["READY"]
+    assert (await client.face_regions(crop))["model"]["version"] == "1.0"  # still default
 
-        await client.set_default("face_regions", "2.0")
-        after = await client.face_regions(crop)
-        assert after["model"]["version"] == "2.0"
-        assert after["regions"] != before["regions"]  # other weights, other answer
-        pinned = await client.predict("face_regions", crop, version="1.0")
-        assert pinned["model"]["version"] == "1.0" and pinned["regions"] == before["regions"]
-        with pytest.raises(NotFound):
-            await client.set_default("face_regions", "9.9")
-    finally:
-        await client.set_default("face_regions", "1.0")
-        await client.unregister("face_regions", "2.0")
+    await client.set_default("face_regions", "2.0")
+    after = await client.face_regions(crop)
+    assert after["model"]["version"] == "2.0"
+    assert after["regions"] != before["regions"]  # other weights, other answer
+    pinned = await client.predict("face_regions", crop, version="1.0")
+    assert pinned["model"]["version"] == "1.0" and pinned["regions"] == before["regions"]
+    with pytest.raises(NotFound):
+        await client.set_default("face_regions", "9.9")
+
+    await client.set_default("face_regions", "1.0")
+    await client.unregister("face_regions", "2.0")
     assert [v["modelVersion"] for v in await client.describe("face_regions", "all")] == ["1.0"]
     assert (await client.face_regions(crop))["model"]["version"] == "1.0"
     with pytest.raises(NotFound):
