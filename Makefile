@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export ALPHAMALE_VAR_DIR ?= $(abspath $(VAR))
 
-.PHONY: help venv models model-server model-server-stop migrate seed run demo purge train test lint format bench up down clean
+.PHONY: help venv models model-server model-server-stop migrate seed run demo purge train test lint format bench bench-soak up down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API and 
 
 bench: models ## Benchmarks: latency and memory of the handlers and the gateway (prints a table)
 	$(PY) -m bench
+
+bench-soak: models ## Soak: stack at half capacity for 30 min, errors and RSS growth (SOAK_ARGS=...)
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
 	docker compose up -d --build --wait
