@@ -2,7 +2,7 @@
 
     python -m model_server.archive build-all --store model_store [--version 1.0]
     python -m model_server.archive build --name face_regions --version 2.0 \
-        --checkpoint PATH --store model_store          # writes face_regions-2.0.mar
+        --checkpoint PATH [--model-config YAML] --store model_store  # face_regions-2.0.mar
 
 Each archive holds its handler, the ``model_server`` modules it imports (the worker runs in the
 extracted archive, which TorchServe puts on its ``sys.path``), its model-config yaml and a
@@ -60,6 +60,7 @@ class ArchiveSpec:
     archive_name: str
     checkpoint: Path | None  # face_regions only; None there means "make an untrained one"
     model_card: Path | None
+    model_config: Path | None = None  # model-config yaml; None means config/<name>.yaml
 
     @property
     def handler(self) -> Path:
@@ -67,7 +68,7 @@ class ArchiveSpec:
 
     @property
     def config(self) -> Path:
-        return CONFIG_DIR / f"{self.name}.yaml"
+        return self.model_config or CONFIG_DIR / f"{self.name}.yaml"
 
     def inputs(self) -> list[Path]:
         files = [PACKAGE_DIR / m for m in SHIPPED_MODULES] + [self.config]
@@ -197,6 +198,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     one.add_argument("--version", default=DEFAULT_VERSION)
     one.add_argument("--checkpoint", type=Path, help="face_regions weights (default: served ones)")
     one.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship")
+    one.add_argument(
+        "--model-config", type=Path, help="model-config yaml (default: config/NAME.yaml)"
+    )
     one.add_argument("--archive-name", help="file name without .mar (default NAME-VERSION)")
     one.add_argument("--force", action="store_true")
     return parser.parse_args(argv)
@@ -216,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         archive_name=args.archive_name or f"{args.name}-{args.version}",
         checkpoint=checkpoint if args.name == "face_regions" else None,
         model_card=card,
+        model_config=args.model_config,
     )
     built = build(spec, args.store, force=args.force)
     print(f"{args.store / (spec.archive_name + '.mar')}: {'built' if built else 'up to date'}")

@@ -5,15 +5,19 @@ Needs ../shared/datasets/london-faces (real faces); skips with a message where i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from PIL import Image
 from sqlalchemy import text
 
+from gateway.errors import StorageUnavailable
 from model_server.training import default_dataset_dir
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
@@ -21,6 +25,7 @@ from tests.fixtures.torchserve import TorchServeInstance
 
 pytestmark = [pytest.mark.torchserve, pytest.mark.dataset]
 DATASET = default_dataset_dir()
+HELD_OUT = ("001_03", "031_03", "090_03")  # people the region detector never trained on
 
 
 def london(stem: str = "004_03") -> bytes:
@@ -33,6 +38,12 @@ def london(stem: str = "004_03") -> bytes:
 def form(image: bytes, **fields: str) -> dict:
     data = {"mbti": "INTJ", "birth_date": "1995-04-17"} | fields
     return {"data": data, "files": {"image": ("selfie.jpg", image, "image/jpeg")}}
+
+
+def legacy_body(image: bytes) -> dict:
+    """The seed's mobile client's request."""
+    user = {"user_img": base64.b64encode(image).decode(), "age": "1990-03-04", "mbti": "ESTJ"}
+    return {"first_user": user, "result": {"human": "False"}}
 
 
 def model_urls(ts: TorchServeInstance) -> dict[str, str]:
@@ -50,22 +61,67 @@ async def live(
         yield api
 
 
-async def test_a_face_gets_a_type_and_can_be_deleted(live: Api) -> None:
-    response = await live.client.post("/v1/analyses", **form(london()))
+SERVED_CONFIG = "model_server/config/face_regions.yaml"
+WEIGHTS = Path(__file__).parents[2] / "model_server/weights/face_regions.pt"
+SERVED = yaml.safe_load((Path(__file__).parents[2] / SERVED_CONFIG).read_text())["handler"]
+LEGACY_NULLS = ("male_type", "dsc", "img1", "img2", "img3", "img4")
+TYPES = ("alpha", "beta", "gamma", "delta", "omega")
+
+
+def expected_score_and_type(regions: dict) -> tuple[int, str]:
+    """The seed's rule, restated from the served config: points per part, bounds top-down."""
+    score = sum(SERVED["points"][part][TYPES.index(r["type"])] for part, r in regions.items())
+    bounds = sorted(SERVED["bounds"], key=lambda bound: -bound[0])
+    return score, next(name for bound, name in bounds if score > bound)
+
+
+def with_gps(photo: bytes) -> bytes:
+    """The photo with EXIF GPS and camera tags, as a phone would send it."""
+    image = Image.open(io.BytesIO(photo))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 41.0)}  # GPS
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes(), quality=92)
+    assert Image.open(io.BytesIO(buffer.getvalue())).getexif().get_ifd(0x8825)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("stem", HELD_OUT)
+async def test_a_face_gets_the_type_its_regions_add_up_to(live: Api, stem: str) -> None:
+    response = await live.client.post("/v1/analyses", **form(with_gps(london(stem))))
     assert response.status_code == 201, response.text
     result = response.json()
-    assert result["type"]["slug"] in {"alpha", "beta", "gamma", "delta", "omega"}
-    assert result["type"]["description"]
     assert set(result["regions"]) == {"face", "t_zone", "jaw"}
     for region in result["regions"].values():
-        assert region["found"] and region["presence"] >= 0.75 and len(region["polygon"]) == 4
-    refs = result["references"]
-    assert len(refs) == 4 and len({r["id"] for r in refs}) == 4
+        assert region["found"] and region["presence"] >= SERVED["threshold"]
+        assert region["type"] in TYPES and len(region["polygon"]) == 4
+    assert (result["score"], result["type"]["slug"]) == expected_score_and_type(result["regions"])
+    assert result["type"]["description"] and result["type"]["description_ko"]
     assert result["model"]["name"] == "face_regions" and result["face_count"] == 1
+
+    refs = result["references"]
+    catalog = await live.client.get(
+        "/v1/admin/catalog", headers=ADMIN, params={"type": result["type"]["slug"]}
+    )
+    assert len(refs) == 4 and len({r["id"] for r in refs}) == 4
+    assert {r["id"] for r in refs} <= {image["id"] for image in catalog.json()}
+    async with httpx.AsyncClient(timeout=30) as web:  # presigned links of the S3 API
+        for ref in refs:
+            fetched = await web.get(ref["url"])
+            assert fetched.status_code == 200 and Image.open(io.BytesIO(fetched.content)).size
+
+    [key] = await live.object_keys()
+    stored = Image.open(io.BytesIO(await live.context.storage.get(key)))
+    assert not stored.getexif() and "exif" not in stored.info  # GPS and camera tags gone
+
+
+async def test_a_result_reads_back_and_can_be_deleted(live: Api) -> None:
+    result = (await live.client.post("/v1/analyses", **form(london()))).json()
     assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
     stored = (await live.client.get(f"/v1/analyses/{result['id']}")).json()
     assert stored["type"] == result["type"] and stored["regions"] == result["regions"]
-    assert stored["delete_token"] is None
+    assert stored["score"] == result["score"] and stored["delete_token"] is None
     wrong = await live.client.delete(
         f"/v1/analyses/{result['id']}", headers={"X-Delete-Token": "x"}
     )
@@ -103,7 +159,6 @@ def jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-HELD_OUT = ("001_03", "031_03", "090_03")  # people the region detector never trained on
 EYE_TO_CHIN = 171 / 640  # a London portrait's eye-to-chin share of its side (about, per person)
 
 
@@ -159,12 +214,96 @@ async def test_several_faces_are_counted_and_named(live: Api) -> None:
     assert await live.count_rows() == 1
 
 
-async def test_legacy_endpoint_keeps_the_seed_shapes(live: Api) -> None:
-    def body(image: bytes) -> dict:
-        user = {"user_img": base64.b64encode(image).decode(), "age": "1990-03-04", "mbti": "ESTJ"}
-        return {"first_user": user, "result": {"human": "False"}}
+async def serve_version_2(api: Api, mar: str) -> None:
+    """Register the 2.0 archive through the admin API and make it the default."""
+    registered = await api.client.post("/v1/admin/models", headers=ADMIN, json={"archive": mar})
+    assert registered.status_code == 201, registered.text
+    default = await api.client.put(
+        "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
+    )
+    assert default.status_code == 200, default.text
 
-    typed = await live.client.post("/api/RegisterResult", json=body(london("020_03")))
+
+async def test_regions_incomplete_is_a_422_with_its_regions_and_stores_nothing(
+    live: Api, face_regions_v2: Callable[..., str], tmp_path: Path
+) -> None:
+    """A served version whose rule no part can pass: every face is regions_incomplete."""
+    config = yaml.safe_load((Path(__file__).parents[2] / SERVED_CONFIG).read_text())
+    config["handler"] |= {"rule": "single", "threshold": 1.01}  # no class score exceeds 1
+    strict = tmp_path / "face_regions.yaml"
+    strict.write_text(yaml.safe_dump(config))
+    await serve_version_2(live, face_regions_v2(WEIGHTS, strict))
+
+    response = await live.client.post("/v1/analyses", **form(london(HELD_OUT[0])))
+    problem = response.json()
+    assert response.status_code == 422 and problem["code"] == "regions_incomplete", problem
+    assert set(problem["regions"]) == {"face", "t_zone", "jaw"}
+    assert not any(region["found"] for region in problem["regions"].values())
+    legacy = await live.client.post("/api/RegisterResult", json=legacy_body(london(HELD_OUT[0])))
+    assert legacy.json() == {"human": True} | dict.fromkeys(LEGACY_NULLS)  # a face, no type
+    assert await live.nothing_stored()
+
+
+async def test_concurrent_retries_with_one_key_store_one_result(live: Api) -> None:
+    key = {"Idempotency-Key": "double-tap"}
+    first, second = await asyncio.gather(
+        *(live.client.post("/v1/analyses", headers=key, **form(london())) for _ in range(2))
+    )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    assert first.json()["id"] == second.json()["id"]
+    assert sorted(r.headers.get("idempotent-replayed", "") for r in (first, second)) == [
+        "",
+        "true",
+    ]
+    assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
+
+
+async def test_an_expired_key_is_refused_not_replayed(live: Api) -> None:
+    key = {"Idempotency-Key": "yesterday"}
+    first = await live.client.post("/v1/analyses", headers=key, **form(london()))
+    assert first.status_code == 201, first.text
+    async with live.context.engine.begin() as connection:  # the key is now past its TTL
+        await connection.execute(
+            text("UPDATE analyses SET created_at = created_at - make_interval(hours => :h)"),
+            {"h": live.settings.idempotency_ttl_h + 1},
+        )
+    again = await live.client.post("/v1/analyses", headers=key, **form(london()))
+    assert again.status_code == 409 and again.json()["code"] == "idempotency_conflict"
+    assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
+
+
+async def test_a_delete_while_storage_is_down_keeps_row_and_photo(
+    live: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = (await live.client.post("/v1/analyses", **form(london()))).json()
+    token = {"X-Delete-Token": result["delete_token"]}
+
+    async def storage_down(key: str) -> None:
+        raise StorageUnavailable("injected: S3 unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(live.context.storage, "delete", storage_down)
+        response = await live.client.delete(f"/v1/analyses/{result['id']}", headers=token)
+        assert response.status_code == 503 and response.json()["code"] == "storage_unavailable"
+        assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
+    response = await live.client.delete(f"/v1/analyses/{result['id']}", headers=token)
+    assert response.status_code == 204 and await live.nothing_stored()
+
+
+async def test_references_follow_the_catalog(live: Api) -> None:
+    """References are drawn when read: a short catalog gives fewer than four, none repeated."""
+    result = (await live.client.post("/v1/analyses", **form(london()))).json()
+    slug = result["type"]["slug"]
+    catalog = await live.client.get("/v1/admin/catalog", headers=ADMIN, params={"type": slug})
+    for image in catalog.json()[2:]:
+        removed = await live.client.delete(f"/v1/admin/catalog/{image['id']}", headers=ADMIN)
+        assert removed.status_code == 204
+    again = (await live.client.get(f"/v1/analyses/{result['id']}")).json()
+    assert len(again["references"]) == 2 and len({r["id"] for r in again["references"]}) == 2
+
+
+async def test_legacy_endpoint_keeps_the_seed_shapes(live: Api) -> None:
+    typed = await live.client.post("/api/RegisterResult", json=legacy_body(london("020_03")))
     assert typed.status_code == 200, typed.text
     answer = typed.json()
     assert set(answer) == {"human", "male_type", "dsc", "img1", "img2", "img3", "img4"}
@@ -178,16 +317,8 @@ async def test_legacy_endpoint_keeps_the_seed_shapes(live: Api) -> None:
     assert answer["dsc"] and all(answer[f"img{i}"] for i in range(1, 5))
     buffer = io.BytesIO()
     Image.new("RGB", (300, 300), (90, 160, 90)).save(buffer, "JPEG")
-    none = (await live.client.post("/api/RegisterResult", json=body(buffer.getvalue()))).json()
-    assert none == {
-        "human": False,
-        "male_type": None,
-        "dsc": None,
-        "img1": None,
-        "img2": None,
-        "img3": None,
-        "img4": None,
-    }
+    none = await live.client.post("/api/RegisterResult", json=legacy_body(buffer.getvalue()))
+    assert none.json() == {"human": False} | dict.fromkeys(LEGACY_NULLS)
     async with live.context.sessions() as session:
         clients = (await session.execute(text("SELECT client FROM analyses"))).scalars().all()
     assert clients == ["legacy"]
@@ -229,17 +360,11 @@ async def test_database_failure_is_503_and_removes_the_object(live: Api) -> None
 
 
 async def test_admin_swaps_the_served_model_version(
-    live: Api, face_regions_v2: Callable[[Path], str]
+    live: Api, face_regions_v2: Callable[..., str]
 ) -> None:
     """Register 2.0 through the admin API, make it default, see analyses follow, then undo."""
-    mar = face_regions_v2(Path(__file__).parents[2] / "model_server/weights/face_regions.pt")
+    await serve_version_2(live, face_regions_v2(WEIGHTS))
     admin = live.client
-    registered = await admin.post("/v1/admin/models", headers=ADMIN, json={"archive": mar})
-    assert registered.status_code == 201, registered.text
-    default = await admin.put(
-        "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
-    )
-    assert default.status_code == 200, default.text
     result = (await live.client.post("/v1/analyses", **form(london()))).json()
     assert result["model"] == {"name": "face_regions", "version": "2.0"}
     scaled = await admin.put(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -123,7 +122,7 @@ async def test_second_version_register_default_follow_unregister(
     client: ModelServerClient,
     server: TorchServeInstance,
     photos: list[bytes],
-    face_regions_v2: Callable[[Path], str],
+    face_regions_v2: Callable[..., str],
 ) -> None:
     checkpoint = make_untrained_checkpoint(server.var / "v2" / "face_regions.pt", seed=1)
     mar = face_regions_v2(checkpoint)
