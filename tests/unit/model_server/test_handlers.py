@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -75,6 +76,14 @@ def non_face_images() -> dict[str, Image.Image]:
         "grey_ramp": Image.fromarray(horizontal.contiguous().numpy()).convert("RGB"),
         "shapes": shapes,
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_torch_threads() -> Iterator[None]:
+    """Handlers pin torch's threads for the process (as in a worker); give them back after."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

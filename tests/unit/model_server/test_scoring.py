@@ -162,3 +162,10 @@ def test_unknown_rule_is_rejected() -> None:
 )
 def test_iou(a: tuple[float, ...], b: tuple[float, ...], expected: float) -> None:
     assert iou(a, b) == pytest.approx(expected)
+
+
+def test_a_tie_in_mass_goes_to_the_higher_ranked_type() -> None:
+    """Equal mass on two types of one part: alpha..omega order decides (the first wins)."""
+    for first, second in (("gamma", "beta"), ("beta", "gamma")):
+        detections = [det(first, "jaw", 0.4), det(second, "jaw", 0.4)]
+        assert decide_part(2, detections).type == "beta"
