@@ -36,7 +36,7 @@ model-server-stop: $(STAMP) ## Stop TorchServe
 	$(PY) -m model_server.serve stop --var $(VAR)
 
 migrate: $(STAMP) ## Apply database migrations (ALPHAMALE_DATABASE_URL, SQLite by default)
-	$(PY) -m db.migrate upgrade
+	$(PY) -m gateway.migrate upgrade
 
 seed: migrate ## Seed the five types and the demo catalog (idempotent)
 	$(PY) -m gateway.seed

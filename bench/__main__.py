@@ -19,13 +19,13 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
+from core.dataset import default_dataset_dir
 from db import migrate
 from db.seed import seed_types
 from db.session import make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
 from model_server import archive, serve
-from model_server.training import default_dataset_dir
 
 ROOT = Path(__file__).parents[1]
 DATASET = default_dataset_dir() / "images"

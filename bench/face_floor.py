@@ -1,11 +1,11 @@
 """``python -m bench.face_floor``: the smallest face the region detector still reads.
 
 Sets the evidence for the gateway's ``min_face_px`` (eye-to-chin distance, see
-:func:`gateway.pipeline.eye_to_chin`). Every London photo is shrunk so that its face measures a
+:attr:`core.schemas.Face.eye_to_chin`). Every London photo is shrunk so that its face measures a
 target eye-to-chin distance, then sent through the gateway's served path in process: upload
 validation (:func:`gateway.imaging.clean_image`), face check on the detection copy
-(:func:`gateway.pipeline.detection_jpeg`), the upright crop of the largest face (upscaled to
-``crop_size``), JPEG, face regions. Both TorchServe handlers are driven through
+(:func:`gateway.analyses.geometry.detection_jpeg`), the upright crop of the largest face
+(upscaled to ``crop_size``), JPEG, face regions. Both TorchServe handlers are driven through
 ``handler.handle`` as TorchServe would, one request at a time, with their yaml model configs.
 
 A photo counts as "all 3 parts found" only when a face was found *and* the outcome is not
@@ -34,16 +34,17 @@ import yaml
 from PIL import Image
 from tqdm import tqdm
 
-import facecrop
-from facecrop import Crop
+from core.crop import Crop, upright_crop
+from core.dataset import default_dataset_dir
+from core.schemas import FaceCheckAnswer, Region
+from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
 from gateway.config import Settings
 from gateway.imaging import clean_image, encode_jpeg
-from gateway.pipeline import detection_jpeg, eye_to_chin, regions_in_photo, scale_faces
 from model_server.checkpoint import load_checkpoint
 from model_server.handlers import ImageHandler
 from model_server.handlers.face_check import FaceCheckHandler
 from model_server.handlers.face_regions import FaceRegionsHandler
-from model_server.training import default_dataset_dir
+from model_server.scoring import iou
 from model_server.training.datasets import person_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,11 +89,13 @@ def ask(handler: ImageHandler, body: bytes) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- served path
-def face_check_answer(face_check: FaceCheckHandler, image: Image.Image) -> dict[str, Any]:
-    """The gateway's face check: faces (largest first) in original pixels, or ``{"error"}``."""
+def face_check_answer(face_check: FaceCheckHandler, image: Image.Image) -> FaceCheckAnswer | str:
+    """The gateway's face check: faces (largest first) in original pixels, or the error code."""
     small, scale = detection_jpeg(image)
     answer = ask(face_check, small)
-    return answer if "error" in answer else scale_faces(answer, scale)
+    if "error" in answer:
+        return str(answer["error"])
+    return scale_faces(FaceCheckAnswer.model_validate(answer), scale)
 
 
 def shrink(image: Image.Image, factor: float) -> Image.Image:
@@ -107,14 +110,6 @@ def bounds(points: Sequence[Sequence[float]]) -> Box:
     return [min(xs), min(ys), max(xs), max(ys)]
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def agreement(boxes: dict[str, Box], reference: dict[str, Box]) -> float | None:
     """The smallest per-part IoU between two answers (None when a part is missing)."""
     if not reference or set(boxes) != set(reference):
@@ -124,11 +119,11 @@ def agreement(boxes: dict[str, Box], reference: dict[str, Box]) -> float | None:
 
 def photo_boxes(regions: dict[str, Any], crop: Crop, scale: float = 1.0) -> dict[str, Box]:
     """Found parts' boxes in photo pixels (times ``scale``), as the gateway draws them."""
-    drawn = regions_in_photo(regions, crop)
+    typed = {part: Region.model_validate(region) for part, region in regions.items()}
     return {
-        part: [v * scale for v in bounds(region["polygon"])]
-        for part, region in drawn.items()
-        if region.get("found") and region.get("polygon")
+        part: [v * scale for v in bounds(region.polygon)]
+        for part, region in regions_in_photo(typed, crop).items()
+        if region.found and region.polygon
     }
 
 
@@ -142,19 +137,18 @@ def serve(
     face_check, face_regions = handlers
     image = clean_image(upload).image
     detection = face_check_answer(face_check, image)
-    faces = detection.get("faces") or []
+    faces = [] if isinstance(detection, str) else detection.faces
     record: dict[str, Any] = {"width": image.width, "height": image.height, "faces": len(faces)}
-    if "error" in detection:
-        record["error"] = detection["error"]
+    if isinstance(detection, str):
+        record["error"] = detection
     if not faces:
         return {**record, "face_found": False, "all_parts": False}, None
     face = faces[0]
-    marks = face["landmarks"]
-    crop = facecrop.upright_crop(
+    crop = upright_crop(
         image,
-        face["box"],
-        marks["left_eye"],
-        marks["right_eye"],
+        face.box,
+        face.landmarks.left_eye,
+        face.landmarks.right_eye,
         margin=settings.crop_margin,
         size=settings.crop_size,
     )
@@ -162,8 +156,8 @@ def serve(
     parts = regions.get("regions", {})
     record |= {
         "face_found": True,
-        "eye_to_chin": round(eye_to_chin(face), 2),
-        "confidence": round(face["confidence"], 4),
+        "eye_to_chin": round(face.eye_to_chin, 2),
+        "confidence": round(face.confidence, 4),
         "outcome": regions.get("outcome", regions.get("error")),
         "parts_found": {part: region["found"] for part, region in parts.items()},
         "all_parts": regions.get("outcome") not in (None, "regions_incomplete"),

@@ -156,7 +156,7 @@ def running_stack(keep_var: bool, ready_timeout: float) -> Iterator[Stack]:
     try:
         print(f"Starting TorchServe and the gateway (state in {var}) ...", flush=True)
         paths = serve.start(ROOT / "model_store", var / "ts", ts_ports, MODELS)
-        run_module(["db.migrate", "upgrade"], env)
+        run_module(["gateway.migrate", "upgrade"], env)
         run_module(["gateway.seed"], env)
         gateway = start_gateway(env, port, log)
         base_url = f"http://127.0.0.1:{port}"

@@ -1,7 +1,8 @@
-"""Run Alembic migrations without an alembic.ini: `python -m db.migrate upgrade|downgrade`.
+"""Run Alembic migrations without an alembic.ini, for one database URL.
 
-The URL is ``--url`` or ``$ALPHAMALE_DATABASE_URL`` (SQLite under ./var by default). Alembic's
-env runs its own event loop: from async code call these through ``asyncio.to_thread``.
+The app's URL comes from its settings: ``python -m gateway.migrate`` (``make migrate``) reads
+them and calls these. Alembic's env runs its own event loop: from async code call these through
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -12,34 +13,32 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from db.session import database_url_from_env
-
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", (url or database_url_from_env()).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def downgrade(url: str | None = None, revision: str = "base") -> None:
+def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def run(url: str, argv: list[str] | None = None, prog: str = "python -m gateway.migrate") -> None:
+    """The command line: upgrade | downgrade | current | revision, on ``url``."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("action", choices=["upgrade", "downgrade", "current", "revision"])
     parser.add_argument("revision", nargs="?", help="target (default: head / base)")
-    parser.add_argument("--url", help="database URL (default: $ALPHAMALE_DATABASE_URL)")
     parser.add_argument("-m", "--message", default="change", help="message for 'revision'")
     args = parser.parse_args(argv)
-    config = alembic_config(args.url)
+    config = alembic_config(url)
     if args.action == "upgrade":
         command.upgrade(config, args.revision or "head")
     elif args.action == "downgrade":
@@ -48,7 +47,3 @@ def main(argv: list[str] | None = None) -> None:
         command.current(config, verbose=True)
     else:
         command.revision(config, message=args.message, autogenerate=True)
-
-
-if __name__ == "__main__":
-    main()

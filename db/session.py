@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,3 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def sqlite_url(var_dir: Path) -> str:
     """The embedded default database: SQLite in ``var_dir``."""
     return f"sqlite+aiosqlite:///{Path(var_dir).resolve() / 'alphamale.db'}"
-
-
-def database_url_from_env() -> str:
-    """``$ALPHAMALE_DATABASE_URL``, else SQLite under ``$ALPHAMALE_VAR_DIR`` (``./var``)."""
-    return os.environ.get("ALPHAMALE_DATABASE_URL") or sqlite_url(
-        Path(os.environ.get("ALPHAMALE_VAR_DIR", "var"))
-    )

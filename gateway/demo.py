@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import httpx
 
-DATASET = Path(
-    os.environ.get(
-        "ALPHAMALE_DATASET_DIR", Path(__file__).parents[1] / "../shared/datasets/london-faces"
-    )
-)
+from core.dataset import default_dataset_dir
+
+DATASET = default_dataset_dir()
 
 
 def default_image() -> Path | None:

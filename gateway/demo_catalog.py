@@ -12,10 +12,8 @@ import random
 
 from PIL import Image, ImageDraw
 
-from db import repositories
-from gateway.card import font, mix, type_colour
-from gateway.catalog import add_catalog_image
-from gateway.context import AppContext
+from gateway.catalog.service import CatalogService
+from gateway.web.card import font, mix, type_colour
 
 SUPERSAMPLE = 2  # draw at 2x, then downscale: cheap anti-aliasing
 SKIN_TONES = ((241, 194, 160), (224, 172, 130), (198, 134, 96), (161, 102, 70), (112, 72, 52))
@@ -159,15 +157,12 @@ def draw_demo_image(type_slug: str, index: int, size: int = 512) -> bytes:
     return buffer.getvalue()
 
 
-async def seed_demo_catalog(context: AppContext, per_type: int = 6) -> int:
+async def seed_demo_catalog(catalog: CatalogService, per_type: int = 6) -> int:
     """Top every type up to ``per_type`` images with demo illustrations; returns how many added."""
-    async with context.sessions() as session:
-        types = await repositories.list_types(session)
-        counts = {t.slug: await repositories.count_catalog_images(session, t.id) for t in types}
     added = 0
-    for slug, count in counts.items():
-        for index in range(count + 1, per_type + 1):
-            data = await asyncio.to_thread(draw_demo_image, slug, index)
-            await add_catalog_image(context, slug, data, demo_caption(index), demo=True)
+    for face_type in await catalog.types():
+        for index in range(await catalog.count(face_type.slug) + 1, per_type + 1):
+            data = await asyncio.to_thread(draw_demo_image, face_type.slug, index)
+            await catalog.add(face_type.slug, data, demo_caption(index), demo=True)
             added += 1
     return added

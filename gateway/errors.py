@@ -64,84 +64,152 @@ class HttpProblem(AppError):
         self.title = detail  # type: ignore[misc]
 
 
-def _error(code: str, status: int, title: str, hint: str) -> type[AppError]:
-    return type(  # a small factory keeps the catalogue below one line per error
-        "".join(part.title() for part in code.split("_")),
-        (AppError,),
-        {"code": code, "status": status, "title": title, "hint": hint},
+# Input (4xx)
+class UnsupportedMediaType(AppError):
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported image format"
+    hint = "Send a JPEG, PNG or WebP photo."
+
+
+class ImageTooLarge(AppError):
+    code = "image_too_large"
+    status = 413
+    title = "Image too large"
+    hint = "Send a photo of at most 10 MB."
+
+
+class ImageTooManyPixels(AppError):
+    code = "image_too_many_pixels"
+    status = 413
+    title = "Image has too many pixels"
+    hint = "Send a photo of at most 40 MP."
+
+
+class ImageTooSmall(AppError):
+    code = "image_too_small"
+    status = 422
+    title = "Image too small"
+    hint = "Send a larger photo (not a thumbnail) in which one face fills much of the frame."
+
+
+class ImageUnprocessable(AppError):
+    code = "image_unprocessable"
+    status = 422
+    title = "Image cannot be analysed"
+    hint = (
+        "The model server could not analyse this image; retrying will not help. Try another photo."
     )
 
 
-# Input (4xx)
-UnsupportedMediaType = _error(
-    "unsupported_media_type", 415, "Unsupported image format", "Send a JPEG, PNG or WebP photo."
-)
-ImageTooLarge = _error("image_too_large", 413, "Image too large", "Send a photo of at most 10 MB.")
-ImageTooManyPixels = _error(
-    "image_too_many_pixels", 413, "Image has too many pixels", "Send a photo of at most 40 MP."
-)
-ImageTooSmall = _error(
-    "image_too_small",
-    422,
-    "Image too small",
-    "Send a larger photo (not a thumbnail) in which one face fills much of the frame.",
-)
-ImageUnprocessable = _error(
-    "image_unprocessable",
-    422,
-    "Image cannot be analysed",
-    "The model server could not analyse this image; retrying will not help. Try another photo.",
-)
-ImageCorrupt = _error(
-    "image_corrupt", 400, "Image cannot be read", "The file is damaged or not a complete image."
-)
-InvalidMbti = _error(
-    "invalid_mbti", 422, "Invalid MBTI", "Use one of the 16 four-letter codes, such as INTJ."
-)
-InvalidBirthDate = _error(
-    "invalid_birth_date",
-    422,
-    "Invalid birth date",
-    "Give a real past date (YYYY-MM-DD); age must be between 14 and 120.",
-)
-InvalidRequest = _error(
-    "invalid_request", 422, "Invalid request", "Check the request against the API docs at /docs."
-)
+class ImageCorrupt(AppError):
+    code = "image_corrupt"
+    status = 400
+    title = "Image cannot be read"
+    hint = "The file is damaged or not a complete image."
+
+
+class InvalidMbti(AppError):
+    code = "invalid_mbti"
+    status = 422
+    title = "Invalid MBTI"
+    hint = "Use one of the 16 four-letter codes, such as INTJ."
+
+
+class InvalidBirthDate(AppError):
+    code = "invalid_birth_date"
+    status = 422
+    title = "Invalid birth date"
+    hint = "Give a real past date (YYYY-MM-DD); age must be between 14 and 120."
+
+
+class InvalidRequest(AppError):
+    code = "invalid_request"
+    status = 422
+    title = "Invalid request"
+    hint = "Check the request against the API docs at /docs."
+
+
 # Analysis outcomes (422)
-NoFace = _error(
-    "no_face", 422, "No face found", "Choose a photo framed like the example: one face, front on."
-)
-FaceTooSmall = _error(
-    "face_too_small",
-    422,
-    "Face too small",
-    "Use a photo in which the face fills much of the frame: take one closer, or pick the "
-    "original rather than a thumbnail.",
-)
-RegionsIncomplete = _error(
-    "regions_incomplete",
-    422,
-    "Face regions not found",
-    "Use a clear, front-on photo with the whole face visible (no hands, hair or masks over it).",
-)
+class NoFace(AppError):
+    code = "no_face"
+    status = 422
+    title = "No face found"
+    hint = "Choose a photo framed like the example: one face, front on."
+
+
+class FaceTooSmall(AppError):
+    code = "face_too_small"
+    status = 422
+    title = "Face too small"
+    hint = (
+        "Use a photo in which the face fills much of the frame: take one closer, or pick the "
+        "original rather than a thumbnail."
+    )
+
+
+class RegionsIncomplete(AppError):
+    code = "regions_incomplete"
+    status = 422
+    title = "Face regions not found"
+    hint = (
+        "Use a clear, front-on photo with the whole face visible (no hands, hair or masks over it)."
+    )
+
+
 # Resources and auth
-NotFound = _error("not_found", 404, "Not found", "Check the id; results may have expired.")
-Unauthorized = _error("unauthorized", 401, "Unauthorized", "Send the right bearer token.")
-Forbidden = _error("forbidden", 403, "Forbidden", "This token does not allow that action.")
-IdempotencyConflict = _error(
-    "idempotency_conflict",
-    409,
-    "Idempotency key reused",
-    "This Idempotency-Key was used for a different request; use a new key.",
-)
-Conflict = _error("conflict", 409, "Conflict", "The resource is in a state that forbids this.")
+class NotFound(AppError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+    hint = "Check the id; results may have expired."
+
+
+class Unauthorized(AppError):
+    code = "unauthorized"
+    status = 401
+    title = "Unauthorized"
+    hint = "Send the right bearer token."
+
+
+class Forbidden(AppError):
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+    hint = "This token does not allow that action."
+
+
+class IdempotencyConflict(AppError):
+    code = "idempotency_conflict"
+    status = 409
+    title = "Idempotency key reused"
+    hint = "This Idempotency-Key was used for a different request; use a new key."
+
+
+class Conflict(AppError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+    hint = "The resource is in a state that forbids this."
+
+
 # Dependencies (503)
-ModelUnavailable = _error(
-    "model_unavailable", 503, "Model server unavailable", "Try again in a few seconds."
-)
-StorageUnavailable = _error(
-    "storage_unavailable", 503, "Storage unavailable", "Try again in a few seconds."
-)
-DatabaseUnavailable = _error(
-    "database_unavailable", 503, "Database unavailable", "Try again in a few seconds."
-)
+class ModelUnavailable(AppError):
+    code = "model_unavailable"
+    status = 503
+    title = "Model server unavailable"
+    hint = "Try again in a few seconds."
+
+
+class StorageUnavailable(AppError):
+    code = "storage_unavailable"
+    status = 503
+    title = "Storage unavailable"
+    hint = "Try again in a few seconds."
+
+
+class DatabaseUnavailable(AppError):
+    code = "database_unavailable"
+    status = 503
+    title = "Database unavailable"
+    hint = "Try again in a few seconds."

@@ -15,12 +15,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.api import admin, analyses, files, health, legacy, types, web
+from gateway import files, health
+from gateway.analyses import legacy
+from gateway.analyses import router as analyses
+from gateway.catalog.router import admin_router as catalog_admin
+from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
 from gateway.metrics import Metrics
+from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
+from gateway.web import router as web
 
 log = logging.getLogger("alphamale.gateway")
 PROBLEM = "application/problem+json"
@@ -152,7 +158,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_middleware(app, settings, metrics)
-    for module in (analyses, types, legacy, admin, health, files, web):
-        app.include_router(module.router)
+    for router in (
+        analyses.router,
+        types_router,
+        legacy.router,
+        catalog_admin,
+        models_admin.router,
+        health.router,
+        files.router,
+        web.router,
+    ):
+        app.include_router(router)
     problem_openapi(app)
     return app

@@ -3,7 +3,7 @@
 Routers declare their error statuses with :func:`problems`; FastAPI's own 422 (which it documents
 as ``HTTPValidationError``) is answered as a problem too (see ``gateway.main``), so
 :func:`problem_openapi` rewrites every 4xx/5xx that carries the Problem or validation schema into
-one ``application/problem+json`` body of :class:`gateway.schemas.Problem`.
+one ``application/problem+json`` body of :class:`Problem`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,22 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict
 
-from gateway.schemas import Problem
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus a stable ``code`` and a human ``hint``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    hint: str
+    instance: str | None = None
+
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from db import repositories
 from db.models import Analysis
+from gateway.analyses.service import AnalysisService
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
 from gateway.errors import AppError
-from gateway.pipeline import remove_analysis
 
 BATCH_SIZE = 500
 
@@ -51,12 +51,12 @@ async def count_before(context: AppContext, cutoff: datetime) -> int:
 
 
 async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport) -> bool:
-    """Photo and row together (see :func:`remove_analysis`); True when the row is gone."""
+    """Photo and row together (see :meth:`AnalysisService.remove`); True when the row is gone."""
     try:
         # deleting a missing key succeeds on every backend: look first, to report it
         if not await context.storage.exists(analysis.object_key):
             report.objects_missing += 1
-        await remove_analysis(context.sessions, context.storage, analysis.id)
+        await AnalysisService(context).remove(analysis.id)
     except AppError as exc:
         report.failures.append((analysis.id, exc.detail))
         return False

@@ -8,14 +8,17 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from db.models import Base
-from db.session import create_engine, database_url_from_env
+from db.session import create_engine
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or database_url_from_env()
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no sqlalchemy.url: run migrations through db.migrate with a URL")
+    return url
 
 
 def run_migrations_offline() -> None:

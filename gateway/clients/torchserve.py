@@ -9,10 +9,12 @@ TorchServe. Failures become the gateway's domain errors: the model server down, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from core.schemas import FaceCheckAnswer, HandlerError, RegionsAnswer
 from gateway.errors import (
     AppError,
     Conflict,
@@ -28,6 +30,7 @@ from gateway.errors import (
 
 RETRY_AFTER = {"Retry-After": "5"}
 MANAGEMENT_TIMEOUT_S = 180.0
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}  # else TorchServe parses a form
 HANDLER_ERRORS: dict[str, type[AppError]] = {  # per-request answers caused by the input: 4xx
     "image_corrupt": ImageCorrupt,
@@ -77,7 +80,7 @@ class ModelServerClient:
             raise ModelUnavailable(detail, headers=RETRY_AFTER) from error
 
     # Inference API
-    async def predict(self, model: str, image: bytes, version: str | None = None) -> dict:
+    async def predict(self, model: str, image: bytes, version: str | None = None) -> Any:
         """POST the raw image to ``/predictions/{model}[/{version}]``; the handler's JSON."""
         path = f"/predictions/{model}" + (f"/{version}" if version else "")
         response = await self._send(
@@ -89,20 +92,29 @@ class ModelServerClient:
             detail = f"{model}: HTTP {response.status_code}: {_message(response)}"
             raise ModelUnavailable(detail, headers=RETRY_AFTER)
         try:
-            body = response.json()
+            return response.json()
         except ValueError as error:
             raise ModelUnavailable(f"{model}: answer is not JSON", headers=RETRY_AFTER) from error
-        if isinstance(body, dict) and body.get("error") in HANDLER_ERRORS:
-            raise HANDLER_ERRORS[body["error"]](f"{model}: {body['error']}")
-        return body
 
-    async def face_check(self, image: bytes) -> dict:
-        """Every face: {"faces": [{"box", "landmarks", "confidence"}], "count", "width", ...}."""
-        return await self.predict("face_check", image)
+    async def _answer(self, model: str, image: bytes, shape: type[AnswerT]) -> AnswerT:
+        """The handler's answer validated into its contract model (core.schemas)."""
+        body = await self.predict(model, image)
+        try:
+            if isinstance(body, dict) and "error" in body:
+                refused = HandlerError.model_validate(body)
+                raise HANDLER_ERRORS[refused.error](f"{model}: {refused.error}")
+            return shape.model_validate(body)
+        except ValidationError as error:  # a contract break: the model server's fault
+            detail = f"{model}: answer breaks the contract ({error.error_count()} errors)"
+            raise ModelUnavailable(detail, headers=RETRY_AFTER) from error
 
-    async def face_regions(self, image: bytes) -> dict:
-        """Parts, types and score: {"outcome", "type", "score", "regions", "model", ...}."""
-        return await self.predict("face_regions", image)
+    async def face_check(self, image: bytes) -> FaceCheckAnswer:
+        """Every face, largest first."""
+        return await self._answer("face_check", image, FaceCheckAnswer)
+
+    async def face_regions(self, image: bytes) -> RegionsAnswer:
+        """Parts, types and the weighted score of an upright face crop."""
+        return await self._answer("face_regions", image, RegionsAnswer)
 
     async def ping(self) -> dict:
         """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""

@@ -5,7 +5,7 @@ WORKDIR /app
 COPY requirements/gateway.txt requirements/gateway.txt
 RUN pip install -r requirements/gateway.txt
 COPY db db
-COPY facecrop facecrop
+COPY core core
 COPY gateway gateway
 RUN useradd --system --uid 10001 alphamale && mkdir -p /app/var && chown alphamale /app/var
 USER alphamale

@@ -6,7 +6,7 @@ ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
 WORKDIR /srv
 COPY requirements/model.txt requirements/model.txt
 RUN pip install -r requirements/model.txt && pip install --no-deps facenet-pytorch==2.6.0
-COPY facecrop facecrop
+COPY core core
 COPY model_server model_server
 RUN python -m model_server.archive build-all --store /srv/model_store
 RUN useradd --system --uid 10002 torchserve && mkdir -p /srv/var && chown torchserve /srv/var

@@ -7,16 +7,9 @@ upright face crops the gateway sends, evaluation on unseen people, and archiving
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from core.dataset import DATASET_ENV, default_dataset_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATASET_ENV = "ALPHAMALE_DATASET_DIR"
-
-
-def default_dataset_dir() -> Path:
-    """``$ALPHAMALE_DATASET_DIR``, else ``<repo>/../shared/datasets/london-faces``."""
-    env = os.environ.get(DATASET_ENV)
-    if env:
-        return Path(env)
-    return REPO_ROOT.parent / "shared" / "datasets" / "london-faces"
+__all__ = ["DATASET_ENV", "REPO_ROOT", "default_dataset_dir"]

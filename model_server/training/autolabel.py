@@ -11,7 +11,7 @@ of the London set's hand-placed landmarks expressed in those units):
   (``cx +- 0.96 d``).
 
 Labels are written COCO-style, in the coordinates of the gateway's upright crop of the largest
-face (:func:`facecrop.upright_crop`), plus that face's detection in original coordinates.
+face (:func:`core.crop.upright_crop`), plus that face's detection in original coordinates.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from facecrop import DEFAULT_MARGIN, DEFAULT_SIZE, Crop, upright_crop
+from core.crop import DEFAULT_MARGIN, DEFAULT_SIZE, Crop, upright_crop
 from model_server.scoring import iou
 from model_server.taxonomy import PARTS
 

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torchvision import tv_tensors
 
-from facecrop import upright_crop
+from core.crop import upright_crop
 from model_server.taxonomy import PARTS, encode_label
 
 

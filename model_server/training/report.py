@@ -193,7 +193,7 @@ from it is stored in this repository.
   of a person gets that person's type.
 - **Boxes**: auto-labelled from MTCNN's box and 5 landmarks (face = MTCNN box; T-zone = brows to
   nose base, outer eye corner to outer eye corner; jaw = nose base to chin, jaw line to jaw line),
-  in the coordinates of the gateway's upright crop (`facecrop.upright_crop`, margin
+  in the coordinates of the gateway's upright crop (`core.crop.upright_crop`, margin
   {meta["crop"]["margin"]}, {meta["crop"]["size"]} px). Against boxes derived from the hand-placed
   189-point landmarks of the {check.get("images", "n/a")} neutral photos, mean IoU: face
   {iou.get("face", "n/a")}, T-zone {iou.get("t_zone", "n/a")}, jaw {iou.get("jaw", "n/a")}

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from facecrop import upright_crop
+from core.crop import upright_crop
 from model_server.face_detector import FaceDetector
 from model_server.training.labels import read_faces_info, read_mean_ratings
 

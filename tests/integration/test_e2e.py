@@ -17,8 +17,8 @@ import yaml
 from PIL import Image
 from sqlalchemy import text
 
+from core.dataset import default_dataset_dir
 from gateway.errors import StorageUnavailable
-from model_server.training import default_dataset_dir
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.torchserve import TorchServeInstance

@@ -23,8 +23,8 @@ import httpx
 import pytest
 import uvicorn
 
+from core.dataset import default_dataset_dir
 from gateway.main import create_app
-from model_server.training import default_dataset_dir
 from tests.fixtures.app import migrated_database, settings_for
 from tests.fixtures.databases import drop_postgres_database
 from tests.fixtures.services import free_port

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from facecrop import upright_crop
+from core.crop import upright_crop
+from core.dataset import default_dataset_dir
 from gateway.clients.torchserve import ModelServerClient
 from gateway.errors import (
     Conflict,
@@ -20,7 +21,6 @@ from gateway.errors import (
     NotFound,
 )
 from model_server.checkpoint import make_untrained_checkpoint
-from model_server.training import default_dataset_dir
 from tests.fixtures.services import free_ports
 from tests.fixtures.torchserve import TorchServeInstance
 

@@ -17,11 +17,11 @@ from PIL import Image, ImageDraw
 from db import repositories
 from db.models import Analysis
 from db.seed import seed_types
-from gateway.card import render_card
 from gateway.clients.storage import new_key
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
+from gateway.web.card import render_card
 
 BASE = "https://alphamale.example"
 EVIL = "<script>alert('x')</script> Bold & \"quoted\" features"

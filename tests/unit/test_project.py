@@ -20,7 +20,7 @@ FORBIDDEN = {
     "db": {"gateway", "model_server", "torch", "torchvision", "fastapi"},
     "gateway": {"model_server", "torch", "torchvision"},
     "model_server": {"gateway", "db", "fastapi"},
-    "facecrop": {"gateway", "db", "model_server", "torch"},
+    "core": {"gateway", "db", "model_server", "bench", "tests", "torch", "torchvision", "fastapi"},
 }
 
 

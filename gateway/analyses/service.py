@@ -1,7 +1,8 @@
-"""The analysis use-case (spec 2): validate -> face check -> crop -> regions -> score -> persist.
+"""The analysis use case (spec 2): validate -> face check -> crop -> regions -> score -> persist.
 
 No FastAPI here. Either both the stored object and its row exist, or neither: the object is
-written first and removed again if the row cannot be committed.
+written first and removed again if the row cannot be committed. Model calls never run inside a
+database transaction: each step opens its own session from the app's sessionmaker.
 """
 
 from __future__ import annotations
@@ -11,28 +12,28 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from PIL import Image
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import facecrop
+from core.crop import Crop, upright_crop
+from core.schemas import Face, FaceCheckAnswer
 from db import repositories
 from db.models import Analysis
-from gateway.clients.storage import Storage, new_key, stored_object
-from gateway.clients.torchserve import ModelServerClient
-from gateway.config import Settings
+from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
+from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo
+from gateway.catalog.service import CatalogService, face_type_out
+from gateway.clients.storage import new_key, stored_object
+from gateway.context import AppContext
 from gateway.errors import (
     AppError,
     DatabaseUnavailable,
     FaceTooSmall,
     IdempotencyConflict,
     NoFace,
+    NotFound,
     RegionsIncomplete,
 )
 from gateway.imaging import CleanImage, ImageLimits, clean_image, encode_jpeg
-from gateway.metrics import Metrics
 from gateway.validation import normalise_mbti, parse_birth_date
 
 
@@ -63,50 +64,11 @@ def fingerprint(request: AnalysisRequest, mbti: str, birth: date) -> str:
     return digest.hexdigest()
 
 
-DETECT_SIDE = 1280  # faces are found on a copy this size: fast, and far below any request cap
-
-
-def detection_jpeg(image: Image.Image, side: int = DETECT_SIDE) -> tuple[bytes, float]:
-    """A JPEG whose longer side is at most ``side``, and the factor back to the original."""
-    scale = max(max(image.size) / side, 1.0)
-    if scale > 1:
-        size = (round(image.width / scale), round(image.height / scale))
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    return encode_jpeg(image), scale
-
-
-def scale_faces(detection: dict[str, Any], scale: float) -> dict[str, Any]:
-    """Face boxes and landmarks from the downscaled copy back to original pixels."""
-    for face in detection["faces"]:
-        face["box"] = [v * scale for v in face["box"]]
-        face["landmarks"] = {k: [x * scale, y * scale] for k, (x, y) in face["landmarks"].items()}
-    return detection
-
-
-def eye_to_chin(face: dict[str, Any]) -> float:
-    """Eye line to the bottom of the face box, in pixels."""
-    marks = face["landmarks"]
-    eye_y = (marks["left_eye"][1] + marks["right_eye"][1]) / 2
-    return float(face["box"][3]) - eye_y
-
-
-def regions_in_photo(regions: dict[str, Any], crop: facecrop.Crop) -> dict[str, Any]:
-    """Add each found region's outline in the photo's coordinates (a rotated box)."""
-    out = {}
-    for part, region in regions.items():
-        region = dict(region)
-        if region.get("box"):
-            region["polygon"] = [
-                [round(x, 1), round(y, 1)] for x, y in crop.box_to_original(region["box"])
-            ]
-        out[part] = region
-    return out
-
-
-def face_too_small(count: int, face: dict[str, Any], height: float, floor: int) -> FaceTooSmall:
+def face_too_small(count: int, face: Face, floor: int) -> FaceTooSmall:
     """The largest face is below the floor; with several faces, say so and which one it was."""
+    height = face.eye_to_chin
     detail = f"The face is {height:.0f} px from eyes to chin; at least {floor} px are needed."
-    box = [round(v) for v in face["box"]]
+    box = [round(v) for v in face.box]
     if count == 1:
         return FaceTooSmall(detail, face_count=1, face_box=box)
     return FaceTooSmall(
@@ -119,22 +81,17 @@ def face_too_small(count: int, face: dict[str, Any], height: float, floor: int) 
 
 
 class AnalysisService:
-    """Runs one analysis with the app's clients; one instance per request."""
+    """Analyses: run one, read one back, delete one; answers built here."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        storage: Storage,
-        models: ModelServerClient,
-        metrics: Metrics,
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.storage = storage
-        self.models = models
-        self.metrics = metrics
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.storage = context.storage
+        self.models = context.models
+        self.metrics = context.metrics
+        self.catalog = CatalogService(context)
 
+    # --- running an analysis --------------------------------------------------------------
     async def analyse(self, request: AnalysisRequest) -> AnalysisCreated:
         try:
             return await self._analyse(request)
@@ -157,22 +114,23 @@ class AnalysisService:
         detection, crop = await self._face(image)
         crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
         with self.metrics.model_seconds.labels(model="face_regions").time():
-            regions = await self.models.face_regions(crop_jpeg)
-        if regions["outcome"] == "regions_incomplete":
+            answer = await self.models.face_regions(crop_jpeg)
+        regions = regions_in_photo(answer.regions, crop)
+        if answer.type is None or answer.score is None:
             raise RegionsIncomplete(
                 "Not every face region (face, T-zone, jaw) was found.",
-                regions=regions_in_photo(regions["regions"], crop),
+                regions={part: r.model_dump(mode="json") for part, r in regions.items()},
             )
         analysis = Analysis(
             image_sha256=image.sha256,
             mbti=mbti,
             birth_date=birth,
-            outcome=regions["outcome"],
-            score=regions["score"],
-            regions=regions_in_photo(regions["regions"], crop),
-            face_count=detection["count"],
-            model_name=regions["model"]["name"],
-            model_version=str(regions["model"]["version"]),
+            outcome=answer.outcome,
+            score=answer.score,
+            regions={part: r.model_dump(mode="json") for part, r in regions.items()},
+            face_count=detection.count,
+            model_name=answer.model.name,
+            model_version=answer.model.version,
             client=request.client,
             share_opt_in=request.share_opt_in,
             idempotency_key=request.idempotency_key,
@@ -181,7 +139,7 @@ class AnalysisService:
         token = secrets.token_urlsafe(24)
         analysis.delete_token_hash = token_hash(token)
         try:
-            await self._persist(analysis, image, regions["type"])
+            await self._persist(analysis, image, answer.type)
         except IntegrityError:  # an identical request with the same key committed first
             if replay := await self._replay(request, request_hash):
                 return replay
@@ -191,7 +149,7 @@ class AnalysisService:
 
     async def _replay(self, request: AnalysisRequest, request_hash: str) -> AnalysisCreated | None:
         assert request.idempotency_key
-        async with self.sessions() as session:
+        async with self.context.sessions() as session:
             earlier = await repositories.get_analysis_by_idempotency_key(
                 session, request.idempotency_key
             )
@@ -202,23 +160,22 @@ class AnalysisService:
             raise IdempotencyConflict()
         return AnalysisCreated(earlier, None, replayed=True)
 
-    async def _face(self, image: CleanImage) -> tuple[dict[str, Any], facecrop.Crop]:
+    async def _face(self, image: CleanImage) -> tuple[FaceCheckAnswer, Crop]:
         """Find faces on a copy at most ``DETECT_SIDE`` wide, then crop the original."""
         small, scale = await asyncio.to_thread(detection_jpeg, image.image)  # CPU-bound
         with self.metrics.model_seconds.labels(model="face_check").time():
             detection = scale_faces(await self.models.face_check(small), scale)
-        if not detection["faces"]:
+        if not detection.faces:
             raise NoFace("No human face was found in the photo.")
-        face = detection["faces"][0]  # the handler sorts largest first
-        if (height := eye_to_chin(face)) < self.settings.min_face_px:
-            raise face_too_small(detection["count"], face, height, self.settings.min_face_px)
-        marks = face["landmarks"]
+        face = detection.faces[0]  # the handler sorts largest first
+        if face.eye_to_chin < self.settings.min_face_px:
+            raise face_too_small(detection.count, face, self.settings.min_face_px)
         crop = await asyncio.to_thread(
-            facecrop.upright_crop,
+            upright_crop,
             image.image,
-            face["box"],
-            marks["left_eye"],
-            marks["right_eye"],
+            face.box,
+            face.landmarks.left_eye,
+            face.landmarks.right_eye,
             margin=self.settings.crop_margin,
             size=self.settings.crop_size,
         )
@@ -233,7 +190,7 @@ class AnalysisService:
                 stored_object(
                     self.storage, analysis.object_key, image.data, image.content_type, orphan
                 ),
-                self.sessions() as session,
+                self.context.sessions() as session,
             ):
                 face_type = await repositories.get_type(session, type_slug)
                 if face_type is None:
@@ -249,33 +206,78 @@ class AnalysisService:
         except (SQLAlchemyError, OSError) as exc:
             raise DatabaseUnavailable("The result could not be saved.") from exc
 
+    # --- reading and deleting -------------------------------------------------------------
+    async def find(self, analysis_id: str) -> Analysis | None:
+        """The stored analysis with its type, or None."""
+        async with self.context.sessions() as session:
+            return await repositories.get_analysis(session, analysis_id)
 
-async def remove_analysis(
-    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str
-) -> bool:
-    """Remove row and object together: the row's deletion commits only once the object is gone.
-
-    False when there is no such analysis; a storage failure propagates and the row stays.
-    """
-    async with sessions() as session:
-        analysis = await repositories.get_analysis(session, analysis_id)
+    async def get(self, analysis_id: str) -> AnalysisOut:
+        analysis = await self.find(analysis_id)
         if analysis is None:
-            return False
-        await repositories.delete_analysis(session, analysis_id)
-        await session.flush()
-        await storage.delete(analysis.object_key)
-        await session.commit()
-    return True
+            raise NotFound("No analysis with that id.")
+        return await self.answer(analysis)
 
+    async def delete(self, analysis_id: str, token: str) -> None:
+        """The person's delete: only with the token given at creation."""
+        analysis = await self.find(analysis_id)
+        if analysis is None or not secrets.compare_digest(
+            analysis.delete_token_hash, token_hash(token)
+        ):
+            raise NotFound("No analysis with that id and delete token.")
+        await self.remove(analysis_id)
 
-async def delete_analysis(
-    sessions: async_sessionmaker[AsyncSession], storage: Storage, analysis_id: str, token: str
-) -> bool:
-    """The person's delete: only with the token given at creation."""
-    async with sessions() as session:
-        analysis = await repositories.get_analysis(session, analysis_id)
-    if analysis is None or not secrets.compare_digest(
-        analysis.delete_token_hash, token_hash(token)
-    ):
-        return False
-    return await remove_analysis(sessions, storage, analysis_id)
+    async def remove(self, analysis_id: str) -> bool:
+        """Row and object together: the row's deletion commits only once the object is gone.
+
+        False when there is no such analysis; a storage failure propagates and the row stays.
+        """
+        async with self.context.sessions() as session:
+            analysis = await repositories.get_analysis(session, analysis_id)
+            if analysis is None:
+                return False
+            await repositories.delete_analysis(session, analysis_id)
+            await session.flush()
+            await self.storage.delete(analysis.object_key)
+            await session.commit()
+        return True
+
+    # --- answers --------------------------------------------------------------------------
+    def links(self, analysis_id: str) -> Links:
+        base = self.settings.public_base_url.rstrip("/")
+        return Links(
+            self=f"{base}/v1/analyses/{analysis_id}",
+            share=f"{base}/share/{analysis_id}",
+            card=f"{base}/share/{analysis_id}/card.png",
+            delete=f"{base}/v1/analyses/{analysis_id}",
+        )
+
+    async def answer(self, analysis: Analysis, delete_token: str | None = None) -> AnalysisOut:
+        assert analysis.face_type is not None and analysis.score is not None
+        return AnalysisOut(
+            id=analysis.id,
+            created_at=analysis.created_at,
+            type=face_type_out(analysis.face_type),
+            score=analysis.score,
+            regions=analysis.regions,  # type: ignore[arg-type]
+            face_count=analysis.face_count,
+            mbti=analysis.mbti,
+            references=await self.catalog.references(analysis.face_type.id),
+            model=ModelInfo(name=analysis.model_name, version=analysis.model_version),
+            share_opt_in=analysis.share_opt_in,
+            links=self.links(analysis.id),
+            delete_token=delete_token,
+        )
+
+    async def legacy_answer(self, analysis: Analysis) -> LegacyResponse:
+        result = await self.answer(analysis)
+        urls = [ref.url for ref in result.references] + [None] * 4
+        return LegacyResponse(
+            human=True,
+            male_type=result.type.name,
+            dsc=result.type.description,
+            img1=urls[0],
+            img2=urls[1],
+            img3=urls[2],
+            img4=urls[3],
+        )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from gateway.api.deps import ContextDep
+from gateway.deps import ContextDep
 from gateway.errors import AppError
 
 router = APIRouter(tags=["health"])

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import ValidationError
 
-from db import repositories
-from gateway.api.deps import AnalysisServiceDep, ContextDep, SessionDep, SettingsDep, StorageDep
-from gateway.errors import ImageTooLarge, InvalidRequest, NotFound
+from gateway.analyses.schemas import BIRTH_DATE_SCHEMA, MBTI_SCHEMA, AnalysisJSON, AnalysisOut
+from gateway.analyses.service import AnalysisRequest
+from gateway.deps import AnalysisServiceDep, SettingsDep
+from gateway.errors import ImageTooLarge, InvalidRequest
 from gateway.imaging import decode_base64_image
 from gateway.openapi import problems
-from gateway.pipeline import AnalysisRequest, delete_analysis
-from gateway.presenters import analysis_out
-from gateway.schemas import BIRTH_DATE_SCHEMA, MBTI_SCHEMA, AnalysisJSON, AnalysisOut
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
@@ -104,8 +102,6 @@ async def create_analysis(
     request: Request,
     response: Response,
     service: AnalysisServiceDep,
-    session: SessionDep,
-    storage: StorageDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> AnalysisOut:
@@ -116,17 +112,12 @@ async def create_analysis(
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/analyses/{created.analysis.id}"
-    return await analysis_out(session, storage, settings, created.analysis, created.delete_token)
+    return await service.answer(created.analysis, created.delete_token)
 
 
 @router.get("/{analysis_id}", response_model=AnalysisOut, responses=problems(404, 503))
-async def get_analysis(
-    analysis_id: str, session: SessionDep, storage: StorageDep, settings: SettingsDep
-) -> AnalysisOut:
-    analysis = await repositories.get_analysis(session, analysis_id)
-    if analysis is None:
-        raise NotFound("No analysis with that id.")
-    return await analysis_out(session, storage, settings, analysis)
+async def get_analysis(analysis_id: str, service: AnalysisServiceDep) -> AnalysisOut:
+    return await service.get(analysis_id)
 
 
 @router.delete(
@@ -134,12 +125,10 @@ async def get_analysis(
 )
 async def remove_analysis(
     analysis_id: str,
-    context: ContextDep,
+    service: AnalysisServiceDep,
     x_delete_token: Annotated[str | None, Header(description="The creation answer's token")] = None,
     token: str | None = None,
 ) -> Response:
     """Delete the result and its photo; needs the `delete_token` (header or `?token=`)."""
-    given = x_delete_token or token or ""
-    if not await delete_analysis(context.sessions, context.storage, analysis_id, given):
-        raise NotFound("No analysis with that id and delete token.")
+    await service.delete(analysis_id, x_delete_token or token or "")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,21 +1,23 @@
-"""Annotated dependencies shared by the routers."""
+"""Annotated dependencies of the routers: the app's context, settings, services, admin auth.
+
+Services are built per request from the lifespan's ``AppContext`` and open their own
+sessions: routers never see a session or a repository.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.clients.storage import Storage
+from gateway.analyses.service import AnalysisService
+from gateway.catalog.service import CatalogService
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.errors import Unauthorized
-from gateway.pipeline import AnalysisService
 
 
 def get_context(request: Request) -> AppContext:
@@ -29,30 +31,22 @@ def get_settings(context: ContextDep) -> Settings:
     return context.settings
 
 
-async def get_session(context: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with context.sessions() as session:
-        yield session
-
-
-def get_storage(context: ContextDep) -> Storage:
-    return context.storage
-
-
 def get_models(context: ContextDep) -> ModelServerClient:
     return context.models
 
 
-def get_analysis_service(context: ContextDep) -> AnalysisService:
-    return AnalysisService(
-        context.settings, context.sessions, context.storage, context.models, context.metrics
-    )
+def analysis_service(context: ContextDep) -> AnalysisService:
+    return AnalysisService(context)
+
+
+def catalog_service(context: ContextDep) -> CatalogService:
+    return CatalogService(context)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-StorageDep = Annotated[Storage, Depends(get_storage)]
 ModelsDep = Annotated[ModelServerClient, Depends(get_models)]
-AnalysisServiceDep = Annotated[AnalysisService, Depends(get_analysis_service)]
+AnalysisServiceDep = Annotated[AnalysisService, Depends(analysis_service)]
+CatalogDep = Annotated[CatalogService, Depends(catalog_service)]
 
 bearer = HTTPBearer(auto_error=False, description="ALPHAMALE_ADMIN_TOKEN")
 

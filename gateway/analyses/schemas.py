@@ -1,42 +1,23 @@
-"""Request and response models (the OpenAPI contract)."""
+"""Analyses as the API takes and gives them (and the seed's legacy shapes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.schemas import Region
+from gateway.catalog.schemas import FaceTypeOut, ReferenceImage
 from gateway.validation import DATE_PATTERN, MBTI_PATTERN
 
-TypeSlug = Literal["alpha", "beta", "gamma", "delta", "omega"]
 
+class RegionOut(Region):
+    """A part as the model server decided it, drawn on the uploaded photo."""
 
-class FaceTypeOut(BaseModel):
-    slug: TypeSlug
-    name: str
-    rank: int = Field(description="1 (alpha) to 5 (omega)")
-    description: str
-    description_ko: str
-
-
-class RegionOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    found: bool
-    type: TypeSlug | None
-    confidence: float = Field(description="Share of the region's detections on its type")
-    presence: float = Field(description="Detection mass behind the region (>= threshold)")
-    distribution: dict[str, float] = Field(description="Per-type share of the detections")
-    box: list[float] | None = Field(None, description="x1, y1, x2, y2 on the upright face crop")
-    polygon: list[list[float]] | None = Field(None, description="Corners on the uploaded photo")
-
-
-class ReferenceImage(BaseModel):
-    id: str
-    url: str = Field(description="Time-limited link")
-    caption: str
-    demo: bool
+    polygon: list[tuple[float, float]] | None = Field(
+        None, description="The box's corners on the uploaded photo"
+    )
 
 
 class ModelInfo(BaseModel):
@@ -95,16 +76,6 @@ class AnalysisJSON(BaseModel):
     share_opt_in: bool = False
 
 
-class CatalogImageOut(BaseModel):
-    id: str
-    type: TypeSlug
-    caption: str
-    content_type: str
-    demo: bool
-    created_at: datetime
-    url: str
-
-
 class LegacyUser(BaseModel):
     user_img: str = Field(min_length=1, description="Base64 image (JPEG, PNG or WebP)")
     age: str = Field(
@@ -127,34 +98,3 @@ class LegacyResponse(BaseModel):
     img2: str | None = None
     img3: str | None = None
     img4: str | None = None
-
-
-class RegisterModel(BaseModel):
-    archive: str = Field(
-        description="A .mar file name in the model store", examples=["face_regions_v2.mar"]
-    )
-    initial_workers: int = Field(1, ge=0, le=8)
-
-
-class DefaultVersion(BaseModel):
-    version: str
-
-
-class Workers(BaseModel):
-    min_workers: int = Field(ge=0, le=8)
-    max_workers: int | None = Field(None, ge=0, le=8)
-    version: str | None = None
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, plus a stable ``code`` and a human ``hint``."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    hint: str
-    instance: str | None = None

@@ -6,9 +6,6 @@
   const TIMEOUT_MS = 60000;
   const PARTS = [["face", "Face"], ["t_zone", "T-zone"], ["jaw", "Jaw"]];
   const PART_COLOURS = { face: "#ffd166", t_zone: "#06d6a0", jaw: "#ef476f" };
-  const TYPE_COLOURS = {
-    alpha: "#e84545", beta: "#3a86ff", gamma: "#9b5de5", delta: "#2ec481", omega: "#ff9f1c",
-  };
 
   const $ = (id) => document.getElementById(id);
   const state = { file: null, photoUrl: null, key: null, result: null, deleteToken: null };
@@ -161,7 +158,7 @@
     if (result.delete_token) state.deleteToken = result.delete_token;
     const type = result.type;
     const view = document.querySelector('.view[data-view="result"]');
-    view.style.setProperty("--accent", TYPE_COLOURS[type.slug] || "#c8c8d2");
+    view.style.setProperty("--accent", type.colour || "#c8c8d2");  // from the API
     $("result-type").textContent = type.name;
     $("result-description").textContent = type.description;
     $("result-disclaimer").textContent = result.disclaimer || "";

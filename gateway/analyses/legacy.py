@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api.deps import AnalysisServiceDep, SessionDep, SettingsDep, StorageDep
+from gateway.analyses.schemas import LegacyRequest, LegacyResponse
+from gateway.analyses.service import AnalysisRequest
+from gateway.deps import AnalysisServiceDep, SettingsDep
 from gateway.errors import FaceTooSmall, NoFace, RegionsIncomplete
 from gateway.imaging import decode_base64_image
 from gateway.openapi import problems
-from gateway.pipeline import AnalysisRequest
-from gateway.presenters import analysis_out, legacy_response
-from gateway.schemas import LegacyRequest, LegacyResponse
 
 router = APIRouter(prefix="/api", tags=["legacy"])
 
@@ -23,11 +22,7 @@ router = APIRouter(prefix="/api", tags=["legacy"])
     deprecated=True,
 )
 async def register_result(
-    body: LegacyRequest,
-    service: AnalysisServiceDep,
-    session: SessionDep,
-    storage: StorageDep,
-    settings: SettingsDep,
+    body: LegacyRequest, service: AnalysisServiceDep, settings: SettingsDep
 ) -> LegacyResponse:
     """`human` is false with nulls when no face is found; other bad input is a 4xx problem."""
     user = body.first_user
@@ -43,4 +38,4 @@ async def register_result(
         return LegacyResponse(human=False)
     except (FaceTooSmall, RegionsIncomplete):  # a face, but no type (the seed's code 6)
         return LegacyResponse(human=True)
-    return legacy_response(await analysis_out(session, storage, settings, created.analysis))
+    return await service.legacy_answer(created.analysis)

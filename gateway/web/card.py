@@ -15,6 +15,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from core.taxonomy import TYPE_COLOURS, TYPE_LETTERS
+
 WIDTH, HEIGHT = 1200, 630
 PANEL = (40, 40, 520, 590)  # left panel: photo or emblem
 TEXT_LEFT, TEXT_RIGHT = 570, 1160
@@ -22,15 +24,11 @@ BACKGROUND = (17, 19, 28)
 INK = (244, 245, 250)
 MUTED = (160, 166, 184)
 
-TYPE_COLOURS: dict[str, tuple[int, int, int]] = {
-    "alpha": (232, 69, 69),
-    "beta": (58, 134, 255),
-    "gamma": (155, 93, 229),
-    "delta": (46, 196, 129),
-    "omega": (255, 159, 28),
+TYPE_RGB: dict[str, tuple[int, int, int]] = {
+    slug: (int(hex_[1:3], 16), int(hex_[3:5], 16), int(hex_[5:7], 16))
+    for slug, hex_ in TYPE_COLOURS.items()
 }
 DEFAULT_COLOUR = (200, 200, 210)
-TYPE_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "omega": "ω"}
 PARTS: tuple[tuple[str, str], ...] = (("face", "Face"), ("t_zone", "T-zone"), ("jaw", "Jaw"))
 PART_COLOURS = {"face": (255, 209, 102), "t_zone": (6, 214, 160), "jaw": (239, 71, 111)}
 
@@ -66,7 +64,7 @@ def font(size: int, bold: bool = False) -> Font:
 
 
 def type_colour(type_slug: str) -> tuple[int, int, int]:
-    return TYPE_COLOURS.get(type_slug, DEFAULT_COLOUR)
+    return TYPE_RGB.get(type_slug, DEFAULT_COLOUR)
 
 
 def mix(a: Sequence[int], b: Sequence[int], t: float) -> tuple[int, int, int]:

@@ -17,21 +17,20 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import repositories
+from core.taxonomy import TYPE_COLOURS
 from db.models import Analysis
-from gateway.api.deps import SessionDep, SettingsDep, StorageDep
-from gateway.card import PARTS, load_photo, percent, render_card, type_colour
+from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import Storage
 from gateway.config import Settings
+from gateway.deps import AnalysisServiceDep
 from gateway.errors import AppError, NotFound
-from gateway.presenters import links
+from gateway.web.card import PARTS, load_photo, percent, render_card
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("alphamale.gateway.web")
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent / "static"
 PAGE_CACHE = "private, max-age=300"
 CLIENT_CSP = (
     "default-src 'self'; img-src * data: blob:; connect-src 'self'; script-src 'self'; "
@@ -82,9 +81,9 @@ async def client_asset(name: str) -> Response:
 # --- the share page and card -----------------------------------------------------------------
 
 
-async def shared_analysis(session: AsyncSession, analysis_id: str) -> Analysis | None:
+async def shared_analysis(service: AnalysisService, analysis_id: str) -> Analysis | None:
     """The analysis behind a share link, when it has a type to show."""
-    analysis = await repositories.get_analysis(session, analysis_id)
+    analysis = await service.find(analysis_id)
     if analysis is None or analysis.face_type is None:
         return None
     return analysis
@@ -123,11 +122,11 @@ async def photo_html(storage: Storage, settings: Settings, analysis: Analysis) -
     return f'  <img class="photo" src="{html.escape(url)}" alt="The shared photo">'
 
 
-def share_page(settings: Settings, analysis: Analysis, photo: str) -> str:
+def share_page(service: AnalysisService, analysis: Analysis, photo: str) -> str:
     """Fill the share template; every value is escaped here, fragments were escaped upstream."""
     assert analysis.face_type is not None
     face_type = analysis.face_type
-    urls = links(settings, analysis.id)
+    urls = service.links(analysis.id)
     values = {
         "og_title": og_title(face_type.name),
         "description": face_type.description,
@@ -135,7 +134,7 @@ def share_page(settings: Settings, analysis: Analysis, photo: str) -> str:
         "card_alt": f"{face_type.name} result card",
         "share_url": urls.share,
         "home_url": "/",
-        "colour": "#{:02x}{:02x}{:02x}".format(*type_colour(face_type.slug)),
+        "colour": TYPE_COLOURS.get(face_type.slug, "#c8c8d2"),
         "article": article(face_type.name),
         "type_name": face_type.name,
         "created": f"{analysis.created_at:%d %B %Y}",
@@ -146,18 +145,17 @@ def share_page(settings: Settings, analysis: Analysis, photo: str) -> str:
 
 
 @router.api_route("/share/{analysis_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def share(
-    analysis_id: str, session: SessionDep, storage: StorageDep, settings: SettingsDep
-) -> HTMLResponse:
+async def share(analysis_id: str, service: AnalysisServiceDep) -> HTMLResponse:
     """The result page a share link opens; chat apps read its Open Graph tags."""
-    analysis = await shared_analysis(session, analysis_id)
+    analysis = await shared_analysis(service, analysis_id)
     if analysis is None:
         return HTMLResponse(
             web_file("not_found.html"),
             status_code=404,
             headers=security_headers(SHARE_CSP, "no-store"),
         )
-    body = share_page(settings, analysis, await photo_html(storage, settings, analysis))
+    photo = await photo_html(service.storage, service.settings, analysis)
+    body = share_page(service, analysis, photo)
     return HTMLResponse(body, headers=security_headers(SHARE_CSP, PAGE_CACHE))
 
 
@@ -182,12 +180,12 @@ def draw_card(analysis: Analysis, photo: bytes | None) -> bytes:
 
 
 @router.api_route("/share/{analysis_id}/card.png", methods=["GET", "HEAD"])
-async def share_card(analysis_id: str, session: SessionDep, storage: StorageDep) -> Response:
+async def share_card(analysis_id: str, service: AnalysisServiceDep) -> Response:
     """The 1200x630 PNG result card (the share page's og:image and the Save image download)."""
-    analysis = await shared_analysis(session, analysis_id)
+    analysis = await shared_analysis(service, analysis_id)
     if analysis is None:
         raise NotFound("No result with that id.")
-    photo = await shared_photo_bytes(storage, analysis)
+    photo = await shared_photo_bytes(service.storage, analysis)
     data = await asyncio.to_thread(draw_card, analysis, photo)
     slug = analysis.face_type.slug if analysis.face_type else "result"
     return Response(

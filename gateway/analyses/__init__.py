@@ -1,0 +1,1 @@
+"""Analyses: a selfie in, a type out (and the seed's legacy endpoint)."""

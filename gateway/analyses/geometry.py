@@ -1,0 +1,52 @@
+"""Pixels and coordinates of one analysis: the detection copy, boxes back to the photo."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from core.crop import Crop
+from core.schemas import Face, FaceCheckAnswer, Landmarks, Region
+from gateway.analyses.schemas import RegionOut
+from gateway.imaging import encode_jpeg
+
+DETECT_SIDE = 1280  # faces are found on a copy this size: fast, and far below any request cap
+
+
+def detection_jpeg(image: Image.Image, side: int = DETECT_SIDE) -> tuple[bytes, float]:
+    """A JPEG whose longer side is at most ``side``, and the factor back to the original."""
+    scale = max(max(image.size) / side, 1.0)
+    if scale > 1:
+        size = (round(image.width / scale), round(image.height / scale))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return encode_jpeg(image), scale
+
+
+def scale_faces(detection: FaceCheckAnswer, scale: float) -> FaceCheckAnswer:
+    """Face boxes and landmarks from the downscaled copy back to original pixels."""
+
+    def scaled(face: Face) -> Face:
+        x1, y1, x2, y2 = face.box
+        points = {
+            name: (x * scale, y * scale) for name, (x, y) in face.landmarks.model_dump().items()
+        }
+        return face.model_copy(
+            update={
+                "box": (x1 * scale, y1 * scale, x2 * scale, y2 * scale),
+                "landmarks": Landmarks(**points),
+            }
+        )
+
+    return detection.model_copy(update={"faces": [scaled(face) for face in detection.faces]})
+
+
+def regions_in_photo(regions: dict[str, Region], crop: Crop) -> dict[str, RegionOut]:
+    """Each part with its box's outline on the photo (a rotated box), where it was found."""
+    return {
+        part: RegionOut(
+            **region.model_dump(),
+            polygon=[(round(x, 1), round(y, 1)) for x, y in crop.box_to_original(region.box)]
+            if region.box
+            else None,
+        )
+        for part, region in regions.items()
+    }

@@ -1,0 +1,1 @@
+"""The five types and the reference catalog."""

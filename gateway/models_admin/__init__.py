@@ -1,0 +1,1 @@
+"""The served models, managed through TorchServe's management API."""

@@ -1,0 +1,1 @@
+"""The web client, the share page and its result card."""

@@ -1,0 +1,252 @@
+"""The analysis use case, every branch, in seconds: SQLite, local files, a stand-in model server.
+
+The stand-in answers in the typed contract (``core.schemas``), as TorchServe's handlers do;
+everything else (validation, crop, scoring input, storage, rows, compensation) is the real code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from core.schemas import FaceCheckAnswer, RegionsAnswer
+from core.taxonomy import PARTS, TYPES
+from db import migrate
+from db.seed import seed_types
+from gateway.analyses.service import AnalysisRequest, AnalysisService
+from gateway.catalog.service import CatalogService
+from gateway.clients.storage import LocalStorage
+from gateway.config import Settings
+from gateway.context import AppContext, app_context
+from gateway.errors import (
+    DatabaseUnavailable,
+    FaceTooSmall,
+    IdempotencyConflict,
+    ModelUnavailable,
+    NoFace,
+    NotFound,
+    RegionsIncomplete,
+    StorageUnavailable,
+)
+
+
+def face(x: float, y: float, eye_to_chin: float) -> dict:
+    """A face whose eyes sit at (x +- 20, y) and whose box ends eye_to_chin below them."""
+    marks = {"left_eye": [x - 20, y], "right_eye": [x + 20, y], "nose": [x, y + 20]}
+    marks |= {"mouth_left": [x - 15, y + 40], "mouth_right": [x + 15, y + 40]}
+    box = [x - eye_to_chin * 0.8, y - eye_to_chin * 0.6, x + eye_to_chin * 0.8, y + eye_to_chin]
+    return {"box": box, "landmarks": marks, "confidence": 0.999}
+
+
+def regions(*types: str | None) -> dict:
+    """A face_regions answer with these part types (None: the part was not found)."""
+    parts = {
+        part: {
+            "found": kind is not None,
+            "type": kind,
+            "box": [40.0, 40.0, 280.0, 300.0] if kind else None,
+            "confidence": 0.9 if kind else 0.0,
+            "presence": 0.95 if kind else 0.2,
+            "distribution": dict.fromkeys(TYPES, 0.2),
+        }
+        for part, kind in zip(PARTS, types, strict=True)
+    }
+    complete = all(types)
+    return {
+        "outcome": "beta" if complete else "regions_incomplete",
+        "type": "beta" if complete else None,
+        "score": 80 if complete else None,
+        "regions": parts,
+        "rule": "summed",
+        "threshold": 0.75,
+        "width": 320,
+        "height": 320,
+        "model": {"name": "face_regions", "version": "1.0"},
+    }
+
+
+class StandInModelServer:
+    """Answers like the handlers, from what the test sets; counts the calls."""
+
+    def __init__(self) -> None:
+        self.faces: list[dict] = [face(200, 180, 120)]
+        self.regions = regions("alpha", "beta", "beta")
+        self.calls: list[str] = []
+        self.down = False
+
+    async def face_check(self, image: bytes) -> FaceCheckAnswer:
+        self.calls.append("face_check")
+        if self.down:
+            raise ModelUnavailable("stand-in down")
+        size = Image.open(io.BytesIO(image)).size
+        body = {"faces": self.faces, "count": len(self.faces), "width": size[0]}
+        return FaceCheckAnswer.model_validate(body | {"height": size[1]})
+
+    async def face_regions(self, image: bytes) -> RegionsAnswer:
+        self.calls.append("face_regions")
+        return RegionsAnswer.model_validate(self.regions)
+
+
+def photo(size: tuple[int, int] = (400, 400)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (180, 150, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def request(**changes: object) -> AnalysisRequest:
+    return dataclasses.replace(
+        AnalysisRequest(image=photo(), mbti="intj", birth_date="1995-04-17"), **changes
+    )
+
+
+@pytest.fixture
+async def models() -> StandInModelServer:
+    return StandInModelServer()
+
+
+@pytest.fixture
+async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[AppContext]:
+    settings = Settings(var_dir=tmp_path, public_base_url="http://testserver")
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    async with app_context(settings) as real:
+        async with real.sessions() as session:
+            await seed_types(session)
+        yield dataclasses.replace(real, models=models)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service(context: AppContext) -> AnalysisService:
+    return AnalysisService(context)
+
+
+async def stored(context: AppContext) -> tuple[int, list[Path]]:
+    """(analysis rows, upload files)."""
+    async with context.sessions() as session:
+        rows = int(await session.scalar(text("SELECT count(*) FROM analyses")) or 0)
+    root = context.settings.storage_dir
+    assert root is not None
+    return rows, sorted(p for p in (root / "uploads").rglob("*") if p.is_file())
+
+
+async def test_a_face_is_analysed_stored_answered_and_deleted(
+    service: AnalysisService, context: AppContext
+) -> None:
+    for index in range(5):
+        await CatalogService(context).add("beta", photo((64, 64)), f"beta {index}")
+    created = await service.analyse(request())
+    analysis = created.analysis
+    assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 80, "INTJ")
+    assert analysis.face_count == 1 and created.delete_token and not created.replayed
+    assert all(len(r["polygon"]) == 4 for r in analysis.regions.values())
+    answer = await service.answer(analysis, created.delete_token)
+    assert answer.type.slug == "beta" and len(answer.references) == 4
+    assert answer.links.share == f"http://testserver/share/{analysis.id}"
+    assert (await stored(context))[0] == 1 and len((await stored(context))[1]) == 1
+    assert (await service.get(analysis.id)).regions == answer.regions
+
+    with pytest.raises(NotFound):
+        await service.delete(analysis.id, "not the token")
+    await service.delete(analysis.id, created.delete_token)
+    assert await stored(context) == (0, [])
+    with pytest.raises(NotFound):
+        await service.get(analysis.id)
+
+
+async def test_no_face(service: AnalysisService, models: StandInModelServer) -> None:
+    models.faces = []
+    with pytest.raises(NoFace):
+        await service.analyse(request())
+    assert models.calls == ["face_check"]
+    assert await stored(service.context) == (0, [])
+
+
+async def test_a_small_face_says_how_small(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.faces = [face(200, 180, 20)]
+    with pytest.raises(FaceTooSmall) as raised:
+        await service.analyse(request())
+    assert raised.value.extra["face_count"] == 1 and "20 px" in raised.value.detail
+    assert "closer" in raised.value.instance_hint
+
+
+async def test_several_small_faces_are_counted_and_the_largest_named(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.faces = [face(100, 100, 24), face(300, 100, 20), face(200, 300, 18)]
+    with pytest.raises(FaceTooSmall) as raised:
+        await service.analyse(request())
+    assert raised.value.detail.startswith("3 faces were found; the largest, at x 81-119")
+    assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.instance_hint
+    assert await stored(service.context) == (0, [])
+
+
+async def test_several_faces_analyse_the_largest(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.faces = [face(120, 150, 100), face(300, 150, 60)]
+    created = await service.analyse(request())
+    assert created.analysis.face_count == 2
+    xs = [x for r in created.analysis.regions.values() for x, _ in r["polygon"]]
+    assert min(xs) < 120 < max(xs) < 300 - 40  # drawn on the first (largest) face
+
+
+async def test_regions_incomplete_keeps_the_regions_and_stores_nothing(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.regions = regions("alpha", None, "beta")
+    with pytest.raises(RegionsIncomplete) as raised:
+        await service.analyse(request())
+    found = {part: r["found"] for part, r in raised.value.extra["regions"].items()}
+    assert found == {"face": True, "t_zone": False, "jaw": True}
+    assert raised.value.extra["regions"]["t_zone"]["polygon"] is None
+    assert await stored(service.context) == (0, [])
+
+
+async def test_an_idempotency_key_replays_and_refuses_other_requests(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    first = await service.analyse(request(idempotency_key="k1"))
+    again = await service.analyse(request(idempotency_key="k1"))
+    assert again.replayed and again.analysis.id == first.analysis.id
+    assert again.delete_token is None and models.calls.count("face_check") == 1
+    with pytest.raises(IdempotencyConflict):
+        await service.analyse(request(idempotency_key="k1", mbti="ENFP"))
+    assert (await stored(service.context))[0] == 1
+
+
+async def test_a_failing_row_takes_its_photo_with_it(
+    service: AnalysisService, context: AppContext
+) -> None:
+    async with context.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE analyses"))
+    with pytest.raises(DatabaseUnavailable):
+        await service.analyse(request())
+    root = context.settings.storage_dir
+    assert root is not None and not [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("storage cannot write below a file")
+    storage = LocalStorage(blocker / "objects", "http://testserver", b"key")
+    service = AnalysisService(dataclasses.replace(context, storage=storage))
+    with pytest.raises(StorageUnavailable):
+        await service.analyse(request())
+    assert (await stored(context))[0] == 0
+
+
+async def test_a_model_server_that_is_down_stores_nothing(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.down = True
+    with pytest.raises(ModelUnavailable):
+        await service.analyse(request())
+    assert await stored(service.context) == (0, [])
