@@ -14,12 +14,12 @@ import torch
 import yaml
 from PIL import Image, ImageDraw
 
+from core.dataset import default_dataset_dir
 from model_server.checkpoint import load_checkpoint, make_untrained_checkpoint, save_checkpoint
 from model_server.handlers.face_check import FaceCheckHandler
 from model_server.handlers.face_regions import FaceRegionsHandler
 from model_server.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score, weighted_score
 from model_server.taxonomy import PARTS, TYPES, encode_label
-from model_server.training import default_dataset_dir
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO / "model_server" / "config"

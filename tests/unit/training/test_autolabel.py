@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from facecrop import upright_crop
+from core.crop import upright_crop
 from model_server.training.autolabel import (
     autolabel_images,
     compare_with_landmarks,
