@@ -27,13 +27,13 @@ $(STAMP): $(REQS)
 	touch $@
 
 models: $(STAMP) ## Build face_check.mar and face_regions.mar into model_store/
-	$(PY) -m model_server.archive build-all --store model_store
+	$(PY) -m model_server.tools.archive build-all --store model_store
 
 model-server: models ## Start TorchServe on 127.0.0.1 and wait until every worker is READY
-	$(PY) -m model_server.serve start --store model_store --var $(VAR)
+	$(PY) -m model_server.tools.serve start --store model_store --var $(VAR)
 
 model-server-stop: $(STAMP) ## Stop TorchServe
-	$(PY) -m model_server.serve stop --var $(VAR)
+	$(PY) -m model_server.tools.serve stop --var $(VAR)
 
 migrate: $(STAMP) ## Apply database migrations (ALPHAMALE_DATABASE_URL, SQLite by default)
 	$(PY) -m gateway.migrate upgrade

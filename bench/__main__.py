@@ -25,7 +25,7 @@ from db.seed import seed_types
 from db.session import make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
-from model_server import archive, serve
+from model_server.tools import archive, serve
 
 ROOT = Path(__file__).parents[1]
 DATASET = default_dataset_dir() / "images"

@@ -26,11 +26,8 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock
 
-import yaml
 from PIL import Image
 from tqdm import tqdm
 
@@ -40,15 +37,15 @@ from core.schemas import FaceCheckAnswer, Region
 from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
 from gateway.config import Settings
 from gateway.imaging import clean_image, encode_jpeg
-from model_server.checkpoint import load_checkpoint
-from model_server.handlers import ImageHandler
-from model_server.handlers.face_check import FaceCheckHandler
-from model_server.handlers.face_regions import FaceRegionsHandler
-from model_server.scoring import iou
+from model_server.runtime.checkpoint import load_checkpoint
+from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.face_check import FaceCheckHandler
+from model_server.runtime.handlers.face_regions import FaceRegionsHandler
+from model_server.runtime.scoring import iou
+from model_server.tools.local import local_context
 from model_server.training.datasets import person_of
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = ROOT / "model_server" / "config"
 CHECKPOINT = ROOT / "model_server" / "weights" / "face_regions.pt"
 OUT_DIR = ROOT / "var" / "bench"
 SIZES = (8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 48, 56, 64, 80)
@@ -57,28 +54,14 @@ Box = list[float]
 
 
 # ----------------------------------------------------------------------------- handlers
-def make_context(name: str, model_dir: Path, serialized: str | None = None) -> SimpleNamespace:
-    """A stand-in for TorchServe's context, with the model's yaml config."""
-    manifest: dict[str, Any] = {
-        "model": {"modelName": name, "modelVersion": "1.0", "handler": f"{name}.py"}
-    }
-    if serialized:
-        manifest["model"]["serializedFile"] = serialized
-    return SimpleNamespace(
-        system_properties={"model_dir": str(model_dir), "gpu_id": None, "batch_size": 1},
-        manifest=manifest,
-        model_yaml_config=yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()),
-        metrics=MagicMock(),
-        get_request_header=lambda index, key: None,
-    )
-
-
 def load_handlers(checkpoint: Path) -> tuple[FaceCheckHandler, FaceRegionsHandler]:
     """Both handlers, initialised as TorchServe would (this pins torch to their num_threads)."""
     face_check = FaceCheckHandler()
-    face_check.initialize(make_context("face_check", ROOT))
+    face_check.initialize(local_context("face_check", ROOT, batch_size=1))
     face_regions = FaceRegionsHandler()
-    face_regions.initialize(make_context("face_regions", checkpoint.parent, checkpoint.name))
+    face_regions.initialize(
+        local_context("face_regions", checkpoint.parent, None, checkpoint.name, batch_size=1)
+    )
     return face_check, face_regions
 
 

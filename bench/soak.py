@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from bench.__main__ import DATASET, ROOT, rss_mb, sample_photo
 from db.session import sqlite_url
-from model_server import archive, serve
+from model_server.tools import archive, serve
 
 FORM = {"mbti": "INTJ", "birth_date": "1990-01-01"}
 LAST_WINDOW_S = 20 * 60  # the target: RSS growth < 5 % over the last 20 minutes

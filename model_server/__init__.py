@@ -1,4 +1,5 @@
-"""AlphaMale model-serving side: TorchServe handlers, region detector and training pipeline.
+"""AlphaMale's model-serving side: the runtime TorchServe loads, the tools around it, training.
 
-Imports torch/torchvision; never imports `gateway` or `db`.
+``runtime`` ships whole into each archive; ``tools`` (archive, serve) and ``training`` import it,
+never the other way round. Imports torch/torchvision; never ``gateway`` or ``db``.
 """

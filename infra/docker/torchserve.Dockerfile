@@ -8,11 +8,11 @@ COPY requirements/model.txt requirements/model.txt
 RUN pip install -r requirements/model.txt && pip install --no-deps facenet-pytorch==2.6.0
 COPY core core
 COPY model_server model_server
-RUN python -m model_server.archive build-all --store /srv/model_store
+RUN python -m model_server.tools.archive build-all --store /srv/model_store
 RUN useradd --system --uid 10002 torchserve && mkdir -p /srv/var && chown torchserve /srv/var
 USER torchserve
 EXPOSE 8080 8081 8082
 # Inside the compose network: bind all interfaces; only the gateway can reach them (no ports
 # published). Token auth stays off because the network is private (see config.properties).
-CMD ["python", "-m", "model_server.serve", "start", "--store", "/srv/model_store", "--var", \
+CMD ["python", "-m", "model_server.tools.serve", "start", "--store", "/srv/model_store", "--var", \
      "/srv/var", "--bind", "0.0.0.0", "--foreground"]

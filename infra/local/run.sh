@@ -9,9 +9,9 @@ PORT=${PORT:-8000}
 VAR=${VAR:-var}
 export ALPHAMALE_PUBLIC_BASE_URL=${ALPHAMALE_PUBLIC_BASE_URL:-http://$HOST:$PORT}
 
-stop() { "$PY" -m model_server.serve stop --var "$VAR" >/dev/null 2>&1 || true; }
+stop() { "$PY" -m model_server.tools.serve stop --var "$VAR" >/dev/null 2>&1 || true; }
 trap stop EXIT
-"$PY" -m model_server.serve start --store model_store --var "$VAR"
+"$PY" -m model_server.tools.serve start --store model_store --var "$VAR"
 echo
 echo "  AlphaMale is up:  http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/docs)"
 echo "  Ctrl-C stops the gateway and TorchServe."

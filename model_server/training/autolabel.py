@@ -25,8 +25,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from core.crop import DEFAULT_MARGIN, DEFAULT_SIZE, Crop, upright_crop
-from model_server.scoring import iou
-from model_server.taxonomy import PARTS
+from core.taxonomy import PARTS
+from model_server.runtime.scoring import iou
 
 Box = tuple[float, float, float, float]
 Point = tuple[float, float]
@@ -116,7 +116,7 @@ def autolabel_images(
     Images without a face are listed under ``"skipped"``.
     """
     if detector is None:
-        from model_server.face_detector import FaceDetector
+        from model_server.runtime.face_detector import FaceDetector
 
         detector = FaceDetector()
     images, annotations, skipped = [], [], []
@@ -139,7 +139,7 @@ def autolabel_images(
                 "width": image.width,
                 "height": image.height,
                 "faces_found": len(faces),
-                "face": face.as_dict(),
+                "face": face.as_answer().model_dump(mode="json"),
                 "crop": {"size": size, "margin": margin, "matrix": list(crop.matrix)},
             }
         )

@@ -17,15 +17,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from model_server.checkpoint import load_checkpoint, save_checkpoint
-from model_server.regions import BACKBONES, DEFAULT_BACKBONE, build_detector
-from model_server.taxonomy import NUM_CLASSES, TYPES
+from core.taxonomy import TYPES
+from model_server.runtime.checkpoint import load_checkpoint, save_checkpoint
+from model_server.runtime.labels import NUM_CLASSES
+from model_server.runtime.regions import BACKBONES, DEFAULT_BACKBONE, build_detector
 from model_server.training import REPO_ROOT, default_dataset_dir
 from model_server.training import autolabel as al
 from model_server.training import labels as lb
@@ -89,7 +91,7 @@ def seed_everything(seed: int) -> None:
 def save_serving_checkpoint(
     path: Path, model: torch.nn.Module, *, backbone: str, image_size: int, meta: dict[str, Any]
 ) -> None:
-    """fp16 serving checkpoint (:func:`model_server.checkpoint.save_checkpoint`)."""
+    """fp16 serving checkpoint (:func:`model_server.runtime.checkpoint.save_checkpoint`)."""
     save_checkpoint(path, model, backbone=backbone, image_size=image_size, meta=meta, half=True)
 
 
@@ -184,18 +186,21 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-def main(args: argparse.Namespace) -> dict[str, Any]:
-    """Train, export the fp16 checkpoint, evaluate; returns the run summary."""
-    started = time.time()
-    torch.set_num_threads(args.threads)
-    seed_everything(args.seed)
-    device = torch.device(args.device)
-    amp = device.type == "cuda" if args.amp is None else args.amp
-    out = args.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    weights_out = args.weights_out or out / "face_regions.pt"
-    dataset_dir = require_dataset(args.dataset_dir)
+@dataclass
+class TrainingData:
+    """What a run trains and tests on, split by person."""
 
+    dataset_dir: Path
+    types: dict[str, int]
+    coco: dict[str, Any]
+    train_people: list[str]
+    test_people: list[str]
+    majority_type: int
+    samples: list[Any]
+
+
+def load_data(args: argparse.Namespace) -> TrainingData:
+    dataset_dir = require_dataset(args.dataset_dir)
     types, sexes = ensure_labels(dataset_dir, args.labels, args.within)
     coco = ensure_autolabels(dataset_dir, args.autolabels)
     people = sorted({person_of(i["file_name"]) for i in coco["images"]} & set(types))
@@ -205,32 +210,73 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.limit_people:
         train_people = train_people[: args.limit_people]
     majority = Counter(types[p] for p in train_people).most_common()
-    majority_type = min((t for t, c in majority if c == majority[0][1]))
-    train_samples = load_samples(dataset_dir, coco, types, people=set(train_people))
-    print(
-        f"train: {len(train_samples)} crops of {len(train_people)} people; "
-        f"test: {len(test_people)} people"
-    )
+    majority_type = min(t for t, c in majority if c == majority[0][1])
+    samples = load_samples(dataset_dir, coco, types, people=set(train_people))
+    print(f"train: {len(samples)} crops of {len(train_people)} people; test: {len(test_people)}")
+    return TrainingData(dataset_dir, types, coco, train_people, test_people, majority_type, samples)
 
-    g = torch.Generator().manual_seed(args.seed)
-    loader = torch.utils.data.DataLoader(
-        FaceRegions(train_samples, get_transform(args.aug)),
-        batch_size=args.batch_size,
-        shuffle=True,
-        generator=g,
-        num_workers=args.workers,
-        collate_fn=collate,
-        drop_last=len(train_samples) > args.batch_size,
-    )
-    detector_kwargs = {
+
+@dataclass
+class Run:
+    """The model, its optimisation and the run's progress: what a resumable checkpoint holds."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler | None
+    generator: torch.Generator
+    start_epoch: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+    def save(self, path: Path, epoch: int, args: argparse.Namespace) -> None:
+        torch.save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+                "epoch": epoch,
+                "history": self.history,
+                "train_seconds": self.train_seconds,
+                "generator": self.generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "py_rng": random.getstate(),
+                "args": {k: v for k, v in vars(args).items() if not callable(v)},
+            },
+            path,
+        )
+
+    def resume(self, path: Path) -> None:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.start_epoch = state["epoch"] + 1
+        self.history, self.train_seconds = state["history"], state["train_seconds"]
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["py_rng"])
+        print(f"resumed from {path} at epoch {self.start_epoch}")
+
+
+def detector_options(args: argparse.Namespace) -> dict[str, int]:
+    return {
         "box_head_width": args.box_head_width,
         "rpn_proposals": args.rpn_proposals,
         "rois_per_image": args.rois_per_image,
     }
-    model = build_detector(args.backbone, image_size=args.image_size, **detector_kwargs).to(device)
+
+
+def make_run(
+    args: argparse.Namespace, device: torch.device, iters_per_epoch: int, generator: torch.Generator
+) -> Run:
+    model = build_detector(args.backbone, image_size=args.image_size, **detector_options(args))
+    model = model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
-    iters_per_epoch = min(len(loader), args.max_iters) if args.max_iters else len(loader)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         warmup_cosine(
@@ -238,85 +284,59 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             min(args.warmup_iters, iters_per_epoch * args.epochs // 4 or 1),
         ),
     )
+    amp = device.type == "cuda" if args.amp is None else args.amp
     scaler = torch.amp.GradScaler(device.type) if amp else None
+    return Run(model, optimizer, scheduler, scaler, generator)
 
-    start_epoch, history, train_seconds = 0, [], 0.0
-    resume = (
-        out / "checkpoint.pth"
-        if args.resume == "auto"
-        else Path(args.resume)
-        if args.resume
-        else None
-    )
-    if resume is not None and resume.exists():
-        state = torch.load(resume, map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        start_epoch, history, train_seconds = (
-            state["epoch"] + 1,
-            state["history"],
-            state["train_seconds"],
-        )
-        g.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        random.setstate(state["py_rng"])
-        print(f"resumed from {resume} at epoch {start_epoch}")
 
-    for epoch in range(start_epoch, args.epochs):
+def resume_path(args: argparse.Namespace) -> Path | None:
+    if args.resume == "auto":
+        return args.output_dir / "checkpoint.pth"
+    return Path(args.resume) if args.resume else None
+
+
+def train(args: argparse.Namespace, run: Run, loader: Any, device: torch.device) -> None:
+    """Epochs from where the run stands; a resumable checkpoint after each."""
+    for epoch in range(run.start_epoch, args.epochs):
         t0 = time.time()
         losses = train_one_epoch(
-            model,
-            optimizer,
+            run.model,
+            run.optimizer,
             loader,
             device,
             epoch,
-            scheduler=scheduler,
-            scaler=scaler,
+            scheduler=run.scheduler,
+            scaler=run.scaler,
             max_iters=args.max_iters or None,
         )
-        train_seconds += time.time() - t0
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": float(np.mean(losses)),
-                "losses": losses,
-                "seconds": round(time.time() - t0, 1),
-            }
+        seconds = time.time() - t0
+        run.train_seconds += seconds
+        loss = float(np.mean(losses))
+        run.history.append(
+            {"epoch": epoch, "loss": loss, "losses": losses, "seconds": round(seconds, 1)}
         )
         print(
-            f"epoch {epoch}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s, "
-            f"total {train_seconds / 60:.1f} min)",
+            f"epoch {epoch}: loss {loss:.4f} ({seconds:.0f} s, "
+            f"total {run.train_seconds / 60:.1f} min)",
             flush=True,
         )
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None else None,
-                "epoch": epoch,
-                "history": history,
-                "train_seconds": train_seconds,
-                "generator": g.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "py_rng": random.getstate(),
-                "args": {k: v for k, v in vars(args).items() if not callable(v)},
-            },
-            out / "checkpoint.pth",
-        )
+        run.save(args.output_dir / "checkpoint.pth", epoch, args)
 
-    meta: dict[str, Any] = {
+
+def training_meta(
+    args: argparse.Namespace, data: TrainingData, run: Run, device: torch.device
+) -> dict[str, Any]:
+    """What the serving checkpoint says about how it was made."""
+    history = run.history
+    return {
         "task": "face_regions",
         "num_classes": NUM_CLASSES,
         "types": list(TYPES),
-        "detector": detector_kwargs,
-        "crop": {"size": args.image_size, "margin": coco["images"][0]["crop"]["margin"]},
+        "detector": detector_options(args),
+        "crop": {"size": args.image_size, "margin": data.coco["images"][0]["crop"]["margin"]},
         "labels": {"ranked_within": args.within, "shares": list(lb.SEED_SHARES)},
-        "split": {"seed": args.seed, "train": train_people, "test": test_people},
-        "majority_type": TYPES[majority_type],
+        "split": {"seed": args.seed, "train": data.train_people, "test": data.test_people},
+        "majority_type": TYPES[data.majority_type],
         "training": {
             "epochs": args.epochs,
             "iterations": sum(len(h["losses"]) for h in history),
@@ -325,45 +345,79 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "aug": args.aug,
             "device": str(device),
             "threads": args.threads,
-            "minutes": round(train_seconds / 60, 1),
+            "minutes": round(run.train_seconds / 60, 1),
             "final_loss": round(history[-1]["loss"], 4) if history else None,
         },
         "dataset": {"name": "Face Research Lab London Set", "attribution": ATTRIBUTION},
-        "autolabel_check": coco.get("check"),
+        "autolabel_check": data.coco.get("check"),
         "command": "python -m model_server.training train "
         + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     }
-    save_serving_checkpoint(
-        weights_out, model, backbone=args.backbone, image_size=args.image_size, meta=meta
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    """Train, export the fp16 checkpoint, evaluate; returns the run summary."""
+    started = time.time()
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    device = torch.device(args.device)
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    weights_out = args.weights_out or out / "face_regions.pt"
+    data = load_data(args)
+
+    generator = torch.Generator().manual_seed(args.seed)
+    loader = torch.utils.data.DataLoader(
+        FaceRegions(data.samples, get_transform(args.aug)),
+        batch_size=args.batch_size,
+        shuffle=True,
+        generator=generator,
+        num_workers=args.workers,
+        collate_fn=collate,
+        drop_last=len(data.samples) > args.batch_size,
     )
+    iters_per_epoch = min(len(loader), args.max_iters) if args.max_iters else len(loader)
+    run = make_run(args, device, iters_per_epoch, generator)
+    if (resume := resume_path(args)) is not None and resume.exists():
+        run.resume(resume)
+    train(args, run, loader, device)
+
+    meta = training_meta(args, data, run, device)
+
+    def export() -> None:
+        save_serving_checkpoint(
+            weights_out, run.model, backbone=args.backbone, image_size=args.image_size, meta=meta
+        )
+
     summary: dict[str, Any] = {
         "weights": str(weights_out),
-        "history": [h["loss"] for h in history],
+        "history": [h["loss"] for h in run.history],
         "meta": meta,
     }
+    export()  # evaluation reads the exported fp16 checkpoint: it measures what is served
     if not args.no_eval:
         eval_dir = args.eval_dir or out / "eval"
         perturbations = [p for p in args.perturbations.split(",") if p]
         results = run_evaluation(
-            weights_out, dataset_dir, coco, types, eval_dir, perturbations, args.threshold
+            weights_out,
+            data.dataset_dir,
+            data.coco,
+            data.types,
+            eval_dir,
+            perturbations,
+            args.threshold,
         )
         meta["metrics"] = {
             k: {m: v for m, v in r.items() if m != "predictions"} for k, r in results.items()
         }
         meta["eval_dir"] = _rel(eval_dir)
-        save_serving_checkpoint(
-            weights_out, model, backbone=args.backbone, image_size=args.image_size, meta=meta
-        )
         summary["metrics"] = meta["metrics"]
     meta["wall_minutes"] = round((time.time() - started) / 60, 1)
-    save_serving_checkpoint(
-        weights_out, model, backbone=args.backbone, image_size=args.image_size, meta=meta
-    )
+    export()  # again, now with the evaluation and the wall time in its meta
     if args.card:
         write_model_card(args.card, {**meta, "backbone": args.backbone}, weights_out)
-    (out / "summary.json").write_text(
-        json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1, default=str)
-    )
+    saved = {k: v for k, v in summary.items() if k != "history"}
+    (out / "summary.json").write_text(json.dumps(saved, indent=1, default=str))
     print(f"weights -> {weights_out} ({weights_out.stat().st_size / 1e6:.1f} MB)")
     return summary
 
@@ -475,12 +529,12 @@ def cmd_probe_types(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- archive
 def cmd_archive(args: argparse.Namespace) -> int:
-    """Delegate to ``python -m model_server.archive build`` (the model server's archiver)."""
-    if importlib.util.find_spec("model_server.archive") is None:
-        print("model_server.archive is not available yet", file=sys.stderr)
+    """Delegate to ``python -m model_server.tools.archive build`` (the model server's archiver)."""
+    if importlib.util.find_spec("model_server.tools.archive") is None:
+        print("model_server.tools.archive is not available yet", file=sys.stderr)
         return 2
     command = [
-        sys.executable, "-m", "model_server.archive", "build",
+        sys.executable, "-m", "model_server.tools.archive", "build",
         "--name", "face_regions", "--version", args.version,
         "--checkpoint", str(args.checkpoint), "--store", str(args.store),
     ]  # fmt: skip
@@ -538,7 +592,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=cmd_probe_types)
 
-    p = sub.add_parser("archive", help="checkpoint -> face_regions .mar (via model_server.archive)")
+    p = sub.add_parser(
+        "archive", help="checkpoint -> face_regions .mar (via model_server.tools.archive)"
+    )
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--version", default="1.0")
     p.add_argument("--store", type=Path, default=REPO_ROOT / "model_store")

@@ -17,7 +17,8 @@ from PIL import Image
 from torchvision import tv_tensors
 
 from core.crop import upright_crop
-from model_server.taxonomy import PARTS, encode_label
+from core.taxonomy import PARTS
+from model_server.runtime.labels import encode_label
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """``train_one_epoch`` and ``evaluate`` (torchvision references style).
 
-Evaluation uses the served rule (:func:`model_server.scoring.decide_parts` + ``classify``) for
-"all three parts found" and the type, and class-agnostic-per-part AP@0.5 for the boxes.
+Evaluation uses the served rule (:func:`model_server.runtime.scoring.decide_parts` and
+``classify``) for "all three parts found" and the type, and class-agnostic-per-part AP@0.5 for
+the boxes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from torch import nn
 from torchvision.ops import box_iou, nms
 from tqdm import tqdm
 
-from model_server.scoring import Detection, classify, decide_parts
-from model_server.taxonomy import PARTS, TYPES, decode_label
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.labels import decode_label
+from model_server.runtime.regions import to_detections
+from model_server.runtime.scoring import classify, decide_parts
 
 
 def warmup_cosine(total_iters: int, warmup_iters: int) -> Any:
@@ -78,18 +81,6 @@ def train_one_epoch(
         bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}")
     bar.close()
     return losses
-
-
-def to_detections(output: dict[str, torch.Tensor]) -> list[Detection]:
-    return [
-        Detection(tuple(float(v) for v in box), int(label), float(score))  # type: ignore[arg-type]
-        for box, label, score in zip(
-            output["boxes"].tolist(),
-            output["labels"].tolist(),
-            output["scores"].tolist(),
-            strict=True,
-        )
-    ]
 
 
 def average_precision(scored: Sequence[tuple[float, bool]], num_ground_truth: int) -> float:
@@ -186,7 +177,10 @@ def evaluate(
                     "true_type": TYPES[true_type],
                     "outcome": outcome,
                     "score": score,
-                    "parts": {p: d.as_dict() for p, d in decisions.items()},
+                    "parts": {
+                        part: decision.as_region().model_dump(mode="json")
+                        for part, decision in decisions.items()
+                    },
                     "gt_boxes": target["boxes"].tolist(),
                 }
             )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model_server.taxonomy import TYPES
+from core.taxonomy import TYPES
 
 # The seed's survey distribution over alpha..omega, in percent.
 SEED_SHARES: tuple[float, ...] = (21.8, 21.4, 22.5, 19.2, 15.2)

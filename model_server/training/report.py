@@ -256,6 +256,19 @@ keep the attribution above wherever this model ships.
 """
 
 
+UNTRAINED = "UNTRAINED: outputs are meaningless"
+
+
+def checkpoint_card(version: str, meta: Mapping[str, Any]) -> str:
+    """The short card of a checkpoint that has no written card (plumbing or ad-hoc versions)."""
+    lines = [f"# face_regions {version}", ""]
+    if not meta.get("trained", True):
+        lines += [f"**{UNTRAINED}.** A randomly initialised detector, for plumbing only.", ""]
+    lines += ["Faster R-CNN (FPN) region detector, 16 classes (spec 2.4).", "", "## meta", ""]
+    lines += ["```json", json.dumps(meta, indent=2, sort_keys=True, default=str), "```", ""]
+    return "\n".join(lines)
+
+
 def write_model_card(path: Path, meta: Mapping[str, Any], weights: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(model_card(meta, weights))

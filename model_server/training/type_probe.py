@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from core.crop import upright_crop
-from model_server.face_detector import FaceDetector
+from model_server.runtime.face_detector import FaceDetector
 from model_server.training.labels import read_faces_info, read_mean_ratings
 
 ONET_SIZE = 48

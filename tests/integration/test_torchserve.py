@@ -11,6 +11,7 @@ from PIL import Image
 
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
+from core.schemas import RegionsAnswer
 from gateway.clients.torchserve import ModelServerClient
 from gateway.errors import (
     Conflict,
@@ -20,7 +21,7 @@ from gateway.errors import (
     ModelUnavailable,
     NotFound,
 )
-from model_server.checkpoint import make_untrained_checkpoint
+from model_server.runtime.checkpoint import make_untrained_checkpoint
 from tests.fixtures.services import free_ports
 from tests.fixtures.torchserve import TorchServeInstance
 
@@ -49,10 +50,10 @@ def photos() -> list[bytes]:
 
 async def face_crop(client: ModelServerClient, photo: bytes) -> bytes:
     """What the gateway sends face_regions: the largest face, upright, as JPEG."""
-    face = (await client.face_check(photo))["faces"][0]
-    marks = face["landmarks"]
+    face = (await client.face_check(photo)).faces[0]
+    marks = face.landmarks
     image = Image.open(io.BytesIO(photo)).convert("RGB")
-    crop = upright_crop(image, face["box"], marks["left_eye"], marks["right_eye"])
+    crop = upright_crop(image, face.box, marks.left_eye, marks.right_eye)
     buffer = io.BytesIO()
     crop.image.save(buffer, "JPEG", quality=92)
     return buffer.getvalue()
@@ -74,16 +75,15 @@ async def test_both_models_answer_real_photos(
 ) -> None:
     for photo in photos:
         found = await client.face_check(photo)
-        assert found["count"] == 1 and found["faces"][0]["confidence"] >= 0.9
-        assert set(found["faces"][0]["landmarks"]) == {
+        assert found.count == 1 and found.faces[0].confidence >= 0.9
+        assert set(found.faces[0].landmarks.model_dump()) == {
             "left_eye", "right_eye", "nose", "mouth_left", "mouth_right"
         }  # fmt: skip
         regions = await client.face_regions(await face_crop(client, photo))
-        assert regions["outcome"] in OUTCOMES
-        assert set(regions["regions"]) == {"face", "t_zone", "jaw"}
-        assert regions["model"]["name"] == "face_regions"
-        assert regions["model"]["version"] == "1.0"
-        assert (regions["width"], regions["height"]) == (320, 320)
+        assert regions.outcome in OUTCOMES
+        assert set(regions.regions) == {"face", "t_zone", "jaw"}
+        assert regions.model.name == "face_regions" and regions.model.version == "1.0"
+        assert (regions.width, regions.height) == (320, 320)
 
 
 @torchserve_only
@@ -133,21 +133,22 @@ async def test_second_version_register_default_follow_unregister(
     versions = {v["modelVersion"]: v for v in await client.describe("face_regions", "all")}
     assert set(versions) == {"1.0", "2.0"}
     assert [w["status"] for w in versions["2.0"]["workers"]] == ["READY"]
-    assert (await client.face_regions(crop))["model"]["version"] == "1.0"  # still default
+    assert (await client.face_regions(crop)).model.version == "1.0"  # still default
 
     await client.set_default("face_regions", "2.0")
     after = await client.face_regions(crop)
-    assert after["model"]["version"] == "2.0"
-    assert after["regions"] != before["regions"]  # other weights, other answer
+    assert after.model.version == "2.0"
+    assert after.regions != before.regions  # other weights, other answer
     pinned = await client.predict("face_regions", crop, version="1.0")
-    assert pinned["model"]["version"] == "1.0" and pinned["regions"] == before["regions"]
+    assert pinned["model"]["version"] == "1.0"
+    assert RegionsAnswer.model_validate(pinned).regions == before.regions
     with pytest.raises(NotFound):
         await client.set_default("face_regions", "9.9")
 
     await client.set_default("face_regions", "1.0")
     await client.unregister("face_regions", "2.0")
     assert [v["modelVersion"] for v in await client.describe("face_regions", "all")] == ["1.0"]
-    assert (await client.face_regions(crop))["model"]["version"] == "1.0"
+    assert (await client.face_regions(crop)).model.version == "1.0"
     with pytest.raises(NotFound):
         await client.describe("face_regions", "2.0")
 
@@ -158,7 +159,7 @@ async def test_scale_workers(client: ModelServerClient, photos: list[bytes]) -> 
     try:
         [described] = await client.describe("face_check")
         assert [w["status"] for w in described["workers"]] == ["READY", "READY"]
-        assert (await client.face_check(photos[0]))["count"] == 1
+        assert (await client.face_check(photos[0])).count == 1
     finally:
         await client.scale("face_check", 1, 1)
     [described] = await client.describe("face_check")

@@ -5,50 +5,34 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 import torch
-import yaml
 from PIL import Image, ImageDraw
 
 from core.dataset import default_dataset_dir
-from model_server.checkpoint import load_checkpoint, make_untrained_checkpoint, save_checkpoint
-from model_server.handlers.face_check import FaceCheckHandler
-from model_server.handlers.face_regions import FaceRegionsHandler
-from model_server.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score, weighted_score
-from model_server.taxonomy import PARTS, TYPES, encode_label
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.checkpoint import (
+    load_checkpoint,
+    make_untrained_checkpoint,
+    save_checkpoint,
+)
+from model_server.runtime.handlers.face_check import FaceCheckHandler
+from model_server.runtime.handlers.face_regions import FaceRegionsHandler
+from model_server.runtime.labels import encode_label
+from model_server.runtime.scoring import (
+    DEFAULT_BOUNDS,
+    DEFAULT_POINTS,
+    type_for_score,
+    weighted_score,
+)
+from model_server.tools.local import local_context, model_config
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG_DIR = REPO / "model_server" / "config"
 LONDON = default_dataset_dir()
 NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
 OUTCOMES = {*TYPES, "regions_incomplete"}
-
-
-def model_config(name: str, **handler: Any) -> dict[str, Any]:
-    config = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
-    config["handler"].update(handler)
-    return config
-
-
-def make_context(
-    name: str, model_dir: Path, config: dict[str, Any], serialized: str | None = None
-) -> SimpleNamespace:
-    manifest: dict[str, Any] = {
-        "model": {"modelName": name, "modelVersion": "1.0", "handler": f"{name}.py"}
-    }
-    if serialized:
-        manifest["model"]["serializedFile"] = serialized
-    return SimpleNamespace(
-        system_properties={"model_dir": str(model_dir), "gpu_id": None, "batch_size": 4},
-        manifest=manifest,
-        model_yaml_config=config,
-        metrics=MagicMock(),
-        get_request_header=lambda index, key: None,
-    )
 
 
 def encode(image: Image.Image, fmt: str = "JPEG") -> bytes:
@@ -89,7 +73,7 @@ def restore_torch_threads() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def face_check() -> FaceCheckHandler:
     handler = FaceCheckHandler()
-    handler.initialize(make_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
     return handler
 
 
@@ -99,7 +83,7 @@ def untrained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def regions_handler(checkpoint: Path, **handler: Any) -> FaceRegionsHandler:
-    context = make_context(
+    context = local_context(
         "face_regions", checkpoint.parent, model_config("face_regions", **handler), checkpoint.name
     )
     instance = FaceRegionsHandler()
@@ -160,7 +144,9 @@ def test_face_check_answers_a_bad_image_without_failing_the_batch(
 
 def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandler) -> None:
     handler = FaceCheckHandler()
-    handler.initialize(make_context("face_check", REPO, model_config("face_check", max_pixels=100)))
+    handler.initialize(
+        local_context("face_check", REPO, model_config("face_check", max_pixels=100))
+    )
     [answer] = handler.handle([{"data": encode(Image.new("RGB", (20, 20)))}], handler.context)
     assert answer == {"error": "image_too_large"}
 
@@ -184,7 +170,7 @@ def test_face_check_answers_images_below_its_floor_as_too_small(
 def test_an_image_the_model_fails_on_fails_alone() -> None:
     """Without the floor, a 1 x 1 image crashes MTCNN: that request alone gets an error."""
     handler = FaceCheckHandler()
-    handler.initialize(make_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
     handler.min_side = 1  # let the tiny image reach the detector
     flat = encode(non_face_images()["flat"])
     batch = [{"data": flat}, {"data": encode(Image.new("RGB", (1, 1)), "PNG")}, {"data": flat}]

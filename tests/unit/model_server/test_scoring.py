@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model_server.scoring import (
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.labels import encode_label
+from model_server.runtime.scoring import (
     DEFAULT_POINTS,
     Detection,
     PartDecision,
@@ -15,7 +17,6 @@ from model_server.scoring import (
     type_for_score,
     weighted_score,
 )
-from model_server.taxonomy import PARTS, TYPES, encode_label
 
 BOX = (10.0, 10.0, 110.0, 110.0)
 
@@ -144,7 +145,7 @@ def test_decide_parts_keeps_parts_apart() -> None:
     decisions = decide_parts([det("omega", "face", 0.9)], rule="summed", threshold=0.75)
     assert decisions["face"].found and decisions["face"].type == "omega"
     assert not decisions["t_zone"].found and not decisions["jaw"].found
-    assert decisions["jaw"].as_dict()["distribution"] == {}
+    assert decisions["jaw"].as_region().distribution == {}
 
 
 def test_unknown_rule_is_rejected() -> None:

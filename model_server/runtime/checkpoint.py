@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from model_server.regions import DEFAULT_BACKBONE, build_detector
+from model_server.runtime.regions import DEFAULT_BACKBONE, build_detector
 
 StateDict = dict[str, torch.Tensor]
 

@@ -7,8 +7,10 @@ faster than torchvision's defaults at no loss; a 256-wide box head halves the ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import nn
 from torchvision.models.detection import (
     FasterRCNN,
@@ -17,7 +19,8 @@ from torchvision.models.detection import (
 )
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 
-from model_server.taxonomy import NUM_CLASSES
+from model_server.runtime.labels import NUM_CLASSES
+from model_server.runtime.scoring import Detection
 
 BACKBONES = {
     "mobilenet_v3_large_320_fpn": fasterrcnn_mobilenet_v3_large_320_fpn,
@@ -64,3 +67,15 @@ def build_detector(
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def to_detections(output: Mapping[str, torch.Tensor]) -> list[Detection]:
+    """torchvision detector output for one image -> scoring.Detection (boxes rounded to 0.01)."""
+    boxes = output["boxes"].tolist()
+    labels = output["labels"].tolist()
+    scores = output["scores"].tolist()
+    return [
+        Detection(tuple(round(v, 2) for v in box), int(label), float(score))  # type: ignore[arg-type]
+        for box, label, score in zip(boxes, labels, scores, strict=True)
+        if label > 0
+    ]

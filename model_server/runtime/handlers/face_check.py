@@ -13,8 +13,9 @@ from typing import Any
 
 from PIL import Image
 
-from model_server.face_detector import Face, FaceDetector
-from model_server.handlers import ImageHandler, RequestError, predict_each
+from core.schemas import FaceCheckAnswer
+from model_server.runtime.face_detector import Face, FaceDetector
+from model_server.runtime.handlers import ImageHandler, RequestError, predict_each
 
 
 class FaceCheckHandler(ImageHandler):
@@ -41,9 +42,9 @@ class FaceCheckHandler(ImageHandler):
 
 
 def answer(image: Image.Image, faces: list[Face]) -> dict[str, Any]:
-    return {
-        "faces": [face.as_dict() for face in faces],
-        "count": len(faces),
-        "width": image.width,
-        "height": image.height,
-    }
+    return FaceCheckAnswer(
+        faces=[face.as_answer() for face in faces],
+        count=len(faces),
+        width=image.width,
+        height=image.height,
+    ).model_dump(mode="json")

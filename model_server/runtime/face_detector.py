@@ -14,7 +14,8 @@ import torch
 from facenet_pytorch import MTCNN
 from PIL import Image
 
-LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+from core import schemas
+from core.taxonomy import LANDMARKS
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,18 @@ class Face:
     def area(self) -> float:
         return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "box": [round(v, 2) for v in self.box],
-            "landmarks": {
-                n: [round(x, 2), round(y, 2)]
-                for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks, strict=True)
-            },
-            "confidence": round(self.probability, 5),
-        }
+    def as_answer(self) -> schemas.Face:
+        """The contract's face: coordinates to 0.01 px, probability to 5 places."""
+        return schemas.Face(
+            box=tuple(round(v, 2) for v in self.box),  # type: ignore[arg-type]
+            landmarks=schemas.Landmarks(
+                **{
+                    name: (round(x, 2), round(y, 2))
+                    for name, (x, y) in zip(LANDMARKS, self.landmarks, strict=True)
+                }
+            ),
+            confidence=min(1.0, round(self.probability, 5)),
+        )
 
 
 class FaceDetector:

@@ -1,22 +1,21 @@
 """Build the TorchServe archives (.mar) with torch-model-archiver.
 
-    python -m model_server.archive build-all --store model_store [--version 1.0]
-    python -m model_server.archive build --name face_regions --version 2.0 \
+    python -m model_server.tools.archive build-all --store model_store [--version 1.0]
+    python -m model_server.tools.archive build --name face_regions --version 2.0 \
         --checkpoint PATH [--model-config YAML] --store model_store  # face_regions-2.0.mar
 
-Each archive holds its handler, the ``model_server`` modules it imports (the worker runs in the
-extracted archive, which TorchServe puts on its ``sys.path``), its model-config yaml and a
-MODEL_CARD.md. ``face_regions`` uses ``model_server/weights/face_regions.pt`` when it exists,
-else a seeded untrained checkpoint whose model card says so. An archive is rebuilt only when
-the fingerprint of its inputs (file contents, version) changed, so ``make models`` is quick when
-nothing did.
+Each archive holds its handler, the whole serving runtime (``model_server/runtime``) and the
+torch-free ``core`` it imports (nothing is picked by hand: an import added to the runtime ships
+with it), its model-config yaml and a MODEL_CARD.md. ``face_regions`` uses
+``model_server/weights/face_regions.pt`` when it exists, else a seeded untrained checkpoint whose
+model card says so. An archive is rebuilt only when the fingerprint of its inputs (file contents,
+version) changed, so ``make models`` is quick when nothing did.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -26,23 +25,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-CONFIG_DIR = PACKAGE_DIR / "config"
-WEIGHTS_DIR = PACKAGE_DIR / "weights"
+MODEL_SERVER = Path(__file__).resolve().parents[1]
+REPO = MODEL_SERVER.parent
+CONFIG_DIR = MODEL_SERVER / "config"
+WEIGHTS_DIR = MODEL_SERVER / "weights"
 DEFAULT_VERSION = "1.0"
-UNTRAINED = "UNTRAINED: outputs are meaningless"
 # The model_server modules the handlers import inside the TorchServe worker.
-SHIPPED_MODULES = (
-    "__init__.py",
-    "taxonomy.py",
-    "scoring.py",
-    "regions.py",
-    "checkpoint.py",
-    "face_detector.py",
-    "handlers/__init__.py",
-    "handlers/face_check.py",
-    "handlers/face_regions.py",
-)
+# What ships into every archive, whole: the serving runtime and the torch-free core it imports
+# (the worker runs in the extracted archive, which TorchServe puts on its ``sys.path``).
+SHIPPED_PACKAGES = (REPO / "core", MODEL_SERVER / "runtime")
+
+
+def shipped_files() -> list[Path]:
+    """Every Python file of the shipped packages, plus ``model_server/__init__.py``."""
+    files = [MODEL_SERVER / "__init__.py"]
+    for package in SHIPPED_PACKAGES:
+        files += sorted(package.rglob("*.py"))
+    return files
+
+
 FACE_CHECK_CARD = """# face_check
 
 MTCNN face detector (facenet-pytorch 2.6.0; its pretrained P/R/O-net weights ship in the wheel,
@@ -64,20 +65,21 @@ class ArchiveSpec:
 
     @property
     def handler(self) -> Path:
-        return PACKAGE_DIR / "handlers" / f"{self.name}.py"
+        return MODEL_SERVER / "runtime" / "handlers" / f"{self.name}.py"
 
     @property
     def config(self) -> Path:
         return self.model_config or CONFIG_DIR / f"{self.name}.yaml"
 
     def inputs(self) -> list[Path]:
-        files = [PACKAGE_DIR / m for m in SHIPPED_MODULES] + [self.config]
+        files = [*shipped_files(), self.config]
         return files + [p for p in (self.checkpoint, self.model_card) if p is not None]
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(f"{self.name}|{self.version}|{self.checkpoint is None}".encode())
         for path in self.inputs():
-            digest.update(path.name.encode())
+            name = path.relative_to(REPO) if path.is_relative_to(REPO) else path.name
+            digest.update(str(name).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
@@ -114,26 +116,22 @@ def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
         return FACE_CHECK_CARD
     if spec.model_card is not None:
         return spec.model_card.read_text()
-    from model_server.checkpoint import load_checkpoint  # torch only when building
+    from model_server.runtime.checkpoint import load_checkpoint  # torch only when building
+    from model_server.training.report import checkpoint_card
 
     meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
-    lines = [f"# face_regions {spec.version}", ""]
-    if not meta.get("trained", True):
-        lines += [f"**{UNTRAINED}.** A randomly initialised detector, for plumbing only.", ""]
-    lines += ["Faster R-CNN (FPN) region detector, 16 classes (spec 2.4).", "", "## meta", ""]
-    lines += ["```json", json.dumps(meta, indent=2, sort_keys=True, default=str), "```", ""]
-    return "\n".join(lines)
+    return checkpoint_card(spec.version, meta)
 
 
 def stage(spec: ArchiveSpec, work: Path) -> tuple[Path, Path, Path | None]:
     """Copy the shipped package and the model card into ``work``; make a checkpoint if needed."""
-    package = work / "extra" / "model_server"
-    for module in SHIPPED_MODULES:
-        (package / module).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PACKAGE_DIR / module, package / module)
+    for source in shipped_files():
+        target = work / "extra" / source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
     checkpoint = spec.checkpoint
     if spec.name == "face_regions" and checkpoint is None:
-        from model_server.checkpoint import make_untrained_checkpoint
+        from model_server.runtime.checkpoint import make_untrained_checkpoint
 
         checkpoint = make_untrained_checkpoint(work / "face_regions.pt")
     card = work / "MODEL_CARD.md"
@@ -186,7 +184,9 @@ def build_all(store: Path, version: str = DEFAULT_VERSION, *, force: bool = Fals
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m model_server.archive", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m model_server.tools.archive", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     every = commands.add_parser("build-all", help="face_check.mar and face_regions.mar")
     every.add_argument("--store", type=Path, required=True)

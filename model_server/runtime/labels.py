@@ -1,4 +1,4 @@
-"""The five appearance types, the three face parts and the detector's label numbering.
+"""The region detector's label numbering over core's five types and three face parts.
 
 Label = 1 + 3 * type_index + part_index (0 is background), so 1, 4, 7, 10, 13 are the whole
 face of alpha..omega, 2, 5, ... the T-zone and 3, 6, ... the jaw.
@@ -6,8 +6,8 @@ face of alpha..omega, 2, 5, ... the T-zone and 3, 6, ... the jaw.
 
 from __future__ import annotations
 
-TYPES: tuple[str, ...] = ("alpha", "beta", "gamma", "delta", "omega")
-PARTS: tuple[str, ...] = ("face", "t_zone", "jaw")
+from core.taxonomy import PARTS, TYPES
+
 NUM_CLASSES = 1 + len(TYPES) * len(PARTS)  # 16 with background
 
 

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from model_server.taxonomy import PARTS, TYPES, decode_label
+from core.schemas import Region
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.labels import decode_label
 
 Rule = Literal["summed", "single"]
 Box = tuple[float, float, float, float]
@@ -56,15 +58,16 @@ class PartDecision:
     presence: float  # summed score mass around the anchor box (single rule: the top class score)
     distribution: dict[str, float] = field(default_factory=dict)  # normalised per type
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "found": self.found,
-            "type": self.type,
-            "box": list(self.box) if self.box else None,
-            "confidence": round(self.confidence, 4),
-            "presence": round(self.presence, 4),
-            "distribution": {k: round(v, 4) for k, v in self.distribution.items()},
-        }
+    def as_region(self) -> Region:
+        """The contract's region (shares rounded to 4 places)."""
+        return Region(
+            found=self.found,
+            type=self.type,  # type: ignore[arg-type]
+            box=self.box,
+            confidence=round(self.confidence, 4),
+            presence=round(self.presence, 4),
+            distribution={k: round(v, 4) for k, v in self.distribution.items()},  # type: ignore[misc]
+        )
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:

@@ -1,8 +1,9 @@
 """``face_regions``: the three face parts, their types and the seed's weighted score.
 
 Runs the Faster R-CNN region detector on each (already cropped) face image, decides every part
-with :func:`model_server.scoring.decide_parts` and scores the face with
-:func:`model_server.scoring.classify`. Boxes are in the pixel coordinates of the image received.
+with :func:`model_server.runtime.scoring.decide_parts` and scores the face with
+:func:`model_server.runtime.scoring.classify`. Boxes are in the pixel coordinates of the image
+received.
 Handler settings (model-config ``handler:``): ``rule`` ("summed" | "single"), ``threshold``
 (0.75), ``iou_threshold`` (0.5), ``points`` ({part: [alpha..omega]}), ``bounds``
 ([[bound, type], ...], top-down), ``num_threads`` (1).
@@ -18,16 +19,18 @@ import torch
 from PIL import Image
 from torchvision.transforms.functional import to_tensor
 
-from model_server.checkpoint import load_checkpoint
-from model_server.handlers import ImageHandler, RequestError, predict_each
-from model_server.scoring import (
+from core.schemas import RegionsAnswer, ServedModel
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.checkpoint import load_checkpoint
+from model_server.runtime.handlers import ImageHandler, RequestError, predict_each
+from model_server.runtime.regions import to_detections
+from model_server.runtime.scoring import (
     DEFAULT_BOUNDS,
     DEFAULT_POINTS,
     Detection,
     classify,
     decide_parts,
 )
-from model_server.taxonomy import PARTS, TYPES
 
 DEFAULT_CHECKPOINT = "face_regions.pt"
 
@@ -50,18 +53,6 @@ def parse_bounds(raw: Sequence[Sequence[Any]] | None) -> tuple[tuple[float, str]
     if unknown:
         raise ValueError(f"bounds name unknown types {unknown}")
     return tuple(sorted(bounds, reverse=True))
-
-
-def to_detections(output: Mapping[str, torch.Tensor]) -> list[Detection]:
-    """torchvision detector output for one image -> scoring.Detection (boxes rounded to 0.01)."""
-    boxes = output["boxes"].tolist()
-    labels = output["labels"].tolist()
-    scores = output["scores"].tolist()
-    return [
-        Detection(tuple(round(v, 2) for v in box), int(label), float(score))  # type: ignore[arg-type]
-        for box, label, score in zip(boxes, labels, scores, strict=True)
-        if label > 0
-    ]
 
 
 class FaceRegionsHandler(ImageHandler):
@@ -102,14 +93,14 @@ class FaceRegionsHandler(ImageHandler):
             detections, rule=self.rule, threshold=self.threshold, iou_threshold=self.iou_threshold
         )
         outcome, score = classify(decisions, self.points, self.bounds)
-        return {
-            "outcome": outcome,
-            "type": outcome if score is not None else None,
-            "score": score,
-            "regions": {part: decision.as_dict() for part, decision in decisions.items()},
-            "rule": self.rule,
-            "threshold": self.threshold,
-            "width": image.width,
-            "height": image.height,
-            "model": {**self.model_info, "trained": self.trained},
-        }
+        return RegionsAnswer(
+            outcome=outcome,  # type: ignore[arg-type]
+            type=outcome if score is not None else None,  # type: ignore[arg-type]
+            score=score,
+            regions={part: decision.as_region() for part, decision in decisions.items()},
+            rule=self.rule,  # type: ignore[arg-type]
+            threshold=self.threshold,
+            width=image.width,
+            height=image.height,
+            model=ServedModel(**self.model_info, trained=self.trained),
+        ).model_dump(mode="json")

@@ -1,8 +1,8 @@
 """Start, stop and inspect the local TorchServe.
 
-    python -m model_server.serve start --store model_store --var var [--inference-port 8080 ...]
-    python -m model_server.serve status --var var
-    python -m model_server.serve stop --var var
+    python -m model_server.tools.serve start --store model_store --var var [--inference-port N]
+    python -m model_server.tools.serve status --var var
+    python -m model_server.tools.serve stop --var var
 
 ``start`` writes ``VAR/torchserve/config.properties`` from ``model_server/config``'s template,
 keeps logs, metrics, the pid file and TorchServe's sockets under ``VAR/torchserve`` (so several
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-TEMPLATE = Path(__file__).resolve().parent / "config" / "config.properties"
+TEMPLATE = Path(__file__).resolve().parents[1] / "config" / "config.properties"
 DEFAULT_MODELS = ("face_check", "face_regions")
 DEFAULT_PORTS = {"inference": 8080, "management": 8081, "metrics": 8082}
 LOOPBACK = "127.0.0.1"  # local default; a container on a private network binds 0.0.0.0
@@ -311,7 +311,7 @@ def follow(var: Path) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m model_server.serve", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m model_server.tools.serve", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     begin = commands.add_parser("start", help="start and wait until every worker is READY")
     begin.add_argument("--store", type=Path, required=True)

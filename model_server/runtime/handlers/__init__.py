@@ -21,6 +21,8 @@ import torch
 from PIL import Image
 from ts.torch_handler.base_handler import BaseHandler
 
+from core.schemas import HandlerError
+
 DEFAULT_MAX_PIXELS = 40_000_000  # the gateway's limit; bigger images are refused, not decoded
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,7 +35,7 @@ class RequestError:
     code: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"error": self.code}
+        return HandlerError(error=self.code).model_dump()  # type: ignore[arg-type]
 
 
 def handler_config(context: Any) -> dict[str, Any]:

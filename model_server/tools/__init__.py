@@ -1,0 +1,1 @@
+"""Tools around the runtime: build archives (archive), run TorchServe (serve)."""
