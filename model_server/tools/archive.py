@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.taxonomy import MODEL_NAMES
+
 MODEL_SERVER = Path(__file__).resolve().parents[1]
 REPO = MODEL_SERVER.parent
 CONFIG_DIR = MODEL_SERVER / "config"
@@ -172,7 +174,7 @@ def build(spec: ArchiveSpec, store: Path, *, force: bool = False) -> bool:
 
 
 def build_all(store: Path, version: str = DEFAULT_VERSION, *, force: bool = False) -> None:
-    for name in ("face_check", "face_regions"):
+    for name in MODEL_NAMES:
         spec = default_spec(name, version)
         started = time.monotonic()
         built = build(spec, store, force=force)
@@ -193,7 +195,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     every.add_argument("--version", default=DEFAULT_VERSION)
     every.add_argument("--force", action="store_true", help="rebuild even when up to date")
     one = commands.add_parser("build", help="one archive, e.g. a second version")
-    one.add_argument("--name", choices=("face_check", "face_regions"), required=True)
+    one.add_argument("--name", choices=MODEL_NAMES, required=True)
     one.add_argument("--store", type=Path, required=True)
     one.add_argument("--version", default=DEFAULT_VERSION)
     one.add_argument("--checkpoint", type=Path, help="face_regions weights (default: served ones)")

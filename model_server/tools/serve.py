@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.taxonomy import MODEL_NAMES
+
 TEMPLATE = Path(__file__).resolve().parents[1] / "config" / "config.properties"
-DEFAULT_MODELS = ("face_check", "face_regions")
+DEFAULT_MODELS = MODEL_NAMES
 DEFAULT_PORTS = {"inference": 8080, "management": 8081, "metrics": 8082}
 LOOPBACK = "127.0.0.1"  # local default; a container on a private network binds 0.0.0.0
 
