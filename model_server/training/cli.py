@@ -585,6 +585,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.with_name("MODEL_CARD.md"))
     p.set_defaults(func=cmd_card)
 
+    from model_server.training import type_cli
+
+    sub.add_parser(
+        "type-model",
+        parents=[type_cli.get_args_parser(add_help=False)],
+        help="the type model: embeddings, person-grouped CV, permutation null, artefact",
+    ).set_defaults(func=lambda a: (type_cli.main(a), 0)[1])
+
     p = sub.add_parser("probe-types", help="can a pretrained face feature predict the tiers?")
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS, help="its split is used")
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())

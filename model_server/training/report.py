@@ -272,3 +272,70 @@ def checkpoint_card(version: str, meta: Mapping[str, Any]) -> str:
 def write_model_card(path: Path, meta: Mapping[str, Any], weights: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(model_card(meta, weights))
+
+
+def type_model_card(figures: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any]) -> str:
+    """TYPE_MODEL_CARD.md: what the type model measures, by person-grouped CV with its null."""
+    protocol = meta["protocol"]
+
+    def row(key: str, label: str) -> str:
+        f = figures[key]
+        r = "-" if f["r"] is None else f"{f['r']:.2f}"
+        p_r = "-" if f.get("p_r") is None else f"{f['p_r']:.3f}"
+        return (
+            f"| {label} | {r} | {p_r} | {_pct(f['exact'])} | {_pct(f['within_one'])} | "
+            f"{_pct(f['null_exact_mean'])} / {_pct(f['null_exact_p95'])} | {f['p_exact']:.3f} |"
+        )
+
+    names = {
+        "face": "face (whole chip)",
+        "t_zone": "T-zone only",
+        "jaw": "jaw only",
+        "average": "average of the three",
+        "seed_vote": "seed's weighted vote",
+    }
+    lines = [
+        "# Type model: ridge on dlib face embeddings",
+        "",
+        "The type is the raters' overall rating of a face, guessed from the 128-d embedding of "
+        "dlib's ResNet (face_recognition_models: public domain models; dlib-bin: Boost licence) "
+        "of the aligned face chip, and of that chip with all but the T-zone or the jaw filled "
+        "with its mean colour. No data rates a jaw alone: a region's type means *overall "
+        "rating guessed from that region's pixels*.",
+        "",
+        "## Protocol",
+        "",
+        f"London set ({meta['people']} people, {meta['photos']} photos; CC BY 4.0, "
+        "DeBruine & Jones 2017). Target: a person's mean rating z-scored within sex. Outer "
+        f"{protocol['folds']}-fold CV split by person, repeated {protocol['repeats']} times; "
+        "the ridge strength is picked by an inner person-grouped 5-fold CV on the outer "
+        "training set only. Types: out-of-fold scores cut by the seed's quota shares within "
+        f"sex. Null: the whole protocol on {protocol['shuffles']} shuffles of the targets "
+        "between people of the same sex. Majority baseline: "
+        f"{_pct(meta['majority_baseline'])}.",
+        "",
+        "| predictor | r | p (r) | exact type | within one | null exact mean / 95th | p (exact) |",
+        "|---|---|---|---|---|---|---|",
+        *(row(k, v) for k, v in names.items()),
+        "",
+        "Men only:",
+        "",
+        "| predictor | r | p (r) | exact type | within one | null exact mean / 95th | p (exact) |",
+        "|---|---|---|---|---|---|---|",
+        *(row(f"{k}:men", v) for k, v in names.items()),
+        "",
+        f"**Served combination: {meta['served']}** (the best exact-type figure above on all "
+        "people, from the same CV). Plots: `eval/type_model.scatter.png` (predicted vs rated, "
+        "out of fold), `eval/type_model.null.png` (the null distribution).",
+        "",
+        "## What it does not mean",
+        "",
+        "- About one person in three gets exactly their raters' tier; about three in four "
+        "within one tier. The type is entertainment, not a measurement of worth.",
+        "- 102 young adults photographed in one studio, rated by strangers: narrow, and biased "
+        "towards what those raters liked (younger faces rate higher).",
+        "",
+        f"Reproduce: `python -m model_server.training type-model` ({meta['minutes']} min here).",
+        "",
+    ]
+    return "\n".join(lines)

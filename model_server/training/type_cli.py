@@ -1,0 +1,179 @@
+"""``python -m model_server.training type-model``: features, honest evaluation, artefact, plots.
+
+See :mod:`model_server.training.type_model` for the protocol. Figures go to
+``--metrics`` (JSON) and two PNGs beside it; the served artefact to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from core.dataset import default_dataset_dir
+from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, FaceEmbedder
+from model_server.runtime.face_detector import FaceDetector
+from model_server.training import REPO_ROOT
+from model_server.training import labels as lb
+from model_server.training import type_model as tm
+from model_server.training.datasets import person_of
+from model_server.training.report import type_model_card
+
+WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"
+
+
+def extract_features(
+    dataset_dir: Path, cache: Path, limit_people: int = 0
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(photo names, region -> (n, 128)) for every London photo with a face; cached."""
+    photos = sorted((dataset_dir / "images").glob("*.jpg"))
+    if limit_people:
+        keep = sorted({person_of(p.name) for p in photos})[:limit_people]
+        photos = [p for p in photos if person_of(p.name) in keep]
+    names = [p.name for p in photos]
+    if cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        if stored["names"].tolist() == names:
+            return names, {r: stored[r] for r in tm.REGIONS}
+    detector, embedder = FaceDetector(), FaceEmbedder()
+    rows: dict[str, list[np.ndarray]] = {r: [] for r in tm.REGIONS}
+    found = []
+    for path in tqdm(photos, desc="embeddings", unit="photo"):
+        image = Image.open(path).convert("RGB")
+        faces = detector.detect([image])[0]
+        if not faces:
+            continue
+        found.append(path.name)
+        for region, vector in embedder.regions(image, faces[0].box).items():
+            rows[region].append(vector)
+    features = {r: np.stack(v) for r, v in rows.items()}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, names=np.array(found), **features)
+    return found, features
+
+
+def load_faces(dataset_dir: Path, cache: Path, limit_people: int = 0) -> tm.Faces:
+    names, features = extract_features(dataset_dir, cache, limit_people)
+    means = {k.lstrip("X"): v for k, v in lb.read_mean_ratings(dataset_dir / "ratings.csv").items()}
+    info = lb.read_faces_info(dataset_dir / "faces_info.csv")
+    sex_of = {k.lstrip("X"): row["face_sex"] for k, row in info.items()}
+    people = np.array([person_of(n) for n in names])
+    present = set(people.tolist())
+    z = tm.z_within({p: means[p] for p in present}, {p: sex_of[p] for p in present})
+    return tm.Faces(
+        people=people,
+        sexes=np.array([sex_of[p] for p in people]),
+        target=np.array([z[p] for p in people]),
+        features=features,
+    )
+
+
+def plot_scatter(result: dict[str, Any], name: str, path: Path) -> None:
+    rated, scores = result["rated"], result["scores"][name]
+    people = sorted(rated)
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=110)
+    ax.scatter([rated[p] for p in people], [scores[p] for p in people], s=14, alpha=0.8)
+    ax.set_xlabel("mean rating (z within sex)")
+    ax.set_ylabel(f"predicted, out of fold ({name})")
+    ax.set_title(f"r = {result['all'][name].r:.2f} over {len(people)} people")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_null(null: list[dict[str, float]], observed: float, name: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
+    ax.hist([n["exact"] * 100 for n in null], bins=20, color="#9aa", label="shuffled labels")
+    ax.axvline(observed * 100, color="#e84545", label=f"observed ({name})")
+    ax.set_xlabel("exact type, % of people")
+    ax.set_ylabel("shuffles")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
+    p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
+    p.add_argument("--cache", type=Path, default=REPO_ROOT / "var/type_model/features.npz")
+    p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "type_model.json")
+    p.add_argument("--metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
+    p.add_argument("--card", type=Path, default=WEIGHTS_DIR / "TYPE_MODEL_CARD.md")
+    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--shuffles", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit-people", type=int, default=0, help="first N people (tests)")
+    return p
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.time()
+    faces = load_faces(args.dataset_dir, args.cache, args.limit_people)
+    protocol = tm.Protocol(args.folds, args.repeats, args.seed)
+    result = tm.evaluate_all(faces, protocol)
+    with tm.iter_progress(args.shuffles, "permutation null") as bar:
+        null = tm.permutation_null(faces, protocol, args.shuffles, bar.update)
+    figures: dict[str, Any] = {}
+    for group in ("all", "men"):
+        for name, observed in result[group].items():
+            key = name if group == "all" else f"{name}:men"
+            shuffled = null.get(key, [])
+            figures[key] = observed.as_dict() | {
+                "p_exact": round(tm.p_value(observed.exact, [n["exact"] for n in shuffled]), 4),
+                "p_r": round(tm.p_value(observed.r, [n["r"] for n in shuffled]), 4)
+                if observed.r is not None
+                else None,
+                "null_exact_mean": round(float(np.mean([n["exact"] for n in shuffled])), 4)
+                if shuffled
+                else None,
+                "null_exact_p95": round(float(np.percentile([n["exact"] for n in shuffled], 95)), 4)
+                if shuffled
+                else None,
+            }
+    served = max(("face", "seed_vote", "average"), key=lambda n: result["all"][n].exact)
+    majority = max(np.bincount(list(result["true_types"].values()))) / len(result["true_types"])
+    metadata = {
+        "protocol": vars(protocol) | {"shuffles": args.shuffles, "alphas": list(tm.ALPHAS)},
+        "people": len(result["rated"]),
+        "photos": len(faces.people),
+        "majority_baseline": round(float(majority), 4),
+        "served": served,
+        "features": {"chip_size": CHIP_SIZE, "chip_padding": CHIP_PADDING},
+        "minutes": round((time.time() - started) / 60, 1),
+    }
+    scores = result["scores"]["average" if served == "average" else "face"]
+    artefact = tm.train_type_model(faces, protocol) | {
+        "cut_points": tm.cut_points(scores),
+        "served": served,
+        "metrics": {k: figures[k] for k in (served, f"{served}:men")},
+        "meta": metadata,
+    }
+    tm.save_json(args.out, artefact)
+    tm.save_json(args.metrics, {"figures": figures, "meta": metadata})
+    plot_scatter(
+        result,
+        "average" if served == "average" else "face",
+        args.metrics.with_suffix(".scatter.png"),
+    )
+    plot_null(
+        null.get(served, []),
+        result["all"][served].exact,
+        served,
+        args.metrics.with_suffix(".null.png"),
+    )
+    args.card.write_text(type_model_card(figures, metadata))
+    print(f"type model -> {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), served: {served}")
+    for key in ("face", "t_zone", "jaw", "average", "seed_vote", "face:men", "seed_vote:men"):
+        print(f"  {key:<14} {figures[key]}")
+    return {"figures": figures, "meta": metadata}

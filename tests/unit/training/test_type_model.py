@@ -1,0 +1,133 @@
+"""The type model's statistics on data made here (fast), and its command on a few real people."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model_server.training import labels as lb
+from model_server.training import type_cli
+from model_server.training import type_model as tm
+
+
+def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> tm.Faces:
+    """Two photos a person; the target is a linear function of the features plus noise."""
+    rng = np.random.default_rng(seed)
+    ids = np.repeat([f"{i:03d}" for i in range(people)], 2)
+    sexes = np.repeat(["female", "male"] * (people // 2), 2)
+    base = rng.normal(size=(people, 16))
+    x = np.repeat(base, 2, axis=0) + 0.1 * rng.normal(size=(2 * people, 16))
+    weights = rng.normal(size=16)
+    y_person = signal * (base @ weights) + rng.normal(size=people)
+    y = np.repeat((y_person - y_person.mean()) / y_person.std(), 2)
+    return tm.Faces(ids, sexes, y, {region: x for region in tm.REGIONS})
+
+
+def test_ridge_path_shrinks_towards_the_mean_and_fits_a_line() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 5))
+    y = x @ np.array([1.0, -2.0, 0.0, 0.5, 3.0]) + 4.0
+    weak, strong = tm.ridge_path(x, y, [1e-6, 1e6])
+    assert np.allclose(weak.predict(x), y, atol=1e-3)
+    assert np.allclose(strong.predict(x), y.mean(), atol=0.1)
+
+
+def test_folds_keep_each_person_whole() -> None:
+    faces = synthetic(people=20)
+    folds = tm.person_folds(faces.people, 5, np.random.default_rng(0))
+    assert sorted(np.concatenate(folds).tolist()) == list(range(40))
+    for fold in folds:
+        inside = set(faces.people[fold].tolist())
+        assert np.isin(faces.people, list(inside)).sum() == len(fold)  # both photos, same fold
+
+
+def test_out_of_fold_predictions_find_a_real_signal_and_not_a_shuffled_one() -> None:
+    faces = synthetic(people=60, signal=2.0)
+    protocol = tm.Protocol(folds=5, repeats=1, seed=0)
+    result = tm.evaluate_all(faces, protocol)
+    assert result["all"]["face"].r > 0.8 and result["all"]["face"].exact > 0.4
+    shuffled = tm.shuffled_within(faces.target, faces.people, faces.sexes, np.random.default_rng(3))
+    noise = tm.evaluate_all(faces, protocol, shuffled)
+    assert noise["all"]["face"].r < 0.4
+
+
+def test_shuffles_move_whole_people_within_their_sex() -> None:
+    faces = synthetic(people=20)
+    moved = tm.shuffled_within(faces.target, faces.people, faces.sexes, np.random.default_rng(0))
+    for person in set(faces.people.tolist()):
+        assert len(set(moved[faces.people == person].tolist())) == 1
+    for sex in ("female", "male"):
+        rows = faces.sexes == sex
+        assert sorted(moved[rows].tolist()) == sorted(faces.target[rows].tolist())
+    assert not np.array_equal(moved, faces.target)
+
+
+def test_types_follow_the_seed_quotas_within_sex() -> None:
+    scores = {f"{i:03d}": float(i) for i in range(40)}
+    sexes = {p: ("female" if i % 2 else "male") for i, p in enumerate(scores)}
+    types = tm.types_by_quota(scores, sexes)
+    for sex in ("female", "male"):
+        counts = Counter(t for p, t in types.items() if sexes[p] == sex)
+        assert [counts[i] for i in range(5)] == lb.quota_counts(20)
+    assert types["039"] == 0 and types["000"] == 4  # the highest score is alpha
+
+
+def test_the_seed_vote_adds_up_region_points() -> None:
+    people = ["a", "b", "c"]
+    region_types = {
+        "face": {"a": 0, "b": 1, "c": 4},
+        "t_zone": {"a": 0, "b": 2, "c": 4},
+        "jaw": {"a": 0, "b": 0, "c": 4},
+    }
+    # a: 50 + 40 + 10 = 100 > 85 alpha; b: 40 + 24 + 10 = 74 > 68 beta; c: 10 + 8 + 2 = 20 omega
+    assert tm.seed_vote(region_types) == {"a": 0, "b": 1, "c": 4}
+    assert set(people) == set(tm.seed_vote(region_types))
+
+
+def test_cut_points_give_the_quota_shares() -> None:
+    scores = {f"{i:03d}": float(i) for i in range(102)}
+    edges = tm.cut_points(scores)
+    assert edges == sorted(edges, reverse=True) and len(edges) == 4
+    tiers = [sum(value < edge for edge in edges) for value in scores.values()]
+    assert [tiers.count(i) for i in range(5)] == lb.quota_counts(102)
+
+
+def test_p_value_counts_the_shuffles_at_least_as_good() -> None:
+    assert tm.p_value(0.5, [0.1] * 199) == pytest.approx(1 / 200)
+    assert tm.p_value(0.5, [0.6] * 9 + [0.1]) == pytest.approx(10 / 11)
+
+
+@pytest.mark.dataset
+@pytest.mark.slow
+def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> None:
+    args = type_cli.get_args_parser().parse_args(
+        [
+            "--dataset-dir", str(dataset_dir),
+            "--cache", str(tmp_path / "features.npz"),
+            "--out", str(tmp_path / "type_model.json"),
+            "--metrics", str(tmp_path / "eval" / "type_model.json"),
+            "--card", str(tmp_path / "TYPE_MODEL_CARD.md"),
+            "--limit-people", "12", "--folds", "3", "--repeats", "1", "--shuffles", "3",
+        ]
+    )  # fmt: skip
+    summary = type_cli.main(args)
+    artefact = json.loads((tmp_path / "type_model.json").read_text())
+    assert set(artefact["regions"]) == set(tm.REGIONS)
+    assert all(len(r["coef"]) == 128 for r in artefact["regions"].values())
+    assert len(artefact["cut_points"]) == 4 and artefact["served"] in (
+        "face",
+        "seed_vote",
+        "average",
+    )
+    assert (tmp_path / "type_model.json").stat().st_size < 1_000_000
+    assert summary["meta"]["people"] == 12 and summary["meta"]["photos"] == 24
+    for name in ("scatter", "null"):
+        assert (tmp_path / "eval" / f"type_model.{name}.png").stat().st_size > 0
+    card = (tmp_path / "TYPE_MODEL_CARD.md").read_text()
+    assert "person-grouped" in card and "seed's weighted vote" in card and "Men only" in card
+    again = type_cli.main(args)  # the embeddings come from the cache: same figures
+    assert again["figures"] == summary["figures"]
