@@ -324,8 +324,9 @@ def type_model_card(figures: Mapping[str, Mapping[str, Any]], meta: Mapping[str,
         "|---|---|---|---|---|---|---|",
         *(row(f"{k}:men", v) for k, v in names.items()),
         "",
-        f"**Served combination: {meta['served']}** (the best exact-type figure above on all "
-        "people, from the same CV). Plots: `eval/type_model.scatter.png` (predicted vs rated, "
+        f"**Served combination: {meta['served']}**: the best exact-type figure above on all "
+        "people, from the same CV; on a tie the seed's vote (it keeps each region's meaning). "
+        "Plots: `eval/type_model.scatter.png` (predicted vs rated, "
         "out of fold), `eval/type_model.null.png` (the null distribution).",
         "",
         "## What it does not mean",

@@ -141,7 +141,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 if shuffled
                 else None,
             }
-    served = max(("face", "seed_vote", "average"), key=lambda n: result["all"][n].exact)
+    # The best exact type on all people; on a tie, the seed's vote (it keeps each region's
+    # meaning), then the average, then the face alone.
+    served = max(("seed_vote", "average", "face"), key=lambda n: result["all"][n].exact)
     majority = max(np.bincount(list(result["true_types"].values()))) / len(result["true_types"])
     metadata = {
         "protocol": vars(protocol) | {"shuffles": args.shuffles, "alphas": list(tm.ALPHAS)},
@@ -152,9 +154,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "features": {"chip_size": CHIP_SIZE, "chip_padding": CHIP_PADDING},
         "minutes": round((time.time() - started) / 60, 1),
     }
-    scores = result["scores"]["average" if served == "average" else "face"]
     artefact = tm.train_type_model(faces, protocol) | {
-        "cut_points": tm.cut_points(scores),
+        # per predictor: the out-of-fold scores' thresholds between alpha..omega (seed quotas)
+        "cut_points": {name: tm.cut_points(s) for name, s in result["scores"].items()},
         "served": served,
         "metrics": {k: figures[k] for k in (served, f"{served}:men")},
         "meta": metadata,

@@ -118,7 +118,9 @@ def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> 
     artefact = json.loads((tmp_path / "type_model.json").read_text())
     assert set(artefact["regions"]) == set(tm.REGIONS)
     assert all(len(r["coef"]) == 128 for r in artefact["regions"].values())
-    assert len(artefact["cut_points"]) == 4 and artefact["served"] in (
+    assert set(artefact["cut_points"]) == {*tm.REGIONS, "average"}
+    assert all(len(edges) == 4 for edges in artefact["cut_points"].values())
+    assert artefact["served"] in (
         "face",
         "seed_vote",
         "average",
