@@ -278,8 +278,8 @@ def cut_points(scores: Mapping[str, float]) -> list[float]:
 
 
 def train_type_model(faces: Faces, protocol: Protocol) -> dict[str, Any]:
-    """The served artefact: one ridge per region fitted on every person, cut points from the
-    out-of-fold scores (the face's and the regions' average), and how it was made."""
+    """The served models: one ridge per region, fitted on every person (its strength picked by
+    person-grouped CV); the command adds the cut points and the metadata."""
     rng = np.random.default_rng(protocol.seed)
     models = {
         region: fit(faces.features[region], faces.target, faces.people, rng) for region in REGIONS
