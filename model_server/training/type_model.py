@@ -51,7 +51,7 @@ class Faces:
 def z_within(values: Mapping[str, float], groups: Mapping[str, str]) -> dict[str, float]:
     """Each value z-scored within its group."""
     out: dict[str, float] = {}
-    for group in set(groups.values()):
+    for group in sorted(set(groups.values())):
         keys = [k for k in values if groups[k] == group]
         mean = float(np.mean([values[k] for k in keys]))
         std = float(np.std([values[k] for k in keys])) or 1.0
@@ -137,7 +137,7 @@ def by_person(values: np.ndarray, people: np.ndarray) -> dict[str, float]:
 def types_by_quota(scores: Mapping[str, float], sexes: Mapping[str, str]) -> dict[str, int]:
     """Type index per person: scores ranked within sex and cut by the seed's quota shares."""
     out: dict[str, int] = {}
-    for sex in set(sexes.values()):
+    for sex in sorted(set(sexes.values())):
         out |= lb.assign_types({p: s for p, s in scores.items() if sexes[p] == sex})
     return out
 
@@ -234,7 +234,7 @@ def shuffled_within(
     value = by_person(target, people)
     sex_of = dict(zip(people.tolist(), sexes.tolist(), strict=True))
     moved: dict[str, float] = {}
-    for sex in set(sex_of.values()):
+    for sex in sorted(set(sex_of.values())):
         group = sorted(p for p in value if sex_of[p] == sex)
         moved |= dict(zip(group, rng.permutation([value[p] for p in group]), strict=True))
     return np.array([moved[p] for p in people.tolist()])
