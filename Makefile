@@ -26,7 +26,7 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
 	touch $@
 
-models: $(STAMP) ## Build face_check.mar and face_regions.mar into model_store/
+models: $(STAMP) ## Build face_check.mar, face_regions.mar and face_type.mar into model_store/
 	$(PY) -m model_server.tools.archive build-all --store model_store
 
 model-server: models ## Start TorchServe on 127.0.0.1 and wait until every worker is READY
@@ -54,15 +54,16 @@ train: $(STAMP) ## Retrain the region detector (~25 min) and the type model (~15
 	$(PY) -m model_server.training train --epochs 40 --output-dir $(VAR)/training/bootstrap \
 	  --weights-out model_server/weights/face_regions.pt --eval-dir model_server/weights/eval \
 	  --card model_server/weights/MODEL_CARD.md
-	$(PY) -m model_server.training probe-types
 	$(PY) -m model_server.training type-model
 	$(PY) -m model_server.training card
 
 test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
 	$(PY) -m pytest
 
-bench: models ## Benchmarks: latency and memory of the handlers and the gateway (prints a table)
+bench: models ## Benchmarks (~15 min, loopback only): handlers, end to end vs raw TorchServe, a 10x spike
 	$(PY) -m bench
+	$(PY) -m bench.perf
+	$(PY) -m bench.overload
 
 bench-soak: models ## Soak: stack at half capacity for 30 min, errors and RSS growth (SOAK_ARGS=...)
 	$(PY) -m bench.soak $(SOAK_ARGS)

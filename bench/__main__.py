@@ -1,8 +1,9 @@
 """``python -m bench``: start a private TorchServe, time each hop, print one table.
 
 Rows: each handler through TorchServe (warm, one request at a time), the gateway's whole
-analysis (validation, face check, crop, regions, storage, SQLite) in process, and the memory of
-the TorchServe processes. Targets are printed beside the figures; nothing here is a test.
+analysis (validation, face check, crop, regions and type concurrently, storage, SQLite) in
+process, and the memory of the TorchServe processes. Targets are printed beside the figures;
+nothing here is a test.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from model_server.tools import archive, serve
 
 ROOT = Path(__file__).parents[1]
 DATASET = default_dataset_dir() / "images"
-TARGETS_MS = {"face_check": 300, "face_regions": 300, "gateway analysis": 800}
+TARGETS_MS = {"face_check": 300, "face_regions": 300, "face_type": 300, "gateway analysis": 800}
 
 
 def sample_photo() -> bytes:
@@ -102,26 +103,13 @@ async def run(runs: int) -> None:
                 await seed_types(session)
             octet = {"Content-Type": "application/octet-stream"}
             crop = crop_of(photo)
-            rows = [
-                row(
-                    "face_check",
-                    await timed(
-                        lambda: http.post(
-                            f"{inference}/predictions/face_check", content=photo, headers=octet
-                        ),
-                        runs,
-                    ),
-                ),
-                row(
-                    "face_regions",
-                    await timed(
-                        lambda: http.post(
-                            f"{inference}/predictions/face_regions", content=crop, headers=octet
-                        ),
-                        runs,
-                    ),
-                ),
-            ]
+            rows = []
+            for name, body in (("face_check", photo), ("face_regions", crop), ("face_type", crop)):
+                url = f"{inference}/predictions/{name}"
+                samples = await timed(
+                    lambda u=url, b=body: http.post(u, content=b, headers=octet), runs
+                )
+                rows.append(row(name, samples))
             form = {"mbti": "INTJ", "birth_date": "1990-01-01"}
 
             async def analyse() -> None:

@@ -141,9 +141,9 @@ def serve(
         "face_found": True,
         "eye_to_chin": round(face.eye_to_chin, 2),
         "confidence": round(face.confidence, 4),
-        "outcome": regions.get("outcome", regions.get("error")),
+        "outcome": "complete" if regions.get("complete") else regions.get("error", "incomplete"),
         "parts_found": {part: region["found"] for part, region in parts.items()},
-        "all_parts": regions.get("outcome") not in (None, "regions_incomplete"),
+        "all_parts": bool(regions.get("complete")),
         "boxes": photo_boxes(parts, crop),
         "crop_boxes": {part: r["box"] for part, r in parts.items() if r["found"]},
     }

@@ -62,14 +62,11 @@ class FaceCheckAnswer(Answer):
 
 
 class Region(Answer):
-    """One face part's decision."""
+    """Where one face part is, as the region detector found it."""
 
     found: bool
-    type: TypeSlug | None
     box: Box | None = Field(description="x1, y1, x2, y2 on the upright face crop")
-    confidence: float = Field(ge=0, le=1, description="Share of the part's detections on its type")
-    presence: float = Field(ge=0, description="Detection mass behind the part")
-    distribution: dict[TypeSlug, float] = Field(description="Per-type share of the detections")
+    presence: float = Field(ge=0, le=1, description="The detector's score of the part's box")
 
 
 class ServedModel(Answer):
@@ -79,14 +76,42 @@ class ServedModel(Answer):
 
 
 class RegionsAnswer(Answer):
-    """``face_regions``: the three parts, their types and the seed's weighted score."""
+    """``face_regions``: the three parts on an upright face crop."""
 
-    outcome: TypeSlug | Literal["regions_incomplete"]
-    type: TypeSlug | None
-    score: int | None
+    complete: bool = Field(description="Every part found")
     regions: dict[PartName, Region]
-    rule: Literal["summed", "single"]
     threshold: float
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    model: ServedModel
+
+
+Strength = Literal["clear", "likely", "borderline"]
+Combination = Literal["seed_vote", "face", "average"]
+
+
+class RegionType(Answer):
+    """One region's type as the type model predicts it."""
+
+    type: TypeSlug
+    value: float = Field(description="Predicted rating, z-scored within sex (0 = average)")
+    probability: float = Field(ge=0, le=1, description="Calibrated probability of ``type``")
+    probabilities: dict[TypeSlug, float] = Field(description="Calibrated probability per type")
+    strength: Strength = Field(
+        description="clear: probability >= 0.5; likely: >= 0.35; borderline: below"
+    )
+    points: int = Field(description="Points this region's type adds to the score")
+
+
+class TypeAnswer(Answer):
+    """``face_type``: each region's type, the seed's weighted score and the served type."""
+
+    type: TypeSlug
+    combination: Combination = Field(description="What decides ``type``")
+    score: int = Field(description="Sum of the regions' points (the seed's weighted score)")
+    regions: dict[PartName, RegionType]
+    points: dict[PartName, list[int]] = Field(description="Points per type, alpha..omega")
+    bounds: list[tuple[float, TypeSlug]] = Field(description="score > bound gives the type")
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     model: ServedModel

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 TypeSlug = Literal["alpha", "beta", "gamma", "delta", "omega"]
 PartName = Literal["face", "t_zone", "jaw"]
-ModelName = Literal["face_check", "face_regions"]
+ModelName = Literal["face_check", "face_regions", "face_type"]
 
 TYPES: tuple[TypeSlug, ...] = get_args(TypeSlug)  # best-rated first: alpha .. omega
 PARTS: tuple[PartName, ...] = get_args(PartName)
@@ -31,6 +31,17 @@ TYPE_LETTERS: dict[TypeSlug, str] = {
     "delta": "δ",
     "omega": "ω",
 }
+
+# Korean display names (the app's first language).
+TYPE_NAMES_KO: dict[TypeSlug, str] = {
+    "alpha": "알파",
+    "beta": "베타",
+    "gamma": "감마",
+    "delta": "델타",
+    "omega": "오메가",
+}
+PART_NAMES: dict[PartName, str] = {"face": "face", "t_zone": "T-zone", "jaw": "jaw"}
+PART_NAMES_KO: dict[PartName, str] = {"face": "얼굴", "t_zone": "T존", "jaw": "턱"}
 
 
 def type_name(slug: str) -> str:

@@ -101,6 +101,7 @@ class Analysis(Base):
     type_id: Mapped[int | None] = mapped_column(ForeignKey("face_types.id"), nullable=True)
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     face_count: Mapped[int] = mapped_column(Integer, default=1)
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from core.crop import Crop
-from core.schemas import Face, FaceCheckAnswer, Landmarks, Region
+from core.schemas import Face, FaceCheckAnswer, Landmarks, Region, TypeAnswer
 from gateway.analyses.schemas import RegionOut
 from gateway.imaging import encode_jpeg
 
@@ -39,14 +39,18 @@ def scale_faces(detection: FaceCheckAnswer, scale: float) -> FaceCheckAnswer:
     return detection.model_copy(update={"faces": [scaled(face) for face in detection.faces]})
 
 
-def regions_in_photo(regions: dict[str, Region], crop: Crop) -> dict[str, RegionOut]:
-    """Each part with its box's outline on the photo (a rotated box), where it was found."""
-    return {
-        part: RegionOut(
-            **region.model_dump(),
-            polygon=[(round(x, 1), round(y, 1)) for x, y in crop.box_to_original(region.box)]
+def regions_in_photo(
+    regions: dict[str, Region], crop: Crop, types: TypeAnswer | None = None
+) -> dict[str, RegionOut]:
+    """Each part with its box's outline on the photo (a rotated box), where it was found, and
+    its type when ``types`` is given."""
+    out = {}
+    for part, region in regions.items():
+        typed = types.regions[part].model_dump(exclude={"value"}) if types else {}
+        polygon = (
+            [(round(x, 1), round(y, 1)) for x, y in crop.box_to_original(region.box)]
             if region.box
-            else None,
+            else None
         )
-        for part, region in regions.items()
-    }
+        out[part] = RegionOut(**region.model_dump(), polygon=polygon, **typed)
+    return out

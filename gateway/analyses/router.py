@@ -79,14 +79,17 @@ def _first_error(exc: ValidationError) -> str:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=AnalysisOut,
-    responses=problems(400, 409, 413, 415, 422, 503),
+    responses=problems(400, 409, 413, 415, 422, 429, 503),
     summary="Analyse a selfie",
     description=(
         "Multipart (`image`, `mbti`, `birth_date`) or JSON (`image_base64`, `mbti`, "
         "`birth_date`). Outcomes `no_face`, `face_too_small` and `regions_incomplete` are 422 "
-        "problems with a `hint`. Send an `Idempotency-Key` to make retries safe. The type is "
-        "for entertainment: on unseen people the bootstrap model's type accuracy is close to "
-        "chance (see the model card)."
+        "problems with a `hint`. Send an `Idempotency-Key` to make retries safe; a busy server "
+        "answers `503 overloaded`, a client over its quota `429 rate_limited`, both with "
+        "`Retry-After`. The type is for entertainment and a modest guess: by person-grouped "
+        "cross-validation 37 % of people get their raters' exact tier (16 % for shuffled "
+        "labels), 73 % within one tier; `verdict` spells out how the score was added up and each "
+        "region carries a calibrated probability (see the model card)."
     ),
     openapi_extra={
         "requestBody": {

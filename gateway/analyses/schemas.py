@@ -7,17 +7,40 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.schemas import Region
+from core.schemas import Combination, Region, Strength
+from core.taxonomy import PartName, TypeSlug
 from gateway.catalog.schemas import FaceTypeOut, ReferenceImage
 from gateway.validation import DATE_PATTERN, MBTI_PATTERN
 
 
 class RegionOut(Region):
-    """A part as the model server decided it, drawn on the uploaded photo."""
+    """A part: where the detector found it (drawn on the uploaded photo) and its type."""
 
     polygon: list[tuple[float, float]] | None = Field(
         None, description="The box's corners on the uploaded photo"
     )
+    type: TypeSlug | None = Field(None, description="The type the region shows")
+    probability: float | None = Field(
+        None, ge=0, le=1, description="Calibrated probability of that type (see the model card)"
+    )
+    probabilities: dict[TypeSlug, float] | None = Field(None, description="Per type")
+    strength: Strength | None = Field(
+        None, description="clear (probability >= 50 %), likely (>= 35 %) or borderline"
+    )
+    points: int | None = Field(None, description="Points the region's type adds to the score")
+
+
+class Verdict(BaseModel):
+    """How the type was reached: the seed's weighted score, spelled out."""
+
+    combination: Combination = Field(
+        description="seed_vote: the score's bounds decide; face / average: that predictor does"
+    )
+    score: int
+    points: dict[PartName, list[int]] = Field(description="Points per type, alpha..omega")
+    bounds: list[tuple[float, TypeSlug]] = Field(description="score > bound gives the type")
+    explanation: str = Field(examples=["face Beta 40 + T-zone Alpha 40 + jaw Gamma 6 = 86 > 85"])
+    explanation_ko: str
 
 
 class ModelInfo(BaseModel):
@@ -37,6 +60,7 @@ class AnalysisOut(BaseModel):
     created_at: datetime
     type: FaceTypeOut
     score: int = Field(description="Weighted score (seed's rule): face, T-zone and jaw points")
+    verdict: Verdict | None = Field(None, description="The score's arithmetic (None: older rows)")
     regions: dict[str, RegionOut]
     face_count: int = Field(description="Faces found; the largest was analysed")
     mbti: str
@@ -48,8 +72,8 @@ class AnalysisOut(BaseModel):
         None, description="Only in the creation answer: needed to delete the result; keep it."
     )
     disclaimer: str = (
-        "For entertainment: the type reflects a small model trained on public ratings of studio "
-        "photos, not a judgement of worth."
+        "For entertainment: the type guesses how strangers rated studio photos of 102 people "
+        "(about one person in three gets their raters' exact tier), not a judgement of worth."
     )
 
 

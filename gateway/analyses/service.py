@@ -1,4 +1,4 @@
-"""The analysis use case (spec 2): validate -> face check -> crop -> regions -> score -> persist.
+"""The analysis use case (spec 2): validate -> face check -> crop -> (regions | type) -> persist.
 
 No FastAPI here. Either both the stored object and its row exist, or neither: the object is
 written first and removed again if the row cannot be committed. Model calls never run inside a
@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.crop import Crop, upright_crop
-from core.schemas import Face, FaceCheckAnswer
+from core.schemas import Face, FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from db import repositories
 from db.models import Analysis
 from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
-from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo
+from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo, Verdict
+from gateway.analyses.verdict import verdict
 from gateway.catalog.service import CatalogService, face_type_out
 from gateway.clients.storage import new_key, stored_object
 from gateway.context import AppContext
@@ -35,6 +38,8 @@ from gateway.errors import (
 )
 from gateway.imaging import CleanImage, ImageLimits, clean_image, encode_jpeg
 from gateway.validation import normalise_mbti, parse_birth_date
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,24 +118,25 @@ class AnalysisService:
         image = await asyncio.to_thread(clean_image, request.image, limits)  # CPU-bound
         detection, crop = await self._face(image)
         crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
-        with self.metrics.model_seconds.labels(model="face_regions").time():
-            answer = await self.models.face_regions(crop_jpeg)
-        regions = regions_in_photo(answer.regions, crop)
-        if answer.type is None or answer.score is None:
+        found, typed = await self._regions_and_type(crop_jpeg)
+        if not found.complete:
+            regions = regions_in_photo(found.regions, crop)
             raise RegionsIncomplete(
                 "Not every face region (face, T-zone, jaw) was found.",
                 regions={part: r.model_dump(mode="json") for part, r in regions.items()},
             )
+        regions = regions_in_photo(found.regions, crop, typed)
         analysis = Analysis(
             image_sha256=image.sha256,
             mbti=mbti,
             birth_date=birth,
-            outcome=answer.outcome,
-            score=answer.score,
+            outcome=typed.type,
+            score=typed.score,
             regions={part: r.model_dump(mode="json") for part, r in regions.items()},
+            verdict=verdict(typed).model_dump(mode="json"),
             face_count=detection.count,
-            model_name=answer.model.name,
-            model_version=answer.model.version,
+            model_name=typed.model.name,
+            model_version=typed.model.version,
             client=request.client,
             share_opt_in=request.share_opt_in,
             idempotency_key=request.idempotency_key,
@@ -139,7 +145,7 @@ class AnalysisService:
         token = secrets.token_urlsafe(24)
         analysis.delete_token_hash = token_hash(token)
         try:
-            await self._persist(analysis, image, answer.type)
+            await self._persist(analysis, image, typed.type)
         except IntegrityError:  # an identical request with the same key committed first
             if replay := await self._replay(request, request_hash):
                 return replay
@@ -180,6 +186,23 @@ class AnalysisService:
             size=self.settings.crop_size,
         )
         return detection, crop
+
+    async def _regions_and_type(self, crop_jpeg: bytes) -> tuple[RegionsAnswer, TypeAnswer]:
+        """Where the parts are and what type they show: two models, called concurrently."""
+
+        async def timed(model: str, call: Awaitable[T]) -> T:
+            with self.metrics.model_seconds.labels(model=model).time():
+                return await call
+
+        found, typed = await asyncio.gather(
+            timed("face_regions", self.models.face_regions(crop_jpeg)),
+            timed("face_type", self.models.face_type(crop_jpeg)),
+            return_exceptions=True,
+        )
+        for outcome in (found, typed):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return found, typed  # type: ignore[return-value]
 
     async def _persist(self, analysis: Analysis, image: CleanImage, type_slug: str) -> None:
         """Object first, then the row; the object is removed again if the row fails."""
@@ -259,6 +282,7 @@ class AnalysisService:
             created_at=analysis.created_at,
             type=face_type_out(analysis.face_type),
             score=analysis.score,
+            verdict=Verdict.model_validate(analysis.verdict) if analysis.verdict else None,
             regions=analysis.regions,  # type: ignore[arg-type]
             face_count=analysis.face_count,
             mbti=analysis.mbti,

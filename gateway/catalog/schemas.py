@@ -12,6 +12,7 @@ from core.taxonomy import TypeSlug
 class FaceTypeOut(BaseModel):
     slug: TypeSlug
     name: str
+    name_ko: str
     rank: int = Field(description="1 (alpha) to 5 (omega)")
     description: str
     description_ko: str

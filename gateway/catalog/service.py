@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from core.taxonomy import TYPE_COLOURS
+from core.taxonomy import TYPE_COLOURS, TYPE_NAMES_KO
 from db import repositories
 from db.models import CatalogImage, FaceType
 from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut, ReferenceImage
@@ -19,6 +19,7 @@ def face_type_out(face_type: FaceType) -> FaceTypeOut:
     return FaceTypeOut(
         slug=face_type.slug,  # type: ignore[arg-type]
         name=face_type.name,
+        name_ko=TYPE_NAMES_KO[face_type.slug],  # type: ignore[index]
         rank=face_type.rank,
         description=face_type.description,
         description_ko=face_type.description_ko,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from core.schemas import FaceCheckAnswer, HandlerError, RegionsAnswer
+from core.schemas import FaceCheckAnswer, HandlerError, RegionsAnswer, TypeAnswer
 from gateway.errors import (
     AppError,
     Conflict,
@@ -113,8 +113,12 @@ class ModelServerClient:
         return await self._answer("face_check", image, FaceCheckAnswer)
 
     async def face_regions(self, image: bytes) -> RegionsAnswer:
-        """Parts, types and the weighted score of an upright face crop."""
+        """Where the face parts are on an upright face crop."""
         return await self._answer("face_regions", image, RegionsAnswer)
+
+    async def face_type(self, image: bytes) -> TypeAnswer:
+        """Each region's type, the weighted score and the type of an upright face crop."""
+        return await self._answer("face_type", image, TypeAnswer)
 
     async def ping(self) -> dict:
         """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""

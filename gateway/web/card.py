@@ -103,11 +103,9 @@ def fit_text(draw: ImageDraw.ImageDraw, text: str, width: int, sizes: Iterable[i
     return face
 
 
-def percent(value: Any) -> str:
-    try:
-        return f"{float(value) * 100:.0f}%"
-    except (TypeError, ValueError):
-        return "–"
+def points(value: Any) -> str:
+    """A region's points ("40 pts"), or a dash for rows stored before regions had points."""
+    return f"{value} pts" if isinstance(value, int) else "–"
 
 
 def focus_box(
@@ -179,7 +177,7 @@ def draw_emblem(card: Image.Image, type_slug: str, type_name: str) -> None:
 
 
 def draw_chips(draw: ImageDraw.ImageDraw, regions: dict[str, Any], top: int) -> None:
-    """Three chips side by side: part name, its type and confidence."""
+    """Three chips side by side: part name, its type and the points it adds."""
     gap = 16
     width = (TEXT_RIGHT - TEXT_LEFT - 2 * gap) // 3
     for index, (part, label) in enumerate(PARTS):
@@ -189,7 +187,7 @@ def draw_chips(draw: ImageDraw.ImageDraw, regions: dict[str, Any], top: int) -> 
         draw.ellipse((left + 18, top + 20, left + 34, top + 36), fill=PART_COLOURS[part])
         draw.text((left + 44, top + 16), label, font=font(22), fill=MUTED)
         kind = str(region.get("type") or "–").title()
-        value = f"{kind} · {percent(region.get('confidence'))}"
+        value = f"{kind} · {points(region.get('points'))}"
         face = fit_text(draw, value, width - 36, (30, 26, 22, 18))
         draw.text((left + 18, top + 50), value, font=face, fill=INK)
 

@@ -25,7 +25,7 @@ from gateway.clients.storage import Storage
 from gateway.config import Settings
 from gateway.deps import AnalysisServiceDep
 from gateway.errors import AppError, NotFound
-from gateway.web.card import PARTS, load_photo, percent, render_card
+from gateway.web.card import PARTS, load_photo, points, render_card
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("alphamale.gateway.web")
@@ -98,12 +98,12 @@ def og_title(type_name: str) -> str:
 
 
 def regions_html(regions: dict[str, Any]) -> str:
-    """One escaped list item per region: part, type, confidence."""
+    """One escaped list item per region: part, type, the points it adds."""
     items = []
     for part, label in PARTS:
         region = regions.get(part) or {}
         kind = str(region.get("type") or "not found").title()
-        value = f"{kind} · {percent(region.get('confidence'))}"
+        value = f"{kind} · {points(region.get('points'))}"
         items.append(
             f'    <li><span class="part">{html.escape(label)}</span>'
             f'<span class="value">{html.escape(value)}</span></li>'

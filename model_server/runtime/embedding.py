@@ -5,6 +5,7 @@ not fit dlib's alignment) into a 150 px chip with padding 0.25. A region's embed
 the chip with everything outside the region filled with the chip's mean colour: the T-zone is
 the outer eye corners, from 0.7 d above the eye line down to the nose base (d = eye line to nose
 base); the jaw is the nose base to the chip's bottom, centre +- 0.75 W (W = outer eye corners).
+Served features (:meth:`FaceEmbedder.crop_regions`) average the crop's and its mirror image's.
 Model files ship in the face_recognition_models package (dlib's models are public domain); its
 68-point model is never used (its training data is not licensed for commercial use).
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import dlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -83,3 +84,23 @@ class FaceEmbedder:
         """Embeddings of the face, its T-zone and its jaw."""
         chips = self.region_chips(self.chip(image, box))
         return {name: self.embed(chips[name]) for name in REGIONS}
+
+    def crop_regions(self, crop: Image.Image, margin: float) -> dict[str, np.ndarray]:
+        """:meth:`regions` of an upright face crop (``core.crop.upright_crop`` with ``margin``),
+        averaged with those of its mirror image, so a mirrored photo gets (almost) the same.
+
+        The face is the centred square that the crop's margin leaves (dlib's 5-point model was
+        trained on square detector boxes); measured on 12 London photos, the embeddings differ
+        from those of the original photo's MTCNN box by 0.05 on average (same person < 0.6).
+        """
+        box = face_box_in_crop(crop.width, margin)
+        plain = self.regions(crop, box)
+        mirrored = self.regions(ImageOps.mirror(crop), box)
+        return {name: (plain[name] + mirrored[name]) / 2 for name in REGIONS}
+
+
+def face_box_in_crop(size: int, margin: float) -> tuple[float, float, float, float]:
+    """The centred square of side ``size / (1 + 2 margin)``: the face box of an upright crop."""
+    side = size / (1 + 2 * margin)
+    start = (size - side) / 2
+    return (start, start, start + side, start + side)

@@ -1,25 +1,26 @@
-"""The region detector's label numbering over core's five types and three face parts.
+"""The region detector's label numbering: background and the three face parts.
 
-Label = 1 + 3 * type_index + part_index (0 is background), so 1, 4, 7, 10, 13 are the whole
-face of alpha..omega, 2, 5, ... the T-zone and 3, 6, ... the jaw.
+Label = 1 + part_index (0 is background): 1 the whole face, 2 the T-zone, 3 the jaw. The
+detector finds parts only; what type a part shows is the type model's answer
+(:mod:`model_server.runtime.type_model`).
 """
 
 from __future__ import annotations
 
-from core.taxonomy import PARTS, TYPES
+from core.taxonomy import PARTS
 
-NUM_CLASSES = 1 + len(TYPES) * len(PARTS)  # 16 with background
-
-
-def encode_label(type_index: int, part_index: int) -> int:
-    """Detector class for a (type, part) pair."""
-    if not (0 <= type_index < len(TYPES) and 0 <= part_index < len(PARTS)):
-        raise ValueError(f"type {type_index} / part {part_index} out of range")
-    return 1 + len(PARTS) * type_index + part_index
+NUM_CLASSES = 1 + len(PARTS)  # 4 with background
 
 
-def decode_label(label: int) -> tuple[int, int]:
-    """(type_index, part_index) of a foreground detector class."""
+def encode_label(part_index: int) -> int:
+    """Detector class of a part."""
+    if not 0 <= part_index < len(PARTS):
+        raise ValueError(f"part {part_index} out of range")
+    return 1 + part_index
+
+
+def decode_label(label: int) -> int:
+    """Part index of a foreground detector class."""
     if not 1 <= label < NUM_CLASSES:
         raise ValueError(f"label {label} is not a foreground class")
-    return divmod(label - 1, len(PARTS))
+    return label - 1

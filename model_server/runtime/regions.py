@@ -1,4 +1,6 @@
-"""Builder for the face-region detector: torchvision Faster R-CNN with FPN, 16 classes.
+"""Builder for the face-region detector: torchvision Faster R-CNN with FPN, 4 classes.
+
+Background and the three face parts (:mod:`model_server.runtime.labels`).
 
 Weights are never downloaded: the backbone starts from scratch (or from our own checkpoint).
 Defaults are tuned for CPU (measured here: 300 RPN proposals and 128 RoIs per image are ~3x
@@ -20,7 +22,7 @@ from torchvision.models.detection import (
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 
 from model_server.runtime.labels import NUM_CLASSES
-from model_server.runtime.scoring import Detection
+from model_server.runtime.parts import Detection
 
 BACKBONES = {
     "mobilenet_v3_large_320_fpn": fasterrcnn_mobilenet_v3_large_320_fpn,

@@ -8,14 +8,16 @@ Each archive holds its handler, the whole serving runtime (``model_server/runtim
 torch-free ``core`` it imports (nothing is picked by hand: an import added to the runtime ships
 with it), its model-config yaml and a MODEL_CARD.md. ``face_regions`` uses
 ``model_server/weights/face_regions.pt`` when it exists, else a seeded untrained checkpoint whose
-model card says so. An archive is rebuilt only when the fingerprint of its inputs (file contents,
-version) changed, so ``make models`` is quick when nothing did.
+model card says so; ``face_type`` ships ``model_server/weights/type_model.json``. An archive is
+rebuilt only when the fingerprint of its inputs (file contents, version) changed, so
+``make models`` is quick when nothing did.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -61,7 +63,7 @@ class ArchiveSpec:
     name: str
     version: str
     archive_name: str
-    checkpoint: Path | None  # face_regions only; None there means "make an untrained one"
+    checkpoint: Path | None  # the serialized model; face_regions: None makes an untrained one
     model_card: Path | None
     model_config: Path | None = None  # model-config yaml; None means config/<name>.yaml
 
@@ -86,13 +88,18 @@ class ArchiveSpec:
         return digest.hexdigest()
 
 
+SERIALIZED = {"face_regions": "face_regions.pt", "face_type": "type_model.json"}
+
+
 def default_spec(name: str, version: str = DEFAULT_VERSION) -> ArchiveSpec:
     """What ``build-all`` builds for ``name``: the served weights when present."""
     if name == "face_check":
         return ArchiveSpec(name, version, name, None, None)
-    if name != "face_regions":
+    if name not in SERIALIZED:
         raise ValueError(f"unknown model {name!r}")
-    weights = WEIGHTS_DIR / "face_regions.pt"
+    weights = WEIGHTS_DIR / SERIALIZED[name]
+    if name == "face_type" and not weights.is_file():
+        raise FileNotFoundError(f"{weights} is missing: python -m model_server.training type-model")
     card = WEIGHTS_DIR / "MODEL_CARD.md"
     return ArchiveSpec(
         name,
@@ -118,11 +125,25 @@ def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
         return FACE_CHECK_CARD
     if spec.model_card is not None:
         return spec.model_card.read_text()
+    if spec.name == "face_type":
+        return type_model_card(spec.checkpoint)
     from model_server.runtime.checkpoint import load_checkpoint  # torch only when building
     from model_server.training.report import checkpoint_card
 
     meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
     return checkpoint_card(spec.version, meta)
+
+
+def type_model_card(artefact: Path | None) -> str:
+    """The short card of a type-model artefact that ships without the full card."""
+    if artefact is None:
+        raise FileNotFoundError("face_type needs a type_model.json")
+    body = json.loads(artefact.read_text())
+    figures = json.dumps(body.get("metrics", {}), indent=2, sort_keys=True)
+    return (
+        f"# face_type ({artefact.name})\n\nRidge regressions on dlib face embeddings; served "
+        f"combination: {body.get('served')}. Cross-validated figures:\n\n```json\n{figures}\n```\n"
+    )
 
 
 def stage(spec: ArchiveSpec, work: Path) -> tuple[Path, Path, Path | None]:
@@ -190,7 +211,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m model_server.tools.archive", description=__doc__
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    every = commands.add_parser("build-all", help="face_check.mar and face_regions.mar")
+    every = commands.add_parser("build-all", help="every model's .mar (core.taxonomy.MODEL_NAMES)")
     every.add_argument("--store", type=Path, required=True)
     every.add_argument("--version", default=DEFAULT_VERSION)
     every.add_argument("--force", action="store_true", help="rebuild even when up to date")
@@ -198,7 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     one.add_argument("--name", choices=MODEL_NAMES, required=True)
     one.add_argument("--store", type=Path, required=True)
     one.add_argument("--version", default=DEFAULT_VERSION)
-    one.add_argument("--checkpoint", type=Path, help="face_regions weights (default: served ones)")
+    one.add_argument("--checkpoint", type=Path, help="serialized model (default: the served one)")
     one.add_argument("--model-card", type=Path, help="MODEL_CARD.md to ship")
     one.add_argument(
         "--model-config", type=Path, help="model-config yaml (default: config/NAME.yaml)"
@@ -220,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         name=args.name,
         version=args.version,
         archive_name=args.archive_name or f"{args.name}-{args.version}",
-        checkpoint=checkpoint if args.name == "face_regions" else None,
+        checkpoint=checkpoint if args.name in SERIALIZED else None,
         model_card=card,
         model_config=args.model_config,
     )

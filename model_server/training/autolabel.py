@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from core.crop import DEFAULT_MARGIN, DEFAULT_SIZE, Crop, upright_crop
 from core.taxonomy import PARTS
-from model_server.runtime.scoring import iou
+from model_server.runtime.parts import iou
 
 Box = tuple[float, float, float, float]
 Point = tuple[float, float]

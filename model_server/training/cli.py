@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from torchvision.transforms.functional import to_tensor
 
-from core.taxonomy import TYPES
+from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import load_checkpoint, save_checkpoint
 from model_server.runtime.labels import NUM_CLASSES
 from model_server.runtime.regions import BACKBONES, DEFAULT_BACKBONE, build_detector
@@ -35,19 +36,21 @@ from model_server.training.datasets import (
     FaceRegions,
     collate,
     load_samples,
+    negative_samples,
     person_of,
     split_people,
 )
-from model_server.training.engine import evaluate, train_one_epoch, warmup_cosine
+from model_server.training.engine import evaluate, false_parts, train_one_epoch, warmup_cosine
 from model_server.training.report import (
-    save_confusion,
     save_metrics,
     save_overlay,
+    write_detector_card,
     write_model_card,
 )
 from model_server.training.transforms import PERTURBATIONS, PRESETS, get_transform
 
 DEFAULT_WORK = REPO_ROOT / "var" / "training"
+OVERLAY_DIR = REPO_ROOT / "var" / "eval"
 DEFAULT_WEIGHTS = REPO_ROOT / "model_server" / "weights" / "face_regions.pt"
 ATTRIBUTION = (
     "DeBruine, L. & Jones, B. (2017). Face Research Lab London Set. figshare. "
@@ -168,6 +171,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("--no-eval", action="store_true")
     p.add_argument("--threshold", type=float, default=0.75, help="served part threshold")
+    p.add_argument(
+        "--negatives", type=float, default=0.25, help="face-free crops, as a share of the photos"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=0)
@@ -195,7 +201,6 @@ class TrainingData:
     coco: dict[str, Any]
     train_people: list[str]
     test_people: list[str]
-    majority_type: int
     samples: list[Any]
 
 
@@ -209,11 +214,10 @@ def load_data(args: argparse.Namespace) -> TrainingData:
     )
     if args.limit_people:
         train_people = train_people[: args.limit_people]
-    majority = Counter(types[p] for p in train_people).most_common()
-    majority_type = min(t for t, c in majority if c == majority[0][1])
     samples = load_samples(dataset_dir, coco, types, people=set(train_people))
+    samples += negative_samples(round(args.negatives * len(samples)), args.image_size, args.seed)
     print(f"train: {len(samples)} crops of {len(train_people)} people; test: {len(test_people)}")
-    return TrainingData(dataset_dir, types, coco, train_people, test_people, majority_type, samples)
+    return TrainingData(dataset_dir, types, coco, train_people, test_people, samples)
 
 
 @dataclass
@@ -331,12 +335,11 @@ def training_meta(
     return {
         "task": "face_regions",
         "num_classes": NUM_CLASSES,
-        "types": list(TYPES),
+        "parts": list(PARTS),
         "detector": detector_options(args),
         "crop": {"size": args.image_size, "margin": data.coco["images"][0]["crop"]["margin"]},
         "labels": {"ranked_within": args.within, "shares": list(lb.SEED_SHARES)},
         "split": {"seed": args.seed, "train": data.train_people, "test": data.test_people},
-        "majority_type": TYPES[data.majority_type],
         "training": {
             "epochs": args.epochs,
             "iterations": sum(len(h["losses"]) for h in history),
@@ -406,6 +409,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             eval_dir,
             perturbations,
             args.threshold,
+            out / "overlays",
         )
         meta["metrics"] = {
             k: {m: v for m, v in r.items() if m != "predictions"} for k, r in results.items()
@@ -415,7 +419,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     meta["wall_minutes"] = round((time.time() - started) / 60, 1)
     export()  # again, now with the evaluation and the wall time in its meta
     if args.card:
-        write_model_card(args.card, {**meta, "backbone": args.backbone}, weights_out)
+        write_detector_card(args.card, {**meta, "backbone": args.backbone}, weights_out)
     saved = {k: v for k, v in summary.items() if k != "history"}
     (out / "summary.json").write_text(json.dumps(saved, indent=1, default=str))
     print(f"weights -> {weights_out} ({weights_out.stat().st_size / 1e6:.1f} MB)")
@@ -438,12 +442,12 @@ def run_evaluation(
     eval_dir: Path,
     perturbations: list[str],
     threshold: float = 0.75,
+    overlay_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Clean and perturbed evaluation of a serving checkpoint on its held-out people."""
     ckpt = load_checkpoint(weights)
     model = ckpt.build_model()
     meta = ckpt.meta
-    majority = TYPES.index(meta["majority_type"])
     samples = load_samples(dataset_dir, coco, types, people=set(meta["split"]["test"]))
     results: dict[str, dict[str, Any]] = {}
     for name in ["clean", *perturbations]:
@@ -455,18 +459,18 @@ def run_evaluation(
             model,
             loader,
             torch.device("cpu"),
-            majority_type=majority,
             threshold=threshold,
             desc=name,
         )
         r = results[name]
         print(
-            f"{name:10s} AP50 {r['ap50']} found(summed) {r['all_parts_found']['summed']:.3f} "
-            f"found(single) {r['all_parts_found']['single']:.3f} type acc {r['type_accuracy']:.3f} "
-            f"(majority {r['majority_baseline']['accuracy']:.3f})",
+            f"{name:10s} AP50 {r['ap50']} all parts found {r['all_parts_found']:.3f}",
             flush=True,
         )
     clean = results["clean"]
+    blanks = [to_tensor(s.crop) for s in negative_samples(64, meta["crop"]["size"], seed=12345)]
+    clean["false_parts_on_blank"] = false_parts(model, blanks, threshold)
+    print(f"face-free crops with a part found: {clean['false_parts_on_blank']:.3f}", flush=True)
     save_metrics(
         {
             "metrics": {
@@ -475,10 +479,11 @@ def run_evaluation(
         },
         eval_dir / "metrics.json",
     )
-    save_confusion(clean["confusion"], eval_dir / "confusion.png")
     shown = clean["predictions"][:8]
     by_id = {s.image_id: s.crop for s in samples}
-    save_overlay([by_id[p["image_id"]] for p in shown], shown, eval_dir / "overlay.png")
+    # Overlays show dataset faces: written under var/ only, never beside the committed weights.
+    overlays = overlay_dir or OVERLAY_DIR
+    save_overlay([by_id[p["image_id"]] for p in shown], shown, overlays / "overlay.png")
     if "wild" in results:
         wild_preset = get_transform("wild")
         crops = []
@@ -486,7 +491,7 @@ def run_evaluation(
             s = next(s for s in samples if s.image_id == p["image_id"])
             img, _ = FaceRegions([s], wild_preset)[0]
             crops.append(img.permute(1, 2, 0).numpy())
-        save_overlay(crops, results["wild"]["predictions"][:8], eval_dir / "overlay_wild.png")
+        save_overlay(crops, results["wild"]["predictions"][:8], overlays / "overlay_wild.png")
     return results
 
 
@@ -505,25 +510,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_card(args: argparse.Namespace) -> int:
-    ckpt = load_checkpoint(args.checkpoint)
-    meta = {**ckpt.meta, "backbone": ckpt.backbone}
-    probe = args.checkpoint.parent / "eval" / "type_probe.json"
-    if probe.is_file():
-        meta["type_probe"] = json.loads(probe.read_text())
-    write_model_card(args.out, meta, args.checkpoint)
+    write_model_card(args.out, args.checkpoint, args.type_metrics)
     print(f"model card -> {args.out}")
-    return 0
-
-
-def cmd_probe_types(args: argparse.Namespace) -> int:
-    from model_server.training.type_probe import probe
-
-    torch.set_num_threads(args.threads)
-    ckpt = load_checkpoint(args.checkpoint)
-    result = probe(require_dataset(args.dataset_dir), ckpt.meta["split"]["test"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -580,8 +568,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("card", help="write MODEL_CARD.md from a checkpoint's recorded run")
+    p = sub.add_parser(
+        "card", help="MODEL_CARD.md from the type model's metrics and the detector's run"
+    )
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument(
+        "--type-metrics", type=Path, default=DEFAULT_WEIGHTS.parent / "eval/type_model.json"
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.with_name("MODEL_CARD.md"))
     p.set_defaults(func=cmd_card)
 
@@ -592,13 +585,6 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[type_cli.get_args_parser(add_help=False)],
         help="the type model: embeddings, person-grouped CV, permutation null, artefact",
     ).set_defaults(func=lambda a: (type_cli.main(a), 0)[1])
-
-    p = sub.add_parser("probe-types", help="can a pretrained face feature predict the tiers?")
-    p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS, help="its split is used")
-    p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
-    p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS.parent / "eval" / "type_probe.json")
-    p.add_argument("--threads", type=int, default=2)
-    p.set_defaults(func=cmd_probe_types)
 
     p = sub.add_parser(
         "archive", help="checkpoint -> face_regions .mar (via model_server.tools.archive)"

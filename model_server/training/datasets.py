@@ -1,7 +1,7 @@
 """The London face crops as a detection dataset, and the seeded split by person.
 
 Each sample is the gateway's upright crop of the largest face (MTCNN box + eyes, rebuilt from the
-auto-label file), with its three part boxes labelled ``encode_label(person's type, part)``.
+auto-label file), with its three part boxes labelled ``encode_label(part)``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,38 @@ class Sample:
     person: str
     type_index: int
     crop: Image.Image
-    boxes: list[list[float]]  # one XYXY box per part, in PARTS order
+    boxes: list[list[float]]  # one XYXY box per part, in PARTS order; none for a negative
+
+
+def negative_samples(count: int, size: int, seed: int) -> list[Sample]:
+    """Crops without a face (flat colour, gradient, noise, blocks), so blank input finds nothing.
+
+    Generated, seeded; ids are negative so they never collide with a photo's.
+    """
+    rng = random.Random(seed)
+    samples = []
+    for i in range(count):
+        kind = i % 4
+        base = tuple(rng.randrange(256) for _ in range(3))
+        image = Image.new("RGB", (size, size), base)
+        if kind == 1:
+            other = tuple(rng.randrange(256) for _ in range(3))
+            image = Image.linear_gradient("L").resize((size, size)).convert("RGB")
+            image = Image.composite(
+                Image.new("RGB", image.size, base),
+                Image.new("RGB", image.size, other),
+                image.convert("L"),
+            )
+        elif kind == 2:
+            image = Image.effect_noise((size, size), rng.uniform(20, 90)).convert("RGB")
+        elif kind == 3:
+            for _ in range(rng.randrange(2, 8)):
+                x, y = rng.randrange(size), rng.randrange(size)
+                w, h = rng.randrange(16, size // 2), rng.randrange(16, size // 2)
+                colour = tuple(rng.randrange(256) for _ in range(3))
+                image.paste(colour, (x, y, min(size, x + w), min(size, y + h)))
+        samples.append(Sample(-1 - i, f"negative_{i}", "", -1, image, []))
+    return samples
 
 
 def person_of(file_name: str) -> str:
@@ -123,10 +154,12 @@ class FaceRegions(torch.utils.data.Dataset):
         s = self.samples[index]
         target: dict[str, Any] = {
             "boxes": tv_tensors.BoundingBoxes(
-                s.boxes, format="XYXY", canvas_size=(s.crop.height, s.crop.width)
+                torch.tensor(s.boxes, dtype=torch.float32).reshape(-1, 4),
+                format="XYXY",
+                canvas_size=(s.crop.height, s.crop.width),
             ),
             "labels": torch.tensor(
-                [encode_label(s.type_index, p) for p in range(len(PARTS))], dtype=torch.int64
+                [encode_label(p) for p in range(len(s.boxes))], dtype=torch.int64
             ),
             "image_id": s.image_id,
         }

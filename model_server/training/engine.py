@@ -1,14 +1,12 @@
 """``train_one_epoch`` and ``evaluate`` (torchvision references style).
 
-Evaluation uses the served rule (:func:`model_server.runtime.scoring.decide_parts` and
-``classify``) for "all three parts found" and the type, and class-agnostic-per-part AP@0.5 for
-the boxes.
+Evaluation uses the served rule (:func:`model_server.runtime.parts.decide_parts`) for "all
+three parts found", and AP@0.5 per part for the boxes.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,10 +15,10 @@ from torch import nn
 from torchvision.ops import box_iou, nms
 from tqdm import tqdm
 
-from core.taxonomy import PARTS, TYPES
+from core.taxonomy import PARTS
 from model_server.runtime.labels import decode_label
+from model_server.runtime.parts import DEFAULT_THRESHOLD, decide_parts
 from model_server.runtime.regions import to_detections
-from model_server.runtime.scoring import classify, decide_parts
 
 
 def warmup_cosine(total_iters: int, warmup_iters: int) -> Any:
@@ -104,7 +102,7 @@ def part_matches(
 ) -> dict[str, list[tuple[float, bool]]]:
     """Per part: (score, hit) of each detection after class-agnostic NMS within the part."""
     result: dict[str, list[tuple[float, bool]]] = {}
-    parts = torch.tensor([decode_label(int(lab))[1] for lab in output["labels"]], dtype=torch.long)
+    parts = torch.tensor([decode_label(int(lab)) for lab in output["labels"]], dtype=torch.long)
     for p, part in enumerate(PARTS):
         mask = parts == p if len(parts) else torch.zeros(0, dtype=torch.bool)
         boxes, scores = output["boxes"][mask], output["scores"][mask]
@@ -127,8 +125,7 @@ def evaluate(
     loader: Iterable[Any],
     device: torch.device,
     *,
-    majority_type: int,
-    threshold: float = 0.75,
+    threshold: float = DEFAULT_THRESHOLD,
     iou_threshold: float = 0.5,
     desc: str = "evaluate",
 ) -> dict[str, Any]:
@@ -136,9 +133,7 @@ def evaluate(
     model.eval()
     scored: dict[str, list[tuple[float, bool]]] = {p: [] for p in PARTS}
     box_ious: dict[str, list[float]] = {p: [] for p in PARTS}
-    found = {"summed": 0, "single": 0}
-    correct_type = correct_part_type = part_type_total = baseline_hits = 0
-    confusion = [[0] * (len(TYPES) + 1) for _ in TYPES]  # last column: regions_incomplete
+    found = 0
     predictions: list[dict[str, Any]] = []
     n = 0
     for images, targets in tqdm(loader, desc=desc, unit="batch", leave=False):
@@ -147,36 +142,19 @@ def evaluate(
             output = {
                 k: v.float().cpu() if v.is_floating_point() else v.cpu() for k, v in output.items()
             }
-            true_type = decode_label(int(target["labels"][0]))[0]
             for part, hits in part_matches(output, target["boxes"], iou_threshold).items():
                 scored[part].extend(hits)
-            detections = to_detections(output)
-            decisions = decide_parts(
-                detections, rule="summed", threshold=threshold, iou_threshold=iou_threshold
-            )
-            single = decide_parts(
-                detections, rule="single", threshold=threshold, iou_threshold=iou_threshold
-            )
-            outcome, score = classify(decisions)
-            found["summed"] += outcome != "regions_incomplete"
-            found["single"] += classify(single)[0] != "regions_incomplete"
-            column = TYPES.index(outcome) if outcome in TYPES else len(TYPES)
-            confusion[true_type][column] += 1
-            correct_type += column == true_type
-            baseline_hits += true_type == majority_type
+            decisions = decide_parts(to_detections(output), threshold)
+            found += all(d.found for d in decisions.values())
             for p, part in enumerate(PARTS):
                 d = decisions[part]
                 if d.found and d.box is not None:
                     gt = target["boxes"][p].tolist()
                     box_ious[part].append(float(box_iou(torch.tensor([d.box]), torch.tensor([gt]))))
-                    part_type_total += 1
-                    correct_part_type += d.type == TYPES[true_type]
             predictions.append(
                 {
                     "image_id": int(target["image_id"]),
-                    "true_type": TYPES[true_type],
-                    "outcome": outcome,
-                    "score": score,
+                    "complete": all(d.found for d in decisions.values()),
                     "parts": {
                         part: decision.as_region().model_dump(mode="json")
                         for part, decision in decisions.items()
@@ -190,20 +168,21 @@ def evaluate(
         "images": n,
         "ap50": {p: round(v, 4) for p, v in ap.items()},
         "map50": round(sum(ap.values()) / len(ap), 4),
-        "all_parts_found": {k: round(v / max(1, n), 4) for k, v in found.items()},
+        "all_parts_found": round(found / max(1, n), 4),
         "found_box_iou": {p: round(sum(v) / len(v), 4) if v else None for p, v in box_ious.items()},
-        "type_accuracy": round(correct_type / max(1, n), 4),
-        "part_type_accuracy": round(correct_part_type / max(1, part_type_total), 4),
-        "majority_baseline": {
-            "type": TYPES[majority_type],
-            "accuracy": round(baseline_hits / max(1, n), 4),
-        },
-        "true_types": dict(Counter(p["true_type"] for p in predictions)),
-        "confusion": {
-            "rows": list(TYPES),
-            "columns": [*TYPES, "regions_incomplete"],
-            "counts": confusion,
-        },
         "threshold": threshold,
         "predictions": predictions,
     }
+
+
+@torch.inference_mode()
+def false_parts(
+    model: nn.Module, images: Sequence[torch.Tensor], threshold: float = DEFAULT_THRESHOLD
+) -> float:
+    """Share of face-free images on which the served rule finds any part (lower is better)."""
+    model.eval()
+    found = 0
+    for image in images:
+        decisions = decide_parts(to_detections(model([image])[0]), threshold)
+        found += any(d.found for d in decisions.values())
+    return round(found / max(1, len(images)), 4)

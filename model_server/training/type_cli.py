@@ -22,19 +22,30 @@ from tqdm import tqdm
 from core.dataset import default_dataset_dir
 from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, FaceEmbedder
 from model_server.runtime.face_detector import FaceDetector
+from model_server.runtime.type_model import TypeModel
 from model_server.training import REPO_ROOT
 from model_server.training import labels as lb
 from model_server.training import type_model as tm
 from model_server.training.datasets import person_of
-from model_server.training.report import type_model_card
+from model_server.training.report import write_model_card
+from model_server.training.type_stability import (
+    crop_embeddings,
+    expression_pairs,
+    photo_figures,
+    reencoding,
+)
 
 WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"
+FEATURES = "upright-crop-mirrored-v1"  # a cache of other features is rebuilt
 
 
 def extract_features(
     dataset_dir: Path, cache: Path, limit_people: int = 0
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """(photo names, region -> (n, 128)) for every London photo with a face; cached."""
+    """(photo names, region -> (n, 128)) for every London photo with a face; cached.
+
+    The features are the served ones: the gateway's upright crop of MTCNN's largest face,
+    embedded as the ``face_type`` handler embeds it."""
     photos = sorted((dataset_dir / "images").glob("*.jpg"))
     if limit_people:
         keep = sorted({person_of(p.name) for p in photos})[:limit_people]
@@ -42,26 +53,26 @@ def extract_features(
     names = [p.name for p in photos]
     if cache.is_file():
         stored = np.load(cache, allow_pickle=False)
-        if stored["names"].tolist() == names:
+        if stored["names"].tolist() == names and str(stored.get("kind", "")) == FEATURES:
             return names, {r: stored[r] for r in tm.REGIONS}
     detector, embedder = FaceDetector(), FaceEmbedder()
     rows: dict[str, list[np.ndarray]] = {r: [] for r in tm.REGIONS}
     found = []
     for path in tqdm(photos, desc="embeddings", unit="photo"):
-        image = Image.open(path).convert("RGB")
-        faces = detector.detect([image])[0]
-        if not faces:
+        features = crop_embeddings(Image.open(path).convert("RGB"), detector, embedder)
+        if features is None:
             continue
         found.append(path.name)
-        for region, vector in embedder.regions(image, faces[0].box).items():
+        for region, vector in features.items():
             rows[region].append(vector)
     features = {r: np.stack(v) for r, v in rows.items()}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, names=np.array(found), **features)
+    np.savez(cache, names=np.array(found), kind=np.array(FEATURES), **features)
     return found, features
 
 
-def load_faces(dataset_dir: Path, cache: Path, limit_people: int = 0) -> tm.Faces:
+def load_faces(dataset_dir: Path, cache: Path, limit_people: int = 0) -> tuple[list[str], tm.Faces]:
+    """(photo names, their features and targets)."""
     names, features = extract_features(dataset_dir, cache, limit_people)
     means = {k.lstrip("X"): v for k, v in lb.read_mean_ratings(dataset_dir / "ratings.csv").items()}
     info = lb.read_faces_info(dataset_dir / "faces_info.csv")
@@ -69,12 +80,16 @@ def load_faces(dataset_dir: Path, cache: Path, limit_people: int = 0) -> tm.Face
     people = np.array([person_of(n) for n in names])
     present = set(people.tolist())
     z = tm.z_within({p: means[p] for p in present}, {p: sex_of[p] for p in present})
-    return tm.Faces(
+    return names, tm.Faces(
         people=people,
         sexes=np.array([sex_of[p] for p in people]),
         target=np.array([z[p] for p in people]),
         features=features,
     )
+
+
+def photo_paths(dataset_dir: Path, names: list[str]) -> list[Path]:
+    return [dataset_dir / "images" / name for name in names]
 
 
 def plot_scatter(result: dict[str, Any], name: str, path: Path) -> None:
@@ -108,18 +123,24 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=REPO_ROOT / "var/type_model/features.npz")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "type_model.json")
     p.add_argument("--metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
-    p.add_argument("--card", type=Path, default=WEIGHTS_DIR / "TYPE_MODEL_CARD.md")
+    p.add_argument("--card", type=Path, default=WEIGHTS_DIR / "MODEL_CARD.md")
+    p.add_argument(
+        "--detector", type=Path, default=WEIGHTS_DIR / "face_regions.pt", help="for the card"
+    )
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--shuffles", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-people", type=int, default=0, help="first N people (tests)")
+    p.add_argument(
+        "--stability-photos", type=int, default=0, help="re-encode only the first N (tests)"
+    )
     return p
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
-    faces = load_faces(args.dataset_dir, args.cache, args.limit_people)
+    names, faces = load_faces(args.dataset_dir, args.cache, args.limit_people)
     protocol = tm.Protocol(args.folds, args.repeats, args.seed)
     result = tm.evaluate_all(faces, protocol)
     with tm.iter_progress(args.shuffles, "permutation null") as bar:
@@ -149,18 +170,32 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "protocol": vars(protocol) | {"shuffles": args.shuffles, "alphas": list(tm.ALPHAS)},
         "people": len(result["rated"]),
         "photos": len(faces.people),
+        "men": len(set(faces.people[faces.sexes == "male"].tolist())),
         "majority_baseline": round(float(majority), 4),
         "served": served,
         "features": {"chip_size": CHIP_SIZE, "chip_padding": CHIP_PADDING},
-        "minutes": round((time.time() - started) / 60, 1),
     }
+    # Served one photo at a time: cuts and calibration come from out-of-fold photo predictions;
+    # the types' bounds on the true rating from the people's ratings (seed quotas).
+    photo = dict(result["photo_scores"])
+    photo["average"] = np.mean([photo[r] for r in tm.REGIONS], axis=0)
     artefact = tm.train_type_model(faces, protocol) | {
-        # per predictor: the out-of-fold scores' thresholds between alpha..omega (seed quotas)
-        "cut_points": {name: tm.cut_points(s) for name, s in result["scores"].items()},
+        "cut_points": {n: tm.cut_points(dict(enumerate(v))) for n, v in photo.items()},
+        "calibration": {n: tm.calibrate(v, faces.target) for n, v in photo.items()},
+        "rating_cuts": tm.cut_points(result["rated"]),
         "served": served,
-        "metrics": {k: figures[k] for k in (served, f"{served}:men")},
-        "meta": metadata,
     }
+    model = TypeModel(artefact)
+    regions = {r: photo[r] for r in tm.REGIONS}
+    metadata["stability"] = {
+        "expression": expression_pairs(names, regions, model),
+        "photos": photo_figures(names, regions, result["true_types"], model),
+        "reencoding": reencoding(
+            photo_paths(args.dataset_dir, names)[: args.stability_photos or None], model
+        ),
+    }
+    metadata["minutes"] = round((time.time() - started) / 60, 1)
+    artefact |= {"metrics": {k: figures[k] for k in (served, f"{served}:men")}, "meta": metadata}
     tm.save_json(args.out, artefact)
     tm.save_json(args.metrics, {"figures": figures, "meta": metadata})
     plot_scatter(
@@ -174,8 +209,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         served,
         args.metrics.with_suffix(".null.png"),
     )
-    args.card.write_text(type_model_card(figures, metadata))
+    write_model_card(args.card, args.detector, args.metrics)
     print(f"type model -> {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), served: {served}")
     for key in ("face", "t_zone", "jaw", "average", "seed_vote", "face:men", "seed_vote:men"):
         print(f"  {key:<14} {figures[key]}")
+    print(f"  stability      {metadata['stability']}")
     return {"figures": figures, "meta": metadata}

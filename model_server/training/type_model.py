@@ -195,20 +195,13 @@ def evaluate_all(
     sexes = dict(zip(faces.people.tolist(), faces.sexes.tolist(), strict=True))
     rated = by_person(y, faces.people)
     true_types = types_by_quota(rated, sexes)
-    scores = {
-        region: by_person(
-            out_of_fold(
-                faces.features[region],
-                y,
-                faces.people,
-                protocol.folds,
-                protocol.repeats,
-                protocol.seed,
-            ),
-            faces.people,
+    photo_scores = {
+        region: out_of_fold(
+            faces.features[region], y, faces.people, protocol.folds, protocol.repeats, protocol.seed
         )
         for region in REGIONS
     }
+    scores = {region: by_person(photo_scores[region], faces.people) for region in REGIONS}
     region_types = {region: types_by_quota(s, sexes) for region, s in scores.items()}
     average = {p: float(np.mean([scores[r][p] for r in REGIONS])) for p in rated}
     predictors: dict[str, tuple[Mapping[str, float] | None, Mapping[str, int]]] = {
@@ -218,6 +211,7 @@ def evaluate_all(
     }
     men = sorted(p for p, s in sexes.items() if s == "male")
     return {
+        "photo_scores": photo_scores,
         "rated": rated,
         "true_types": true_types,
         "scores": scores | {"average": average},
@@ -275,6 +269,17 @@ def cut_points(scores: Mapping[str, float]) -> list[float]:
         position += count
         edges.append(round((ranked[position - 1] + ranked[position]) / 2, 6))
     return edges
+
+
+def calibrate(predicted: np.ndarray, rated: np.ndarray) -> dict[str, float]:
+    """Rated ~ Normal(slope * predicted + intercept, sigma), fitted on out-of-fold predictions."""
+    slope, intercept = np.polyfit(predicted, rated, 1)
+    sigma = float(np.std(rated - (slope * predicted + intercept), ddof=2))
+    return {
+        "slope": round(float(slope), 6),
+        "intercept": round(float(intercept), 6),
+        "sigma": round(sigma, 6),
+    }
 
 
 def train_type_model(faces: Faces, protocol: Protocol) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,9 +62,11 @@ async def live(
         yield api
 
 
-SERVED_CONFIG = "model_server/config/face_regions.yaml"
-WEIGHTS = Path(__file__).parents[2] / "model_server/weights/face_regions.pt"
-SERVED = yaml.safe_load((Path(__file__).parents[2] / SERVED_CONFIG).read_text())["handler"]
+REPO = Path(__file__).parents[2]
+WEIGHTS = REPO / "model_server/weights/face_regions.pt"
+TYPE_MODEL = REPO / "model_server/weights/type_model.json"
+REGIONS = yaml.safe_load((REPO / "model_server/config/face_regions.yaml").read_text())["handler"]
+SERVED = yaml.safe_load((REPO / "model_server/config/face_type.yaml").read_text())["handler"]
 LEGACY_NULLS = ("male_type", "dsc", "img1", "img2", "img3", "img4")
 TYPES = ("alpha", "beta", "gamma", "delta", "omega")
 
@@ -94,11 +97,23 @@ async def test_a_face_gets_the_type_its_regions_add_up_to(live: Api, stem: str) 
     result = response.json()
     assert set(result["regions"]) == {"face", "t_zone", "jaw"}
     for region in result["regions"].values():
-        assert region["found"] and region["presence"] >= SERVED["threshold"]
+        assert region["found"] and region["presence"] >= REGIONS["threshold"]
         assert region["type"] in TYPES and len(region["polygon"]) == 4
-    assert (result["score"], result["type"]["slug"]) == expected_score_and_type(result["regions"])
+        assert region["probability"] == region["probabilities"][region["type"]]
+        assert region["strength"] in ("clear", "likely", "borderline")
+    verdict = result["verdict"]
+    assert verdict["combination"] == json.loads(TYPE_MODEL.read_text())["served"]
+    assert (
+        verdict["score"] == result["score"] == sum(r["points"] for r in result["regions"].values())
+    )
+    if verdict["combination"] == "seed_vote":
+        assert (result["score"], result["type"]["slug"]) == expected_score_and_type(
+            result["regions"]
+        )
+        assert verdict["explanation"].endswith(f": {result['type']['name']}")
+        assert f"= {result['score']} > " in verdict["explanation"]
     assert result["type"]["description"] and result["type"]["description_ko"]
-    assert result["model"]["name"] == "face_regions" and result["face_count"] == 1
+    assert result["model"]["name"] == "face_type" and result["face_count"] == 1
 
     refs = result["references"]
     catalog = await live.client.get(
@@ -214,25 +229,25 @@ async def test_several_faces_are_counted_and_named(live: Api) -> None:
     assert await live.count_rows() == 1
 
 
-async def serve_version_2(api: Api, mar: str) -> None:
+async def serve_version_2(api: Api, mar: str, name: str = "face_regions") -> None:
     """Register the 2.0 archive through the admin API and make it the default."""
     registered = await api.client.post("/v1/admin/models", headers=ADMIN, json={"archive": mar})
     assert registered.status_code == 201, registered.text
     default = await api.client.put(
-        "/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "2.0"}
+        f"/v1/admin/models/{name}/default", headers=ADMIN, json={"version": "2.0"}
     )
     assert default.status_code == 200, default.text
 
 
 async def test_regions_incomplete_is_a_422_with_its_regions_and_stores_nothing(
-    live: Api, face_regions_v2: Callable[..., str], tmp_path: Path
+    live: Api, model_v2: Callable[..., str], tmp_path: Path
 ) -> None:
-    """A served version whose rule no part can pass: every face is regions_incomplete."""
-    config = yaml.safe_load((Path(__file__).parents[2] / SERVED_CONFIG).read_text())
-    config["handler"] |= {"rule": "single", "threshold": 1.01}  # no class score exceeds 1
+    """A served version whose threshold no part can pass: every face is regions_incomplete."""
+    config = yaml.safe_load((REPO / "model_server/config/face_regions.yaml").read_text())
+    config["handler"] |= {"threshold": 1.01}  # no box score exceeds 1
     strict = tmp_path / "face_regions.yaml"
     strict.write_text(yaml.safe_dump(config))
-    await serve_version_2(live, face_regions_v2(WEIGHTS, strict))
+    await serve_version_2(live, model_v2("face_regions", WEIGHTS, strict))
 
     response = await live.client.post("/v1/analyses", **form(london(HELD_OUT[0])))
     problem = response.json()
@@ -328,7 +343,7 @@ async def test_ready_and_admin_models(live: Api) -> None:
     ready = await live.client.get("/readyz")
     assert ready.status_code == 200, ready.text
     models = (await live.client.get("/v1/admin/models", headers=ADMIN)).json()
-    assert {m["name"] for m in models} == {"face_check", "face_regions"}
+    assert {m["name"] for m in models} == {"face_check", "face_regions", "face_type"}
     assert all(w["status"] == "READY" for m in models for v in m["versions"] for w in v["workers"])
 
 
@@ -360,24 +375,31 @@ async def test_database_failure_is_503_and_removes_the_object(live: Api) -> None
 
 
 async def test_admin_swaps_the_served_model_version(
-    live: Api, face_regions_v2: Callable[..., str]
+    live: Api, model_v2: Callable[..., str], tmp_path: Path
 ) -> None:
-    """Register 2.0 through the admin API, make it default, see analyses follow, then undo."""
-    await serve_version_2(live, face_regions_v2(WEIGHTS))
+    """Register face_type 2.0 (the face alone decides) through the admin API, make it default,
+    see analyses follow, then undo."""
+    config = yaml.safe_load((REPO / "model_server/config/face_type.yaml").read_text())
+    config["handler"]["combination"] = "face"
+    face_only = tmp_path / "face_type.yaml"
+    face_only.write_text(yaml.safe_dump(config))
+    await serve_version_2(live, model_v2("face_type", TYPE_MODEL, face_only), "face_type")
     admin = live.client
     result = (await live.client.post("/v1/analyses", **form(london()))).json()
-    assert result["model"] == {"name": "face_regions", "version": "2.0"}
+    assert result["model"] == {"name": "face_type", "version": "2.0"}
+    assert result["verdict"]["combination"] == "face"
+    assert result["type"]["slug"] == result["regions"]["face"]["type"]
     scaled = await admin.put(
-        "/v1/admin/models/face_regions/workers",
+        "/v1/admin/models/face_type/workers",
         headers=ADMIN,
         json={"min_workers": 1, "max_workers": 1, "version": "2.0"},
     )
     assert scaled.status_code == 200, scaled.text
 
-    await admin.put("/v1/admin/models/face_regions/default", headers=ADMIN, json={"version": "1.0"})
-    removed = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
+    await admin.put("/v1/admin/models/face_type/default", headers=ADMIN, json={"version": "1.0"})
+    removed = await admin.delete("/v1/admin/models/face_type/versions/2.0", headers=ADMIN)
     assert removed.status_code == 200, removed.text
-    versions = (await admin.get("/v1/admin/models/face_regions", headers=ADMIN)).json()
+    versions = (await admin.get("/v1/admin/models/face_type", headers=ADMIN)).json()
     assert [v["modelVersion"] for v in versions] == ["1.0"]
-    missing = await admin.delete("/v1/admin/models/face_regions/versions/2.0", headers=ADMIN)
+    missing = await admin.delete("/v1/admin/models/face_type/versions/2.0", headers=ADMIN)
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"

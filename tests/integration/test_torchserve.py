@@ -27,7 +27,7 @@ from tests.fixtures.torchserve import TorchServeInstance
 
 LONDON = default_dataset_dir() / "images"
 PHOTOS = [LONDON / f"{n:03d}_03.jpg" for n in (1, 2, 3)]
-OUTCOMES = {"alpha", "beta", "gamma", "delta", "omega", "regions_incomplete"}
+TYPES = {"alpha", "beta", "gamma", "delta", "omega"}
 
 
 @pytest.fixture
@@ -66,11 +66,11 @@ torchserve_only = pytest.mark.torchserve
 async def test_ping_and_list(client: ModelServerClient) -> None:
     assert (await client.ping())["status"] == "Healthy"
     names = {m["modelName"] for m in await client.list_models()}
-    assert {"face_check", "face_regions"} <= names
+    assert {"face_check", "face_regions", "face_type"} <= names
 
 
 @torchserve_only
-async def test_both_models_answer_real_photos(
+async def test_every_model_answers_real_photos(
     client: ModelServerClient, photos: list[bytes]
 ) -> None:
     for photo in photos:
@@ -79,11 +79,15 @@ async def test_both_models_answer_real_photos(
         assert set(found.faces[0].landmarks.model_dump()) == {
             "left_eye", "right_eye", "nose", "mouth_left", "mouth_right"
         }  # fmt: skip
-        regions = await client.face_regions(await face_crop(client, photo))
-        assert regions.outcome in OUTCOMES
-        assert set(regions.regions) == {"face", "t_zone", "jaw"}
+        crop = await face_crop(client, photo)
+        regions = await client.face_regions(crop)
+        assert regions.complete and set(regions.regions) == {"face", "t_zone", "jaw"}
         assert regions.model.name == "face_regions" and regions.model.version == "1.0"
         assert (regions.width, regions.height) == (320, 320)
+        typed = await client.face_type(crop)
+        assert typed.type in TYPES and set(typed.regions) == {"face", "t_zone", "jaw"}
+        assert typed.score == sum(r.points for r in typed.regions.values())
+        assert typed.model.name == "face_type" and (typed.width, typed.height) == (320, 320)
 
 
 @torchserve_only
@@ -92,6 +96,8 @@ async def test_bad_and_oversized_images(client: ModelServerClient) -> None:
         await client.face_check(b"definitely not a JPEG")
     with pytest.raises(ImageCorrupt):
         await client.face_regions(b"\xff\xd8\xff\xe0 truncated")
+    with pytest.raises(ImageCorrupt):
+        await client.face_type(b"GIF89a broken")
     with pytest.raises(ImageTooLarge):  # above max_request_size (16 MiB)
         await client.face_check(b"\0" * (17 * 1024 * 1024))
     tiny = io.BytesIO()
@@ -122,10 +128,10 @@ async def test_second_version_register_default_follow_unregister(
     client: ModelServerClient,
     server: TorchServeInstance,
     photos: list[bytes],
-    face_regions_v2: Callable[..., str],
+    model_v2: Callable[..., str],
 ) -> None:
     checkpoint = make_untrained_checkpoint(server.var / "v2" / "face_regions.pt", seed=1)
-    mar = face_regions_v2(checkpoint)
+    mar = model_v2("face_regions", checkpoint)
     crop = await face_crop(client, photos[0])
     before = await client.face_regions(crop)
 

@@ -35,20 +35,10 @@ def poly(x1: float, y1: float, x2: float, y2: float) -> list[list[float]]:
     return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]]
 
 
-REGIONS = {
-    "face": {
-        "found": True,
-        "type": "beta",
-        "confidence": 0.82,
-        "polygon": poly(150, 180, 450, 620),
-    },
-    "t_zone": {
-        "found": True,
-        "type": "alpha",
-        "confidence": 0.61,
-        "polygon": poly(220, 300, 380, 460),
-    },
-    "jaw": {"found": True, "type": "beta", "confidence": 0.9, "polygon": poly(180, 470, 420, 620)},
+REGIONS = {  # face beta 40 + T-zone alpha 40 + jaw beta 8 = 88
+    "face": {"found": True, "type": "beta", "points": 40, "polygon": poly(150, 180, 450, 620)},
+    "t_zone": {"found": True, "type": "alpha", "points": 40, "polygon": poly(220, 300, 380, 460)},
+    "jaw": {"found": True, "type": "beta", "points": 8, "polygon": poly(180, 470, 420, 620)},
 }
 
 
@@ -124,9 +114,9 @@ async def add_analysis(
             birth_date=date(1995, 4, 17),
             outcome=type_slug,
             type_id=face_type.id,
-            score=76,
+            score=88,
             regions=REGIONS,
-            model_name="face_regions",
+            model_name="face_type",
             model_version="1.0",
             delete_token_hash="0" * 64,
             share_opt_in=opt_in,
@@ -162,7 +152,7 @@ async def test_share_page_has_open_graph_tags_and_escapes(web: Web) -> None:
     assert tags["twitter:image"] == tags["og:image"]
     assert "<script" not in page  # the description's markup is text, not a tag
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Bold &amp; &quot;quoted&quot;" in page
-    for text in ("Face", "T-zone", "Jaw", "Beta · 82%", "Alpha · 61%", "Beta · 90%"):
+    for text in ("Face", "T-zone", "Jaw", "Beta · 40 pts", "Alpha · 40 pts", "Beta · 8 pts"):
         assert text in page
     assert 'href="/"' in page
     assert "default-src 'none'" in response.headers["content-security-policy"]

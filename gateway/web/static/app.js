@@ -46,10 +46,6 @@
     return slug ? slug.charAt(0).toUpperCase() + slug.slice(1) : "Not found";
   }
 
-  function percent(value) {
-    return typeof value === "number" ? `${Math.round(value * 100)}%` : "–";
-  }
-
   function isoDate(date) {
     return date.toISOString().slice(0, 10);
   }
@@ -164,6 +160,7 @@
     $("result-disclaimer").textContent = result.disclaimer || "";
     $("delete-button").hidden = !state.deleteToken;
     renderRegions(result.regions || {});
+    $("result-verdict").textContent = result.verdict ? result.verdict.explanation : "";
     renderReferences(result.references || []);
     drawPhoto(result.regions || {});
     show("result");
@@ -183,7 +180,8 @@
       name.textContent = label;
       const value = document.createElement("span");
       value.className = "value";
-      value.textContent = `${title(region.type)} · ${percent(region.confidence)}`;
+      value.textContent =
+        `${title(region.type)} · ${region.points ?? "–"} pts · ${region.strength || ""}`;
       item.append(dot, name, value);
       list.append(item);
     }

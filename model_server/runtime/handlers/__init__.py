@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import torch
 from PIL import Image
+from pydantic import BaseModel
 from ts.torch_handler.base_handler import BaseHandler
 
 from core.schemas import HandlerError
@@ -103,7 +104,8 @@ def _predict_one(
 
 
 class ImageHandler(BaseHandler):
-    """Shared set-up: config, threads, device, decoding; subclasses load their model."""
+    """Shared set-up, decoding, batching and answering; subclasses ``load``, ``predict`` and
+    ``answer``."""
 
     def initialize(self, context: Any) -> None:
         self.context = context
@@ -122,9 +124,31 @@ class ImageHandler(BaseHandler):
         """Load the model; called once by :meth:`initialize`."""
         raise NotImplementedError
 
+    def predict(self, images: list[Image.Image]) -> list[Any]:
+        """The model's result for each decoded image (one batch)."""
+        raise NotImplementedError
+
+    def answer(self, image: Image.Image, result: Any) -> BaseModel:
+        """The contract's answer (:mod:`core.schemas`) for one image and its result."""
+        raise NotImplementedError
+
     def preprocess(self, data: list[Any]) -> list[Image.Image | RequestError]:
         return [
             decode_image(request_body(request), self.max_pixels, self.min_side) for request in data
+        ]
+
+    @torch.inference_mode()
+    def inference(
+        self, data: list[Image.Image | RequestError], *args: Any, **kwargs: Any
+    ) -> list[tuple[Image.Image, Any] | RequestError]:
+        return predict_each(data, self.predict)
+
+    def postprocess(self, data: list[tuple[Image.Image, Any] | RequestError]) -> list[dict]:
+        return [
+            item.as_dict()
+            if isinstance(item, RequestError)
+            else self.answer(*item).model_dump(mode="json")
+            for item in data
         ]
 
     @property

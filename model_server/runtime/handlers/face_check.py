@@ -15,7 +15,7 @@ from PIL import Image
 
 from core.schemas import FaceCheckAnswer
 from model_server.runtime.face_detector import Face, FaceDetector
-from model_server.runtime.handlers import ImageHandler, RequestError, predict_each
+from model_server.runtime.handlers import ImageHandler
 
 
 class FaceCheckHandler(ImageHandler):
@@ -28,23 +28,13 @@ class FaceCheckHandler(ImageHandler):
             device=self.device,
         )
 
-    def inference(
-        self, data: list[Image.Image | RequestError], *args: Any, **kwargs: Any
-    ) -> list[tuple[Image.Image, list[Face]] | RequestError]:
-        return predict_each(data, self.detector.detect)
+    def predict(self, images: list[Image.Image]) -> list[list[Face]]:
+        return self.detector.detect(images)
 
-    def postprocess(
-        self, data: list[tuple[Image.Image, list[Face]] | RequestError]
-    ) -> list[dict[str, Any]]:
-        return [
-            item.as_dict() if isinstance(item, RequestError) else answer(*item) for item in data
-        ]
-
-
-def answer(image: Image.Image, faces: list[Face]) -> dict[str, Any]:
-    return FaceCheckAnswer(
-        faces=[face.as_answer() for face in faces],
-        count=len(faces),
-        width=image.width,
-        height=image.height,
-    ).model_dump(mode="json")
+    def answer(self, image: Image.Image, faces: list[Face]) -> FaceCheckAnswer:
+        return FaceCheckAnswer(
+            faces=[face.as_answer() for face in faces],
+            count=len(faces),
+            width=image.width,
+            height=image.height,
+        )

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from core.schemas import FaceCheckAnswer, RegionsAnswer
+from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from db import migrate
 from db.seed import seed_types
@@ -45,30 +45,55 @@ def face(x: float, y: float, eye_to_chin: float) -> dict:
     return {"box": box, "landmarks": marks, "confidence": 0.999}
 
 
-def regions(*types: str | None) -> dict:
-    """A face_regions answer with these part types (None: the part was not found)."""
+def regions(*found: bool) -> dict:
+    """A face_regions answer: which parts were found."""
     parts = {
         part: {
-            "found": kind is not None,
-            "type": kind,
-            "box": [40.0, 40.0, 280.0, 300.0] if kind else None,
-            "confidence": 0.9 if kind else 0.0,
-            "presence": 0.95 if kind else 0.2,
-            "distribution": dict.fromkeys(TYPES, 0.2),
+            "found": hit,
+            "box": [40.0, 40.0, 280.0, 300.0] if hit else None,
+            "presence": 0.95 if hit else 0.2,
         }
-        for part, kind in zip(PARTS, types, strict=True)
+        for part, hit in zip(PARTS, found, strict=True)
     }
-    complete = all(types)
     return {
-        "outcome": "beta" if complete else "regions_incomplete",
-        "type": "beta" if complete else None,
-        "score": 80 if complete else None,
+        "complete": all(found),
         "regions": parts,
-        "rule": "summed",
         "threshold": 0.75,
         "width": 320,
         "height": 320,
         "model": {"name": "face_regions", "version": "1.0"},
+    }
+
+
+POINTS = {"face": [50, 40, 30, 20, 10], "t_zone": [40, 32, 24, 16, 8], "jaw": [10, 8, 6, 4, 2]}
+BOUNDS = [(85.0, "alpha"), (68.0, "beta"), (48.0, "gamma"), (20.0, "delta"), (0.0, "omega")]
+
+
+def typed(*types: str) -> dict:
+    """A face_type answer under the seed's vote with these region types."""
+    points = {part: POINTS[part][TYPES.index(t)] for part, t in zip(PARTS, types, strict=True)}
+    score = sum(points.values())
+    probabilities = dict.fromkeys(TYPES, 0.2)
+    return {
+        "type": next(name for bound, name in BOUNDS if score > bound),
+        "combination": "seed_vote",
+        "score": score,
+        "regions": {
+            part: {
+                "type": t,
+                "value": 0.1,
+                "probability": 0.2,
+                "probabilities": probabilities,
+                "strength": "borderline",
+                "points": points[part],
+            }
+            for part, t in zip(PARTS, types, strict=True)
+        },
+        "points": POINTS,
+        "bounds": BOUNDS,
+        "width": 320,
+        "height": 320,
+        "model": {"name": "face_type", "version": "1.0"},
     }
 
 
@@ -77,13 +102,15 @@ class StandInModelServer:
 
     def __init__(self) -> None:
         self.faces: list[dict] = [face(200, 180, 120)]
-        self.regions = regions("alpha", "beta", "beta")
+        self.regions = regions(True, True, True)
+        self.types = typed("beta", "beta", "gamma")  # 40 + 32 + 6 = 78 > 68: beta
         self.calls: list[str] = []
-        self.down = False
+        self.down: set[str] = set()
+        self.gate: asyncio.Event | None = None  # set: face_regions waits for face_type's call
 
     async def face_check(self, image: bytes) -> FaceCheckAnswer:
         self.calls.append("face_check")
-        if self.down:
+        if "face_check" in self.down:
             raise ModelUnavailable("stand-in down")
         size = Image.open(io.BytesIO(image)).size
         body = {"faces": self.faces, "count": len(self.faces), "width": size[0]}
@@ -91,7 +118,17 @@ class StandInModelServer:
 
     async def face_regions(self, image: bytes) -> RegionsAnswer:
         self.calls.append("face_regions")
+        if self.gate is not None:
+            await asyncio.wait_for(self.gate.wait(), timeout=60)
         return RegionsAnswer.model_validate(self.regions)
+
+    async def face_type(self, image: bytes) -> TypeAnswer:
+        self.calls.append("face_type")
+        if self.gate is not None:
+            self.gate.set()
+        if "face_type" in self.down:
+            raise ModelUnavailable("stand-in down")
+        return TypeAnswer.model_validate(self.types)
 
 
 def photo(size: tuple[int, int] = (400, 400)) -> bytes:
@@ -142,10 +179,22 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
         await CatalogService(context).add("beta", photo((64, 64)), f"beta {index}")
     created = await service.analyse(request())
     analysis = created.analysis
-    assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 80, "INTJ")
+    assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 78, "INTJ")
     assert analysis.face_count == 1 and created.delete_token and not created.replayed
     assert all(len(r["polygon"]) == 4 for r in analysis.regions.values())
+    assert {p: (r["type"], r["points"]) for p, r in analysis.regions.items()} == {
+        "face": ("beta", 40), "t_zone": ("beta", 32), "jaw": ("gamma", 6)
+    }  # fmt: skip
     answer = await service.answer(analysis, created.delete_token)
+    assert answer.verdict is not None and answer.verdict.score == answer.score == 78
+    assert (
+        answer.verdict.explanation == "face Beta 40 + T-zone Beta 32 + jaw Gamma 6 = 78 > 68: Beta"
+    )
+    assert (
+        answer.verdict.explanation_ko
+        == "얼굴 베타 40 + T존 베타 32 + 턱 감마 6 = 78점 > 68점: 베타"
+    )
+    assert answer.type.name_ko == "베타" and answer.model.name == "face_type"
     assert answer.type.slug == "beta" and len(answer.references) == 4
     assert answer.links.share == f"http://testserver/share/{analysis.id}"
     assert (await stored(context))[0] == 1 and len((await stored(context))[1]) == 1
@@ -201,7 +250,7 @@ async def test_several_faces_analyse_the_largest(
 async def test_regions_incomplete_keeps_the_regions_and_stores_nothing(
     service: AnalysisService, models: StandInModelServer
 ) -> None:
-    models.regions = regions("alpha", None, "beta")
+    models.regions = regions(True, False, True)
     with pytest.raises(RegionsIncomplete) as raised:
         await service.analyse(request())
     found = {part: r["found"] for part, r in raised.value.extra["regions"].items()}
@@ -246,7 +295,47 @@ async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -
 async def test_a_model_server_that_is_down_stores_nothing(
     service: AnalysisService, models: StandInModelServer
 ) -> None:
-    models.down = True
+    models.down = {"face_check"}
     with pytest.raises(ModelUnavailable):
         await service.analyse(request())
     assert await stored(service.context) == (0, [])
+
+
+async def test_regions_and_type_are_asked_for_concurrently(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    """face_regions answers only once face_type has been called: sequential calls would hang."""
+    models.gate = asyncio.Event()
+    created = await service.analyse(request())
+    assert created.analysis.outcome == "beta"
+    assert models.calls == ["face_check", "face_regions", "face_type"]
+
+
+async def test_a_type_model_that_is_down_stores_nothing(
+    service: AnalysisService, models: StandInModelServer
+) -> None:
+    models.down = {"face_type"}
+    with pytest.raises(ModelUnavailable):
+        await service.analyse(request())
+    assert await stored(service.context) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("types", "outcome", "score"),
+    [
+        (("alpha", "alpha", "omega"), "alpha", 92),
+        (("alpha", "beta", "omega"), "beta", 84),
+        (("omega", "omega", "alpha"), "delta", 28),
+    ],
+)
+async def test_the_stored_type_is_the_type_models_answer(
+    service: AnalysisService,
+    models: StandInModelServer,
+    types: tuple[str, str, str],
+    outcome: str,
+    score: int,
+) -> None:
+    models.types = typed(*types)
+    analysis = (await service.analyse(request())).analysis
+    assert (analysis.outcome, analysis.score) == (outcome, score)
+    assert analysis.verdict is not None and analysis.verdict["score"] == score

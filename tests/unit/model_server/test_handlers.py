@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from core.dataset import default_dataset_dir
-from core.taxonomy import PARTS, TYPES
+from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import (
     load_checkpoint,
     make_untrained_checkpoint,
@@ -21,18 +21,11 @@ from model_server.runtime.checkpoint import (
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.labels import encode_label
-from model_server.runtime.scoring import (
-    DEFAULT_BOUNDS,
-    DEFAULT_POINTS,
-    type_for_score,
-    weighted_score,
-)
 from model_server.tools.local import local_context, model_config
 
 REPO = Path(__file__).resolve().parents[3]
 LONDON = default_dataset_dir()
 NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
-OUTCOMES = {*TYPES, "regions_incomplete"}
 
 
 def encode(image: Image.Image, fmt: str = "JPEG") -> bytes:
@@ -183,14 +176,14 @@ def test_face_regions_isolates_a_failing_image(
     untrained_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = regions_handler(untrained_checkpoint)
-    detect = handler.detect
+    detect = handler.predict
 
     def fails_on_odd_widths(images: list[Image.Image]) -> list[Any]:
         if any(image.width % 2 for image in images):
             raise RuntimeError("injected model failure")
         return detect(images)
 
-    monkeypatch.setattr(handler, "detect", fails_on_odd_widths)
+    monkeypatch.setattr(handler, "predict", fails_on_odd_widths)
     batch = [
         {"data": encode(Image.new("RGB", (321, 320)))},
         {"data": encode(Image.new("RGB", (320, 320)))},
@@ -211,35 +204,21 @@ def test_checkpoint_round_trip_is_fp16_on_disk_and_fp32_loaded(tmp_path: Path) -
     assert loaded.trained and loaded.meta == {"trained": True, "epochs": 2}
 
 
-def check_regions_answer(
-    answer: dict[str, Any], width: int, height: int, handler: FaceRegionsHandler | None = None
-) -> None:
-    """The documented JSON shape; a typed outcome must follow the handler's points and bounds."""
-    assert set(answer) == {
-        "outcome", "type", "score", "regions", "rule", "threshold", "width", "height", "model"
-    }  # fmt: skip
-    assert answer["outcome"] in OUTCOMES and (answer["width"], answer["height"]) == (width, height)
+def check_regions_answer(answer: dict[str, Any], width: int, height: int) -> None:
+    """The documented JSON shape: where each part is, and whether all three were found."""
+    assert set(answer) == {"complete", "regions", "threshold", "width", "height", "model"}
+    assert (answer["width"], answer["height"]) == (width, height)
     assert answer["model"] == {"name": "face_regions", "version": "1.0", "trained": False}
     assert set(answer["regions"]) == set(PARTS)
     for region in answer["regions"].values():
-        assert set(region) == {"found", "type", "box", "confidence", "presence", "distribution"}
+        assert set(region) == {"found", "box", "presence"}
         if region["found"]:
-            assert region["type"] in TYPES and 0 < region["confidence"] <= 1
+            assert answer["threshold"] <= region["presence"] <= 1
             x1, y1, x2, y2 = region["box"]
             assert 0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
-            assert sum(region["distribution"].values()) == pytest.approx(1, abs=1e-3)
         else:
-            assert region["type"] is None and region["box"] is None
-    if answer["outcome"] == "regions_incomplete":
-        assert answer["type"] is None and answer["score"] is None
-        assert not all(r["found"] for r in answer["regions"].values())
-    else:
-        types = {part: r["type"] for part, r in answer["regions"].items()}
-        points, bounds = (
-            (handler.points, handler.bounds) if handler else (DEFAULT_POINTS, DEFAULT_BOUNDS)
-        )
-        assert answer["score"] == weighted_score(types, points)
-        assert answer["type"] == answer["outcome"] == type_for_score(answer["score"], bounds)
+            assert region["box"] is None and region["presence"] < answer["threshold"]
+    assert answer["complete"] == all(r["found"] for r in answer["regions"].values())
 
 
 def test_face_regions_answers_the_documented_shape_for_a_batch_of_two(
@@ -254,7 +233,7 @@ def test_face_regions_answers_the_documented_shape_for_a_batch_of_two(
     assert len(answers) == 2
     check_regions_answer(answers[0], face.width, face.height)
     check_regions_answer(answers[1], 300, 420)
-    assert answers[0]["rule"] == "summed" and answers[0]["threshold"] == 0.75
+    assert answers[0]["threshold"] == 0.75
 
 
 class FixedDetector:
@@ -269,42 +248,40 @@ class FixedDetector:
         return [{"boxes": self.boxes, "labels": self.labels, "scores": self.scores} for _ in images]
 
 
-# face: beta 0.45 + alpha 0.35 on one box (only the summed rule finds it); t_zone beta; jaw gamma.
-SPLIT_FACE = FixedDetector(
+# face 0.80 (and a weaker overlapping face box), T-zone 0.90, jaw 0.76.
+PARTS_FOUND = FixedDetector(
     [
-        (encode_label(1, 0), 0.45, (20.0, 10.0, 220.0, 250.0)),
-        (encode_label(0, 0), 0.35, (22.0, 12.0, 220.0, 248.0)),
-        (encode_label(1, 1), 0.90, (60.0, 60.0, 180.0, 150.0)),
-        (encode_label(2, 2), 0.80, (50.0, 150.0, 190.0, 250.0)),
-        (encode_label(4, 2), 0.05, (0.0, 0.0, 10.0, 10.0)),
+        (encode_label(0), 0.80, (20.0, 10.0, 220.0, 250.0)),
+        (encode_label(0), 0.30, (22.0, 12.0, 220.0, 248.0)),
+        (encode_label(1), 0.90, (60.0, 60.0, 180.0, 150.0)),
+        (encode_label(2), 0.76, (50.0, 150.0, 190.0, 250.0)),
     ]
 )
 
 
 @pytest.mark.parametrize(
-    ("settings", "outcome", "score"),
+    ("threshold", "found"),
     [
-        ({}, "beta", 40 + 32 + 6),  # the shipped yaml: summed rule, 0.75
-        ({"rule": "single"}, "regions_incomplete", None),  # the seed's rule misses the face
-        ({"rule": "single", "threshold": 0.4}, "beta", 78),
-        ({"threshold": 0.85}, "regions_incomplete", None),  # t_zone 0.90, jaw 0.80 < 0.85
-        ({"points": {p: [1, 1, 1, 1, 1] for p in PARTS}, "bounds": [[0, "omega"], [2, "gamma"]]},
-         "gamma", 3),
+        (None, {"face": True, "t_zone": True, "jaw": True}),  # the shipped yaml: 0.75
+        (0.77, {"face": True, "t_zone": True, "jaw": False}),
+        (0.95, {"face": False, "t_zone": False, "jaw": False}),
     ],
-)  # fmt: skip
-def test_face_regions_decides_with_rule_threshold_points_and_bounds_from_the_yaml(
-    untrained_checkpoint: Path, settings: dict[str, Any], outcome: str, score: int | None
+)
+def test_face_regions_finds_parts_by_the_threshold_from_the_yaml(
+    untrained_checkpoint: Path, threshold: float | None, found: dict[str, bool]
 ) -> None:
-    handler = regions_handler(untrained_checkpoint, **settings)
-    handler.model = SPLIT_FACE
+    handler = regions_handler(
+        untrained_checkpoint, **({"threshold": threshold} if threshold else {})
+    )
+    handler.model = PARTS_FOUND
     [answer] = handler.handle([{"data": encode(non_face_images()["shapes"])}], handler.context)
-    check_regions_answer(answer, 640, 480, handler)
-    assert (answer["outcome"], answer["score"]) == (outcome, score)
-    face = answer["regions"]["face"]
-    if face["found"]:
-        assert face["type"] == "beta" and face["box"] == [20.0, 10.0, 220.0, 250.0]
-        assert face["distribution"]["beta"] == pytest.approx(0.45 / 0.8, abs=1e-4)
-    assert answer["regions"]["jaw"]["type"] in (None, "gamma")
+    check_regions_answer(answer, 640, 480)
+    assert {part: r["found"] for part, r in answer["regions"].items()} == found
+    assert answer["complete"] == all(found.values())
+    if found["face"]:  # the best box of the part, not the weaker one beside it
+        assert answer["regions"]["face"] == {
+            "found": True, "box": [20.0, 10.0, 220.0, 250.0], "presence": 0.8
+        }  # fmt: skip
 
 
 def test_face_regions_answers_a_bad_image_without_failing_the_batch(
@@ -317,18 +294,3 @@ def test_face_regions_answers_a_bad_image_without_failing_the_batch(
     )
     assert answers[0] == {"error": "image_corrupt"}
     check_regions_answer(answers[1], image.width, image.height)
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ({"rule": "majority"}, "rule"),
-        ({"points": {"face": [1, 2]}}, "points.face"),
-        ({"bounds": [[0, "sigma"]]}, "unknown types"),
-    ],
-)
-def test_face_regions_rejects_bad_settings(
-    untrained_checkpoint: Path, setting: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        regions_handler(untrained_checkpoint, **setting)

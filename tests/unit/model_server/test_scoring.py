@@ -1,19 +1,17 @@
-"""Table tests of the seed's score, thresholds and the two part rules (spec 2.4 and 2.5)."""
+"""Table tests of the seed's score and bounds (spec 2.5) and the part rule (spec 2.4)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.taxonomy import PARTS, TYPES
-from model_server.runtime.labels import encode_label
+from core.taxonomy import PARTS
+from model_server.runtime.labels import NUM_CLASSES, decode_label, encode_label
+from model_server.runtime.parts import Detection, decide_part, decide_parts, iou
 from model_server.runtime.scoring import (
     DEFAULT_POINTS,
-    Detection,
-    PartDecision,
-    classify,
-    decide_part,
-    decide_parts,
-    iou,
+    parse_bounds,
+    parse_points,
+    part_points,
     type_for_score,
     weighted_score,
 )
@@ -21,12 +19,8 @@ from model_server.runtime.scoring import (
 BOX = (10.0, 10.0, 110.0, 110.0)
 
 
-def det(type_name: str, part: str, score: float, box: tuple[float, ...] = BOX) -> Detection:
-    return Detection(box, encode_label(TYPES.index(type_name), PARTS.index(part)), score)  # type: ignore[arg-type]
-
-
-def found(types: dict[str, str]) -> dict[str, PartDecision]:
-    return {p: PartDecision(p, True, types[p], BOX, 1.0, 1.0) for p in types}
+def det(part: str, score: float, box: tuple[float, ...] = BOX) -> Detection:
+    return Detection(box, encode_label(PARTS.index(part)), score)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +68,7 @@ def test_weighted_score_and_outcome(
 ) -> None:
     types = {"face": face, "t_zone": t_zone, "jaw": jaw}
     assert weighted_score(types) == score
-    assert classify(found(types)) == (outcome, score)
+    assert type_for_score(score) == outcome
 
 
 def test_points_follow_the_seeds_table() -> None:
@@ -87,70 +81,70 @@ def test_points_follow_the_seeds_table() -> None:
 
 def test_points_and_bounds_are_configurable() -> None:
     types = {"face": "beta", "t_zone": "beta", "jaw": "beta"}
-    flat = {p: (5, 4, 3, 2, 1) for p in PARTS}
-    assert classify(found(types), points=flat, bounds=((11, "alpha"), (0, "omega"))) == (
-        "alpha",
-        12,
-    )
+    flat = parse_points({p: (5, 4, 3, 2, 1) for p in PARTS})
+    bounds = parse_bounds([[0, "omega"], [11, "alpha"]])
+    assert bounds == ((11.0, "alpha"), (0.0, "omega"))  # sorted top-down
+    assert part_points(types, flat) == {"face": 4, "t_zone": 4, "jaw": 4}
+    assert type_for_score(weighted_score(types, flat), bounds) == "alpha"
 
 
-def test_a_missing_part_gives_regions_incomplete() -> None:
-    decisions = found({"face": "alpha", "t_zone": "alpha", "jaw": "alpha"})
-    decisions["jaw"] = PartDecision("jaw", False, None, None, 0.0, 0.2)
-    assert classify(decisions) == ("regions_incomplete", None)
-    with pytest.raises(ValueError, match="missing"):
+def test_every_part_is_needed_for_a_score() -> None:
+    with pytest.raises(ValueError, match="parts missing"):
         weighted_score({"face": "alpha", "t_zone": "alpha"})
 
 
-def test_types_split_on_one_box_summed_finds_the_part_single_does_not() -> None:
-    detections = [det("alpha", "face", 0.4), det("beta", "face", 0.4)]
-    summed = decide_part(0, detections, rule="summed", threshold=0.75)
-    single = decide_part(0, detections, rule="single", threshold=0.75)
-    assert summed.found and summed.type in ("alpha", "beta") and summed.box == BOX
-    assert summed.presence == pytest.approx(0.8)
-    assert summed.confidence == pytest.approx(0.5)
-    assert summed.distribution == pytest.approx(
-        {"alpha": 0.5, "beta": 0.5} | dict.fromkeys(TYPES[2:], 0)
-    )
-    assert not single.found and single.type is None and single.box is None
+@pytest.mark.parametrize(
+    ("points", "bounds", "message"),
+    [
+        ({"face": [1, 2]}, None, "points.face"),
+        (None, [[0, "sigma"]], "unknown types"),
+    ],
+)
+def test_bad_points_and_bounds_are_refused(
+    points: dict | None, bounds: list | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_points(points)
+        parse_bounds(bounds)
 
 
-def test_rules_agree_when_one_type_dominates() -> None:
-    detections = [det("gamma", "jaw", 0.8), det("delta", "jaw", 0.1)]
-    for rule in ("summed", "single"):
-        decision = decide_part(2, detections, rule=rule)  # type: ignore[arg-type]
-        assert (decision.found, decision.type) == (True, "gamma")
+def test_labels_are_background_and_three_parts() -> None:
+    assert NUM_CLASSES == 4
+    assert [encode_label(i) for i in range(3)] == [1, 2, 3]
+    assert [decode_label(label) for label in (1, 2, 3)] == [0, 1, 2]
+    for bad in (0, 4):
+        with pytest.raises(ValueError):
+            decode_label(bad)
 
 
-def test_summed_rule_ignores_boxes_that_do_not_overlap_the_best_one() -> None:
-    far = (300.0, 300.0, 400.0, 400.0)
-    detections = [det("alpha", "t_zone", 0.5), det("beta", "t_zone", 0.45, far)]
-    decision = decide_part(1, detections, threshold=0.75)
-    assert not decision.found and decision.presence == pytest.approx(0.5)
-    assert decide_part(1, detections, threshold=0.75, iou_threshold=0.0).found
+@pytest.mark.parametrize(
+    ("scores", "found", "presence"),
+    [
+        ([0.9], True, 0.9),
+        ([0.75], True, 0.75),  # the seed's threshold is inclusive
+        ([0.74, 0.5], False, 0.74),  # scores of several boxes are never added up
+        ([], False, 0.0),
+    ],
+)
+def test_a_part_is_found_when_its_best_box_reaches_the_threshold(
+    scores: list[float], found: bool, presence: float
+) -> None:
+    decision = decide_part(0, [det("face", s) for s in scores])
+    assert (decision.found, decision.score) == (found, presence)
+    assert decision.box == (BOX if found else None)
 
 
-def test_summed_type_is_the_argmax_of_the_mass() -> None:
-    shifted = (12.0, 12.0, 112.0, 112.0)  # IoU ~0.92 with BOX
-    detections = [
-        det("alpha", "face", 0.5),
-        det("delta", "face", 0.45),
-        det("delta", "face", 0.3, shifted),
-    ]
-    decision = decide_part(0, detections)
-    assert decision.type == "delta" and decision.box == BOX  # anchor = single best box
+def test_the_best_box_of_a_part_is_its_box() -> None:
+    other = (0.0, 0.0, 50.0, 50.0)
+    decision = decide_part(1, [det("t_zone", 0.8), det("t_zone", 0.95, other)])
+    assert decision.box == other and decision.as_region().presence == 0.95
 
 
 def test_decide_parts_keeps_parts_apart() -> None:
-    decisions = decide_parts([det("omega", "face", 0.9)], rule="summed", threshold=0.75)
-    assert decisions["face"].found and decisions["face"].type == "omega"
-    assert not decisions["t_zone"].found and not decisions["jaw"].found
-    assert decisions["jaw"].as_region().distribution == {}
-
-
-def test_unknown_rule_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown rule"):
-        decide_part(0, [det("alpha", "face", 0.9)], rule="majority")  # type: ignore[arg-type]
+    decisions = decide_parts([det("face", 0.9), det("jaw", 0.3)], threshold=0.5)
+    assert {p: d.found for p, d in decisions.items()} == {
+        "face": True, "t_zone": False, "jaw": False
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -163,10 +157,3 @@ def test_unknown_rule_is_rejected() -> None:
 )
 def test_iou(a: tuple[float, ...], b: tuple[float, ...], expected: float) -> None:
     assert iou(a, b) == pytest.approx(expected)
-
-
-def test_a_tie_in_mass_goes_to_the_higher_ranked_type() -> None:
-    """Equal mass on two types of one part: alpha..omega order decides (the first wins)."""
-    for first, second in (("gamma", "beta"), ("beta", "gamma")):
-        detections = [det(first, "jaw", 0.4), det(second, "jaw", 0.4)]
-        assert decide_part(2, detections).type == "beta"

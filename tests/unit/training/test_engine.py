@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from model_server.runtime.labels import encode_label
-from model_server.training.engine import average_precision, evaluate, warmup_cosine
+from model_server.training.engine import average_precision, evaluate, false_parts, warmup_cosine
 
 GT = torch.tensor(
     [[20.0, 20.0, 300.0, 300.0], [80.0, 80.0, 240.0, 160.0], [70.0, 160.0, 250.0, 290.0]]
@@ -15,23 +15,23 @@ GT = torch.tensor(
 
 
 class Oracle(nn.Module):
-    """Returns the ground-truth boxes with the given type and score, plus a stray box."""
+    """Returns the ground-truth boxes with the given score, plus a stray low-scoring box."""
 
-    def __init__(self, type_index: int, score: float) -> None:
+    def __init__(self, score: float) -> None:
         super().__init__()
-        self.type_index, self.score = type_index, score
+        self.score = score
 
     def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
-        labels = [encode_label(self.type_index, p) for p in range(3)] + [encode_label(0, 1)]
+        labels = [encode_label(p) for p in range(3)] + [encode_label(1)]
         boxes = torch.cat([GT, torch.tensor([[0.0, 0.0, 30.0, 30.0]])])
         scores = torch.tensor([self.score] * 3 + [0.05])
         return [{"boxes": boxes, "labels": torch.tensor(labels), "scores": scores} for _ in images]
 
 
-def loader(type_index: int, n: int = 4) -> list:
+def loader(n: int = 4) -> list:
     target = {
         "boxes": GT,
-        "labels": torch.tensor([encode_label(type_index, p) for p in range(3)]),
+        "labels": torch.tensor([encode_label(p) for p in range(3)]),
         "image_id": torch.tensor(1),
     }
     return [([torch.zeros(3, 320, 320)] * n, [target] * n)]
@@ -45,28 +45,26 @@ def test_average_precision() -> None:
 
 
 def test_evaluate_perfect_detector() -> None:
-    m = evaluate(Oracle(2, 0.95), loader(2), torch.device("cpu"), majority_type=0)
+    m = evaluate(Oracle(0.95), loader(), torch.device("cpu"))
     assert m["ap50"] == {"face": 1.0, "t_zone": 1.0, "jaw": 1.0}
-    assert m["all_parts_found"] == {"summed": 1.0, "single": 1.0}
-    assert m["type_accuracy"] == 1.0 and m["majority_baseline"]["accuracy"] == 0.0
-    assert m["confusion"]["counts"][2][2] == 4
+    assert m["all_parts_found"] == 1.0 and m["images"] == 4
+    assert m["found_box_iou"] == {"face": 1.0, "t_zone": 1.0, "jaw": 1.0}
 
 
-def test_evaluate_hesitant_detector_uses_the_served_rule() -> None:
-    # 0.5 per box: the single-class 0.75 rule misses every part; summed over two overlapping
-    # type classes (0.5 + 0.5 >= 0.75) the served rule finds them.
-    class Hesitant(Oracle):
-        def forward(self, images):  # type: ignore[no-untyped-def]
-            out = super().forward(images)
-            for o in out:
-                o["boxes"] = torch.cat([o["boxes"][:3], o["boxes"][:3]])
-                o["labels"] = torch.tensor([encode_label(t, p) for t in (1, 3) for p in range(3)])
-                o["scores"] = torch.full((6,), 0.5)
-            return out
+def test_evaluate_uses_the_served_threshold() -> None:
+    """Boxes in the right places below 0.75 are ranked (AP) but not found (served rule)."""
+    m = evaluate(Oracle(0.5), loader(), torch.device("cpu"))
+    assert m["ap50"]["face"] == 1.0 and m["all_parts_found"] == 0.0
+    assert (
+        evaluate(Oracle(0.5), loader(), torch.device("cpu"), threshold=0.4)["all_parts_found"]
+        == 1.0
+    )
 
-    m = evaluate(Hesitant(0, 0.5), loader(1), torch.device("cpu"), majority_type=1)
-    assert m["all_parts_found"] == {"summed": 1.0, "single": 0.0}
-    assert m["ap50"]["face"] == 1.0  # duplicates across types are pooled, not false positives
+
+def test_false_parts_counts_face_free_images_with_any_part() -> None:
+    images = [torch.zeros(3, 320, 320)] * 2
+    assert false_parts(Oracle(0.9), images) == 1.0
+    assert false_parts(Oracle(0.5), images) == 0.0
 
 
 def test_warmup_cosine() -> None:

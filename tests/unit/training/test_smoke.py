@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 
-from core.taxonomy import PARTS, TYPES
+from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import load_checkpoint, make_untrained_checkpoint
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.tools.local import local_context
@@ -36,12 +36,12 @@ EPOCHS = 50  # x 2 steps of 2 photos = 100 iterations (see the margins below)
 VERSION = "0.0.1"
 
 
-def score(model: torch.nn.Module, samples: list[Sample], majority_type: int) -> dict[str, Any]:
+def score(model: torch.nn.Module, samples: list[Sample]) -> dict[str, Any]:
     """The training CLI's evaluation (``engine.evaluate``) of ``model`` on ``samples``."""
     loader = torch.utils.data.DataLoader(
         FaceRegions(samples, get_transform("eval")), batch_size=4, collate_fn=collate
     )
-    return evaluate(model, loader, torch.device("cpu"), majority_type=majority_type)
+    return evaluate(model, loader, torch.device("cpu"))
 
 
 def parts_rolled(samples: list[Sample]) -> list[Sample]:
@@ -81,6 +81,7 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
             "--test-people", "1",
             "--epochs", str(EPOCHS), "--batch-size", "2",
             "--warmup-iters", "5", "--aug", "none", "--perturbations", "blur",
+            "--negatives", "0",
             "--threads", str(torch_threads),
         ]
     )  # fmt: skip
@@ -98,7 +99,8 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
         torch.load(weights, weights_only=True)["model"]["roi_heads.box_head.fc6.weight"].dtype
         == torch.float16
     )
-    assert (tmp_path / "run" / "eval" / "confusion.png").stat().st_size > 0
+    assert (tmp_path / "run" / "overlays" / "overlay.png").stat().st_size > 0
+    assert 0 <= meta["metrics"]["clean"]["false_parts_on_blank"] <= 1
     assert "Reproduce" in (tmp_path / "MODEL_CARD.md").read_text()
 
     # Learning, not noise: score the photos it was trained on against two controls.
@@ -106,17 +108,14 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
     types = lb.load_labels(tmp_path / "labels.json")
     seen = load_samples(dataset_dir, coco, types, people=set(meta["split"]["train"]))
     assert len(seen) == 4
-    majority = TYPES.index(meta["majority_type"])
     model = ckpt.build_model()
-    trained = score(model, seen, majority)
+    trained = score(model, seen)
     untrained = score(
-        load_checkpoint(make_untrained_checkpoint(tmp_path / "untrained.pt")).build_model(),
-        seen,
-        majority,
+        load_checkpoint(make_untrained_checkpoint(tmp_path / "untrained.pt")).build_model(), seen
     )
-    permuted = score(model, parts_rolled(seen), majority)
+    permuted = score(model, parts_rolled(seen))
     figures = {
-        name: (r["map50"], r["all_parts_found"]["summed"])
+        name: (r["map50"], r["all_parts_found"])
         for name, r in (("trained", trained), ("untrained", untrained), ("permuted", permuted))
     }
     print("(mAP@0.5, all parts found) on the training photos:", figures)
@@ -127,7 +126,7 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
     # iterations did exactly that: loss 3.8 -> 0.6 and not one detection, which the former
     # loss-only check passed). The score rises as a cliff, not gently: at 80 iterations mAP was
     # 0.57-0.96, at 90 (seed 0) already 1.0. So the floors sit midway between the two sides:
-    # mAP >= 0.5, and >= 0.3 above either control. "All parts found" (score mass >= 0.75)
+    # mAP >= 0.5, and >= 0.3 above either control. "All parts found" (best box >= 0.75)
     # comes later on that cliff (0 % at 80 iterations) and is not asserted here: too close to
     # the edge to be stable across CPUs; test_committed_model holds the served model to it.
     assert trained["map50"] >= 0.5, figures
@@ -148,13 +147,11 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
     png = io.BytesIO()
     sample.crop.save(png, "PNG")  # lossless: the pixels the evaluation above saw
     [answer] = handler.handle([{"data": png.getvalue()}], handler.context)
-    assert answer["outcome"] in {*TYPES, "regions_incomplete"}, answer
     assert set(answer["regions"]) == set(PARTS)
     assert answer["model"] == {"name": "face_regions", "version": VERSION, "trained": True}
     assert (answer["width"], answer["height"]) == sample.crop.size == (320, 320)
-    # Same weights, preprocessing and rule as the evaluation: the same presence per part. The
-    # handler rounds boxes to 0.01 px and runs one thread, which can move a box across the IoU
-    # cut of the summed rule; 0.05 absorbs such a low-scoring box, not a wrong input scale.
+    # Same weights, preprocessing and rule as the evaluation: the same best-box score per part
+    # (the handler runs one thread; 0.05 absorbs kernel differences, not a wrong input scale).
     expected = next(p for p in trained["predictions"] if p["image_id"] == sample.image_id)
     for part in PARTS:
         got, want = answer["regions"][part]["presence"], expected["parts"][part]["presence"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model_server.runtime.type_model import TypeModel
 from model_server.training import labels as lb
 from model_server.training import type_cli
 from model_server.training import type_model as tm
@@ -110,8 +111,9 @@ def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> 
             "--cache", str(tmp_path / "features.npz"),
             "--out", str(tmp_path / "type_model.json"),
             "--metrics", str(tmp_path / "eval" / "type_model.json"),
-            "--card", str(tmp_path / "TYPE_MODEL_CARD.md"),
+            "--card", str(tmp_path / "MODEL_CARD.md"),
             "--limit-people", "12", "--folds", "3", "--repeats", "1", "--shuffles", "3",
+            "--stability-photos", "3",
         ]
     )  # fmt: skip
     summary = type_cli.main(args)
@@ -120,16 +122,21 @@ def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> 
     assert all(len(r["coef"]) == 128 for r in artefact["regions"].values())
     assert set(artefact["cut_points"]) == {*tm.REGIONS, "average"}
     assert all(len(edges) == 4 for edges in artefact["cut_points"].values())
-    assert artefact["served"] in (
-        "face",
-        "seed_vote",
-        "average",
-    )
+    assert artefact["served"] in ("face", "seed_vote", "average")
+    assert set(artefact["calibration"]) == {*tm.REGIONS, "average"}
+    assert all(c["sigma"] > 0 for c in artefact["calibration"].values())
+    # the artefact serves: the runtime loads it and decides a photo from its values
+    decided = TypeModel(artefact).decide(dict.fromkeys(tm.REGIONS, 0.0))
+    assert decided.score == sum(r.points for r in decided.regions.values())
+    stability = summary["meta"]["stability"]
+    assert stability["reencoding"]["photos"] == 3 and stability["expression"]["people"] == 12
+    assert 0 <= stability["photos"]["served"]["exact"] <= 1
     assert (tmp_path / "type_model.json").stat().st_size < 1_000_000
     assert summary["meta"]["people"] == 12 and summary["meta"]["photos"] == 24
     for name in ("scatter", "null"):
         assert (tmp_path / "eval" / f"type_model.{name}.png").stat().st_size > 0
-    card = (tmp_path / "TYPE_MODEL_CARD.md").read_text()
+    card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "person-grouped" in card and "seed's weighted vote" in card and "Men only" in card
+    assert "face_regions: where the face parts are" in card  # the detector's section too
     again = type_cli.main(args)  # the embeddings come from the cache: same figures
     assert again["figures"] == summary["figures"]

@@ -1,0 +1,59 @@
+"""``face_type``: each face region's type, the seed's weighted score and the served type.
+
+Takes the gateway's upright face crop (the same image ``face_regions`` gets), embeds the whole
+face, the T-zone and the jaw with dlib's face network (:mod:`model_server.runtime.embedding`)
+and applies the type model (:mod:`model_server.runtime.type_model`, ``type_model.json``).
+Handler settings (model-config ``handler:``): ``crop_margin`` (0.25, the gateway's crop),
+``combination`` ("seed_vote" | "face" | "average"; default: the artefact's ``served``),
+``points`` ({part: [alpha..omega]}), ``bounds`` ([[bound, type], ...]), ``num_threads`` (1).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PIL import Image
+
+from core.crop import DEFAULT_MARGIN
+from core.schemas import ServedModel, TypeAnswer
+from model_server.runtime.embedding import FaceEmbedder
+from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.scoring import parse_bounds, parse_points
+from model_server.runtime.type_model import TypeModel, TypePrediction
+
+DEFAULT_ARTEFACT = "type_model.json"
+
+
+class FaceTypeHandler(ImageHandler):
+    def load(self, context: Any) -> None:
+        model_dir = context.system_properties.get("model_dir") or "."
+        serialized = self.manifest.get("model", {}).get("serializedFile", DEFAULT_ARTEFACT)
+        self.points = parse_points(self.config.get("points"))
+        self.bounds = parse_bounds(self.config.get("bounds"))
+        self.model = TypeModel.load(
+            os.path.join(model_dir, serialized),
+            combination=self.config.get("combination"),
+            points=self.points,
+            bounds=self.bounds,
+        )
+        self.margin = float(self.config.get("crop_margin", DEFAULT_MARGIN))
+        self.embedder = FaceEmbedder()
+
+    def predict(self, images: list[Image.Image]) -> list[TypePrediction]:
+        return [
+            self.model.predict(self.embedder.crop_regions(image, self.margin)) for image in images
+        ]
+
+    def answer(self, image: Image.Image, prediction: TypePrediction) -> TypeAnswer:
+        return TypeAnswer(
+            type=prediction.type,  # type: ignore[arg-type]
+            combination=self.model.combination,  # type: ignore[arg-type]
+            score=prediction.score,
+            regions=prediction.regions,  # type: ignore[arg-type]
+            points={part: list(p) for part, p in self.points.items()},  # type: ignore[misc]
+            bounds=[(bound, name) for bound, name in self.bounds],  # type: ignore[misc]
+            width=image.width,
+            height=image.height,
+            model=ServedModel(**self.model_info),
+        )

@@ -1,0 +1,233 @@
+"""The ``face_type`` handler (mock context) and the type model it serves."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.crop import upright_crop
+from core.dataset import default_dataset_dir
+from core.schemas import TypeAnswer
+from core.taxonomy import PARTS, TYPES
+from model_server.runtime.handlers.face_type import FaceTypeHandler
+from model_server.runtime.type_model import Calibration, TypeModel, strength, type_index
+from model_server.tools.local import local_context, model_config
+
+WEIGHTS = Path(__file__).resolve().parents[3] / "model_server" / "weights"
+LONDON = default_dataset_dir() / "images"
+CUTS = [1.5, 0.5, -0.5, -1.5]  # value > 1.5 alpha, (0.5, 1.5] beta, ... <= -1.5 omega
+
+
+def artefact(served: str = "seed_vote") -> dict[str, Any]:
+    """A type model whose region k's value is embedding[k] (so tests choose the values)."""
+    regions = {}
+    for k, part in enumerate(PARTS):
+        coef = np.zeros(128)
+        coef[k] = 1.0
+        regions[part] = {
+            "mean": [0.0] * 128, "scale": [1.0] * 128, "coef": coef.tolist(), "intercept": 0.0
+        }  # fmt: skip
+    calibration = {"slope": 1.0, "intercept": 0.0, "sigma": 0.5}
+    return {
+        "regions": regions,
+        "cut_points": {name: CUTS for name in (*PARTS, "average")},
+        "calibration": {name: calibration for name in (*PARTS, "average")},
+        "rating_cuts": CUTS,
+        "served": served,
+    }
+
+
+def embeddings(face: float, t_zone: float, jaw: float) -> dict[str, np.ndarray]:
+    vector = np.zeros(128)
+    vector[:3] = face, t_zone, jaw
+    return dict.fromkeys(PARTS, vector)
+
+
+def encode(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_torch_threads() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def handler(tmp_path: Path, served: str = "seed_vote", **settings: Any) -> FaceTypeHandler:
+    (tmp_path / "type_model.json").write_text(json.dumps(artefact(served)))
+    context = local_context(
+        "face_type", tmp_path, model_config("face_type", **settings), "type_model.json"
+    )
+    instance = FaceTypeHandler()
+    instance.initialize(context)
+    return instance
+
+
+def by_width(values: dict[int, tuple[float, float, float]]) -> Any:
+    """Stands in for dlib: the embeddings of an image are chosen by its width."""
+    return lambda image, margin: embeddings(*values[image.width])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(2.0, 0), (1.5, 1), (1.0, 1), (0.5, 2), (0.0, 2), (-0.5, 3), (-1.5, 4), (-9.0, 4)],
+)
+def test_a_value_is_cut_into_a_type_by_descending_cut_points(value: float, expected: int) -> None:
+    assert type_index(value, CUTS) == expected
+
+
+def test_calibrated_probabilities_sum_to_one_and_follow_the_value() -> None:
+    calibration = Calibration(slope=1.0, intercept=0.0, sigma=0.5)
+    high, low = calibration.probabilities(2.5, CUTS), calibration.probabilities(-2.5, CUTS)
+    assert sum(high) == pytest.approx(1) and sum(low) == pytest.approx(1)
+    assert high.index(max(high)) == 0 and low.index(max(low)) == 4
+    middle = calibration.probabilities(0.0, CUTS)  # centred in gamma's interval (-0.5, 0.5]
+    assert middle[2] == pytest.approx(math.erf(1 / math.sqrt(2)), abs=1e-9)  # P(|z| < 1)
+
+
+@pytest.mark.parametrize(("p", "word"), [(0.7, "clear"), (0.5, "clear"), (0.4, "likely"),
+                                         (0.35, "likely"), (0.2, "borderline")])  # fmt: skip
+def test_strength_words(p: float, word: str) -> None:
+    assert strength(p) == word
+
+
+@pytest.mark.parametrize(
+    ("combination", "values", "expected", "score"),
+    [
+        # face beta 40 + T-zone alpha 40 + jaw gamma 6 = 86 > 85: alpha under the seed's vote
+        ("seed_vote", (1.0, 2.0, 0.0), "alpha", 86),
+        ("face", (1.0, 2.0, 0.0), "beta", 86),
+        ("average", (1.0, 2.0, 0.0), "beta", 86),  # mean 1.0: beta
+        # face omega 10 + T-zone omega 8 + jaw alpha 10 = 28 > 20: delta
+        ("seed_vote", (-2.0, -2.0, 2.0), "delta", 28),
+    ],
+)
+def test_the_combination_decides_the_type_and_the_score_is_always_the_seeds(
+    combination: str, values: tuple[float, float, float], expected: str, score: int
+) -> None:
+    prediction = TypeModel(artefact(), combination=combination).decide(
+        dict(zip(PARTS, values, strict=True))
+    )
+    assert (prediction.type, prediction.score) == (expected, score)
+    assert sum(r.points for r in prediction.regions.values()) == score
+
+
+def test_handler_answers_the_contract_with_its_arithmetic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = handler(tmp_path)
+    monkeypatch.setattr(
+        instance.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0), 300: (-2, -1, -1)})
+    )
+    answers = instance.handle(
+        [
+            {"data": encode(Image.new("RGB", (320, 320)))},
+            {"data": b"not an image"},
+            {"body": encode(Image.new("RGB", (300, 300)))},
+        ],
+        instance.context,
+    )
+    assert answers[1] == {"error": "image_corrupt"}
+    first, last = TypeAnswer.model_validate(answers[0]), TypeAnswer.model_validate(answers[2])
+    assert (first.type, first.score, first.combination) == ("alpha", 86, "seed_vote")
+    assert {p: r.type for p, r in first.regions.items()} == {
+        "face": "beta", "t_zone": "alpha", "jaw": "gamma"
+    }  # fmt: skip
+    assert {p: r.points for p, r in first.regions.items()} == {"face": 40, "t_zone": 40, "jaw": 6}
+    assert first.points["face"] == [50, 40, 30, 20, 10] and first.bounds[0] == (85, "alpha")
+    for region in first.regions.values():
+        assert sum(region.probabilities.values()) == pytest.approx(1, abs=1e-3)
+        assert region.probability == region.probabilities[region.type]
+        assert region.strength == strength(region.probability)
+    # face omega 10 + T-zone delta 16 + jaw delta 4 = 30 > 20: delta
+    assert (last.type, last.score) == ("delta", 30)
+    assert first.model.name == "face_type" and (first.width, first.height) == (320, 320)
+
+
+def test_handler_settings_switch_the_combination_points_and_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flat = {part: [1, 1, 1, 1, 1] for part in PARTS}
+    instance = handler(tmp_path, points=flat, bounds=[[0, "omega"], [2, "gamma"]])
+    monkeypatch.setattr(instance.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0)}))
+    [answer] = instance.handle([{"data": encode(Image.new("RGB", (320, 320)))}], instance.context)
+    assert (answer["type"], answer["score"]) == ("gamma", 3)
+    face = handler(tmp_path, combination="face")
+    monkeypatch.setattr(face.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0)}))
+    [answer] = face.handle([{"data": encode(Image.new("RGB", (320, 320)))}], face.context)
+    assert (answer["type"], answer["combination"]) == ("beta", "face")
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"combination": "majority"}, "combination"),
+        ({"points": {"face": [1, 2]}}, "points.face"),
+        ({"bounds": [[0, "sigma"]]}, "unknown types"),
+    ],
+)
+def test_handler_refuses_bad_settings(
+    tmp_path: Path, setting: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        handler(tmp_path, **setting)
+
+
+def test_a_failing_embedding_fails_its_image_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = handler(tmp_path)
+    values = by_width({320: (0.0, 0.0, 0.0)})
+
+    def fails_on_odd_widths(image: Image.Image, margin: float) -> dict[str, np.ndarray]:
+        if image.width % 2:
+            raise RuntimeError("injected failure")
+        return values(image, margin)
+
+    monkeypatch.setattr(instance.embedder, "crop_regions", fails_on_odd_widths)
+    answers = instance.handle(
+        [
+            {"data": encode(Image.new("RGB", (321, 320)))},
+            {"data": encode(Image.new("RGB", (320, 320)))},
+        ],
+        instance.context,
+    )
+    assert answers[0] == {"error": "image_unprocessable"} and answers[1]["type"] == "gamma"
+
+
+@pytest.mark.dataset
+def test_the_served_model_types_a_real_face_crop_and_its_mirror_alike() -> None:
+    """The committed artefact and real dlib, on a London crop (the gateway's crop)."""
+    photo = LONDON / "004_03.jpg"
+    if not photo.is_file():
+        pytest.skip(f"London faces not found under {LONDON} (set ALPHAMALE_DATASET_DIR)")
+    from model_server.runtime.face_detector import FaceDetector
+
+    image = Image.open(photo).convert("RGB")
+    face = FaceDetector().detect([image])[0][0]
+    crop = upright_crop(image, face.box, face.landmarks[0], face.landmarks[1]).image
+    context = local_context("face_type", WEIGHTS, model_config("face_type"), "type_model.json")
+    instance = FaceTypeHandler()
+    instance.initialize(context)
+    answers = instance.handle(
+        [{"data": encode(crop)}, {"data": encode(crop.transpose(Image.FLIP_LEFT_RIGHT))}],
+        instance.context,
+    )
+    typed = [TypeAnswer.model_validate(a) for a in answers]
+    assert typed[0].type in TYPES and typed[0].score == sum(
+        r.points for r in typed[0].regions.values()
+    )
+    values = [[r.value for r in t.regions.values()] for t in typed]
+    assert np.allclose(values[0], values[1], atol=0.5)  # a mirror changes the values little
