@@ -64,6 +64,7 @@ class Stack:
     gateway: subprocess.Popen[bytes]
     base_url: str
     management_url: str
+    inference_url: str
 
 
 def free_ports(count: int) -> list[int]:
@@ -144,12 +145,15 @@ def stop_gateway(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(keep_var: bool, ready_timeout: float) -> Iterator[Stack]:
-    """TorchServe and the gateway on free loopback ports, both stopped on the way out."""
+def running_stack(
+    keep_var: bool, ready_timeout: float, settings: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """TorchServe and the gateway on free loopback ports, both stopped on the way out;
+    ``settings`` are extra ``ALPHAMALE_*`` variables of the gateway."""
     var = Path(tempfile.mkdtemp(prefix="alphamale-soak-"))
     ts_port, mgmt_port, metrics_port, port = free_ports(4)
     ts_ports = {"inference": ts_port, "management": mgmt_port, "metrics": metrics_port}
-    env = gateway_env(var, ts_ports, port)
+    env = gateway_env(var, ts_ports, port) | (settings or {})
     log = var / "gateway.log"
     gateway: subprocess.Popen[bytes] | None = None
     keep = keep_var
@@ -161,7 +165,14 @@ def running_stack(keep_var: bool, ready_timeout: float) -> Iterator[Stack]:
         gateway = start_gateway(env, port, log)
         base_url = f"http://127.0.0.1:{port}"
         wait_gateway_ready(base_url, gateway, log, ready_timeout)
-        yield Stack(var, paths, gateway, base_url, env["ALPHAMALE_MODEL_MANAGEMENT_URL"])
+        yield Stack(
+            var,
+            paths,
+            gateway,
+            base_url,
+            env["ALPHAMALE_MODEL_MANAGEMENT_URL"],
+            env["ALPHAMALE_MODEL_INFERENCE_URL"],
+        )
     except (Exception, SystemExit):
         keep = True  # a failure: keep the logs (Ctrl-C is neither)
         raise

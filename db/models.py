@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -112,3 +113,12 @@ class Analysis(Base):
     request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     face_type: Mapped[FaceType | None] = relationship()
+
+
+class RateLimitState(Base):
+    """One client's GCRA arrival time (gateway.overload.ratelimit.DatabaseStore)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -70,6 +70,26 @@ class Settings(BaseSettings):
     retention_days: int = Field(30, description="Analyses older than this are purged.")
     idempotency_ttl_h: int = Field(24, description="How long an Idempotency-Key is honoured.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    # Overload (POST /v1/analyses and the legacy endpoint; checked before the body is read)
+    admission_enabled: bool = Field(True, description="Bound the analyses in flight.")
+    admission_initial: int = Field(
+        2, description="Analyses in flight at start (adapts): capacity x budget, measured here."
+    )
+    admission_max: int = Field(32, description="Most analyses in flight the bound may reach.")
+    admission_latency_budget_s: float = Field(
+        1.2, description="An analysis slower than this shrinks the bound (about 3x one alone)."
+    )
+    rate_limit_quota: int = Field(
+        20, description="Analyses per client per period (0: no per-client limit)."
+    )
+    rate_limit_period_s: float = Field(60.0, description="The per-client limit's period.")
+    rate_limit_store: Literal["memory", "database"] = Field(
+        "memory", description="memory: this process; database: shared by every gateway process."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Proxies (IPs or CIDRs) whose X-Forwarded-For names the client.",
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -1,4 +1,5 @@
-"""What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client."""
+"""What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client,
+the admission bound and the per-client rate store."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.metrics import Metrics
+from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Store
 
 
 @dataclass
@@ -25,6 +28,29 @@ class AppContext:
     storage: Storage
     models: ModelServerClient
     metrics: Metrics
+    admission: AdaptiveLimit | None = None
+    rate_store: Store | None = None
+
+
+def overload_guards(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[AdaptiveLimit | None, Store | None]:
+    """The process's admission bound and per-client rate store, as configured."""
+    admission = (
+        AdaptiveLimit(
+            initial=settings.admission_initial,
+            maximum=settings.admission_max,
+            budget_s=settings.admission_latency_budget_s,
+        )
+        if settings.admission_enabled
+        else None
+    )
+    store: Store | None = None
+    if settings.rate_limit_quota > 0:
+        store = (
+            DatabaseStore(sessions) if settings.rate_limit_store == "database" else MemoryStore()
+        )
+    return admission, store
 
 
 async def open_storage(settings: Settings, stack: AsyncExitStack) -> Storage:
@@ -64,10 +90,12 @@ async def app_context(
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             )
         )
+        sessions = make_sessionmaker(engine)
+        admission, rate_store = overload_guards(settings, sessions)
         yield AppContext(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
+            sessions=sessions,
             http=http,
             storage=await open_storage(settings, stack),
             models=ModelServerClient(
@@ -77,4 +105,6 @@ async def app_context(
                 settings.model_management_timeout_s,
             ),
             metrics=metrics or Metrics(),
+            admission=admission,
+            rate_store=rate_store,
         )

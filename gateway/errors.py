@@ -201,6 +201,20 @@ class ModelUnavailable(AppError):
     hint = "Try again in a few seconds."
 
 
+class Overloaded(AppError):
+    code = "overloaded"
+    status = 503
+    title = "Busy"
+    hint = "Many people are analysing right now; try again after Retry-After seconds."
+
+
+class RateLimited(AppError):
+    code = "rate_limited"
+    status = 429
+    title = "Too many analyses"
+    hint = "You have sent many analyses in a short time; try again after Retry-After seconds."
+
+
 class StorageUnavailable(AppError):
     code = "storage_unavailable"
     status = 503

@@ -26,6 +26,8 @@ from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
+from gateway.overload.middleware import OverloadGuard
+from gateway.overload.ratelimit import Rate
 from gateway.web import router as web
 
 log = logging.getLogger("alphamale.gateway")
@@ -127,6 +129,11 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
         metrics.latency.labels(path).observe(time.perf_counter() - started)
         return response
 
+    app.add_middleware(  # before the body is read: per-client rates, then admission
+        OverloadGuard,
+        rate=Rate(max(1, settings.rate_limit_quota), settings.rate_limit_period_s),
+        trusted_proxies=settings.trusted_proxies,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 @dataclass
@@ -27,6 +27,15 @@ class Metrics:
         )
         self.model_seconds = Histogram(
             "alphamale_model_request_seconds", "Model server latency", ["model"], registry=r
+        )
+        self.refused = Counter(
+            "alphamale_refused",
+            "Analyses refused before reading the body (rate_limited, overloaded)",
+            ["code"],
+            registry=r,
+        )
+        self.admission_limit = Gauge(
+            "alphamale_admission_limit", "Analyses admitted at once (adaptive bound)", registry=r
         )
         self.orphans = Counter(
             "alphamale_orphan_objects",

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["legacy"])
 @router.post(
     "/RegisterResult",
     response_model=LegacyResponse,
-    responses=problems(400, 413, 415, 422, 503),
+    responses=problems(400, 413, 415, 422, 429, 503),
     summary="Seed-compatible analysis (deprecated: use POST /v1/analyses)",
     deprecated=True,
 )

@@ -12,8 +12,9 @@ from db import migrate, repositories
 from db.models import Analysis, CatalogImage, FaceType
 from db.seed import TYPES, seed_types
 from db.session import create_engine, make_sessionmaker
+from gateway.overload.ratelimit import DatabaseStore, Rate
 
-TABLES = {"face_types", "catalog_images", "analyses"}
+TABLES = {"face_types", "catalog_images", "analyses", "rate_limits"}
 
 
 async def table_names(url: str) -> set[str]:
@@ -116,3 +117,24 @@ async def test_repositories_round_trip(database_url: str) -> None:
         await session.commit()
         assert (await session.scalars(select(Analysis))).all() == []
     await engine.dispose()
+
+
+async def test_the_shared_rate_limit_admits_exactly_the_quota_under_concurrency(
+    database_url: str,
+) -> None:
+    """Two gateway processes (two engines) racing for one client's budget: the row lock lets
+    exactly the quota through (SQLite serialises writers, so it is asked one at a time)."""
+    rate = Rate(quota=5, period_s=3600)
+    engines = [create_engine(database_url) for _ in range(2)]
+    try:
+        stores = [DatabaseStore(make_sessionmaker(e), clock=lambda: 1000.0) for e in engines]
+        hits = [stores[i % 2].hit("203.0.113.7", rate) for i in range(12)]
+        if database_url.startswith("sqlite"):
+            decisions = [await hit for hit in hits]
+        else:
+            decisions = await asyncio.gather(*hits)
+        assert sum(d.allowed for d in decisions) == 5
+        assert sorted(d.remaining for d in decisions if d.allowed) == [0, 1, 2, 3, 4]
+    finally:
+        for engine in engines:
+            await engine.dispose()

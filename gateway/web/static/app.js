@@ -58,7 +58,7 @@
     if (!file) return;
     clearNotices();
     if (file.type && !file.type.startsWith("image/")) {
-      notify($("main-notice"), "That file is not a photo. Choose a JPEG, PNG or WebP image.");
+      notify($("main-notice"), "That file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.");
       return;
     }
     if (file.size > MAX_BYTES) {
@@ -67,6 +67,7 @@
     }
     if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
     state.file = file;
+    state.upload = null; // the downscaled copy, made once per photo (a retry sends the same bytes)
     state.photoUrl = URL.createObjectURL(file);
     state.key = null;
     $("preview").src = state.photoUrl;
@@ -98,10 +99,51 @@
     analyse();
   }
 
-  async function analyse() {
+  const BUSY = new Set(["overloaded", "rate_limited", "model_unavailable"]);
+  const MAX_WAIT_S = 30;
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  // Busy: say so, count down Retry-After, then send the very same request once more.
+  async function waitBusy(seconds) {
+    const notice = $("busy-notice");
+    notice.hidden = false;
+    for (let left = seconds; left > 0; left -= 1) {
+      notice.textContent = `AlphaMale is busy, retrying in ${left} s…`;
+      await sleep(1000);
+    }
+    notice.hidden = true;
+  }
+
+  const UPLOAD_SIDE = 1600; // px: the service keeps at most 2048 and looks at less
+
+  // A phone photo is 12 MP: send a ~1600 px JPEG instead (upright: EXIF orientation applied).
+  // Where the browser cannot decode the photo (HEIC outside Safari), the original goes as is.
+  async function downscale(file) {
+    try {
+      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type === "image/jpeg") return file;
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+      return blob || file;
+    } catch (error) {
+      return file;
+    }
+  }
+
+  async function analyse(retried = false) {
     state.key = state.key || uuid(); // kept when a retry sends the very same request
+    show("loading");
+    state.upload = state.upload || (await downscale(state.file));
     const form = new FormData();
-    form.append("image", state.file, state.file.name || "photo.jpg");
+    form.append("image", state.upload, "photo.jpg");
     form.append("mbti", $("mbti").value);
     form.append("birth_date", $("birth-date").value);
     form.append("share_opt_in", $("share-opt-in").checked ? "true" : "false");
@@ -128,6 +170,10 @@
     }
     if (response.ok) {
       showResult(body);
+    } else if (!retried && BUSY.has(body.code)) {
+      const wait = Number(response.headers.get("Retry-After")) || 2;
+      await waitBusy(Math.min(MAX_WAIT_S, Math.max(1, wait)));
+      await analyse(true);
     } else {
       showProblem(response, body);
     }

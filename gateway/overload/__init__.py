@@ -1,0 +1,1 @@
+"""Overload protection for the analysis endpoints: admission control and per-client rates."""

@@ -1,0 +1,140 @@
+"""The guard in front of the analysis endpoints: per-client rates, then admission, before any
+byte of the body is read.
+
+A client over its rate gets ``429 rate_limited``; when the analyses in flight already reach
+the adaptive bound, ``503 overloaded``; both with ``Retry-After`` and answered at once. Admitted
+analyses report their latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
+of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
+draft).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.errors import AppError, Overloaded, RateLimited
+from gateway.metrics import Metrics
+from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.ratelimit import Decision, Rate
+
+GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}
+POLICY = "analyses"
+
+
+def client_key(
+    scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> str:
+    """The client's address: the peer, or, when the peer is a trusted proxy, the nearest
+    untrusted address of ``X-Forwarded-For`` (read right to left)."""
+    peer = (scope.get("client") or ("unknown", 0))[0]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        if not is_trusted(hop):
+            return hop
+    return peer
+
+
+def rate_headers(rate: Rate, decision: Decision) -> dict[str, str]:
+    headers = {
+        "RateLimit-Policy": f'"{POLICY}";q={rate.quota};w={math.ceil(rate.period_s)}',
+        "RateLimit": f'"{POLICY}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after_s)))
+    return headers
+
+
+class OverloadGuard:
+    """Pure ASGI middleware (it must answer before the body is read). The bound and the rate
+    store belong to the app's context (its lifespan makes them)."""
+
+    def __init__(self, app: ASGIApp, *, rate: Rate, trusted_proxies: Sequence[str] = ()) -> None:
+        self.app = app
+        self.rate = rate
+        self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        context = getattr(getattr(scope.get("app"), "state", None), "context", None)
+        if (
+            scope["type"] != "http"
+            or (scope["method"], scope["path"]) not in GUARDED
+            or context is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        limit, store, metrics = context.admission, context.rate_store, context.metrics
+        extra: dict[str, str] = {}
+        if store is not None:
+            decision = await store.hit(client_key(scope, self.trusted), self.rate)
+            extra = rate_headers(self.rate, decision)
+            if not decision.allowed:
+                error = RateLimited(
+                    f"At most {self.rate.quota} analyses per {self.rate.period_s:g} s per client.",
+                    headers=extra,
+                )
+                await refuse(error, metrics, scope, receive, send)
+                return
+        if limit is not None and not limit.try_acquire():
+            error = Overloaded(
+                f"{limit.in_flight} analyses are running, the most this server takes now.",
+                headers=extra | {"Retry-After": str(limit.retry_after_s())},
+            )
+            await refuse(error, metrics, scope, receive, send)
+            return
+        await self.admit(scope, receive, send, extra, limit, metrics)
+
+    async def admit(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: dict[str, str],
+        limit: AdaptiveLimit | None,
+        metrics: Metrics,
+    ) -> None:
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if limit is not None:
+                latency = time.perf_counter() - started if status == 201 else None
+                limit.release(latency, overloaded=status == 503)
+                metrics.admission_limit.set(limit.bound)
+
+
+async def refuse(
+    error: AppError, metrics: Metrics, scope: Scope, receive: Receive, send: Send
+) -> None:
+    from gateway.main import problem_response  # the one problem renderer
+
+    metrics.refused.labels(code=error.code).inc()
+    await problem_response(Request(scope), error)(scope, receive, send)

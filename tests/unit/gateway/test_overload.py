@@ -1,0 +1,240 @@
+"""Overload protection: the adaptive bound, GCRA rates and their stores, and the guard in front
+of the analysis endpoints. No timing: latencies are fed in, clocks are fakes, and what is "in
+flight" is held by the test itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from db import migrate
+from db.session import create_engine, make_sessionmaker
+from gateway.config import Settings
+from gateway.main import create_app
+from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.middleware import client_key
+from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Rate, gcra
+
+RATE = Rate(quota=3, period_s=30.0)  # 3 at once, then one every 10 s
+
+
+class Clock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- the adaptive bound -------------------------------------------------------------------
+def fill(limit: AdaptiveLimit) -> int:
+    admitted = 0
+    while limit.try_acquire():
+        admitted += 1
+    return admitted
+
+
+def test_the_bound_admits_up_to_its_size_and_refuses_the_rest() -> None:
+    limit = AdaptiveLimit(initial=3)
+    assert fill(limit) == 3 and limit.in_flight == 3 and not limit.try_acquire()
+    limit.release(0.2)
+    assert limit.try_acquire() and not limit.try_acquire()
+
+
+def test_fast_answers_at_a_full_bound_grow_it_by_one_per_bound() -> None:
+    limit = AdaptiveLimit(initial=4, budget_s=1.0)
+    for _ in range(4):  # a bound's worth of fast completions, each while the bound was full
+        fill(limit)
+        limit.release(0.3)
+    assert limit.bound == 5
+
+
+def test_fast_answers_below_the_bound_leave_it() -> None:
+    limit = AdaptiveLimit(initial=4, budget_s=1.0)
+    for _ in range(20):
+        assert limit.try_acquire()
+        limit.release(0.3)
+    assert limit.bound == 4
+
+
+def test_slow_answers_shrink_the_bound_once_per_bound_down_to_the_minimum() -> None:
+    limit = AdaptiveLimit(initial=10, budget_s=1.0, backoff=0.5, minimum=2)
+    fill(limit)
+    limit.release(3.0)  # the first slow answer shrinks the bound at once
+    assert limit.bound == 5
+    for _ in range(4):  # the rest of the burst: not counted again within a bound's worth
+        limit.release(3.0)
+    assert limit.bound == 5
+    limit.release(3.0)
+    assert limit.bound == 2
+    for _ in range(40):
+        limit.try_acquire()
+        limit.release(3.0)
+    assert limit.bound == 2  # never below the minimum
+
+
+def test_an_overloaded_model_server_shrinks_the_bound_and_early_failures_say_nothing() -> None:
+    limit = AdaptiveLimit(initial=2, backoff=0.5)
+    fill(limit)
+    limit.release(None)  # e.g. a 422 before any model call: no signal
+    limit.release(None, overloaded=True)
+    assert limit.bound == 1 and limit.in_flight == 0
+
+
+def test_retry_after_follows_the_measured_latency() -> None:
+    limit = AdaptiveLimit(initial=1)
+    assert limit.retry_after_s() == 1
+    limit.try_acquire()
+    limit.release(2.5)
+    assert limit.retry_after_s() == 3
+
+
+# --- GCRA and its stores ------------------------------------------------------------------
+def test_gcra_allows_the_quota_at_once_then_one_per_interval() -> None:
+    tat, decisions = None, []
+    for _ in range(4):
+        decision = gcra(tat, 1000.0, RATE)
+        decisions.append(decision)
+        if decision.allowed:
+            tat = decision.tat
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+    refused = decisions[3]
+    assert refused.retry_after_s == pytest.approx(10.0) and refused.reset_s == pytest.approx(30.0)
+    assert not gcra(tat, 1009.9, RATE).allowed
+    later = gcra(tat, 1010.0, RATE)
+    assert later.allowed and later.remaining == 0
+    assert gcra(tat, 1030.0, RATE).remaining == 2  # the bucket is whole again
+
+
+async def test_the_memory_store_keeps_clients_apart() -> None:
+    clock = Clock()
+    store = MemoryStore(clock)
+    assert [(await store.hit("a", RATE)).allowed for _ in range(4)] == [True] * 3 + [False]
+    assert (await store.hit("b", RATE)).allowed
+    clock.now += 10
+    assert (await store.hit("a", RATE)).allowed
+
+
+@pytest.fixture
+async def shared_db(tmp_path: Path) -> AsyncIterator[str]:
+    settings = Settings(var_dir=tmp_path)
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    yield settings.database_url
+
+
+async def test_gateway_processes_share_one_client_budget_through_the_database(
+    shared_db: str,
+) -> None:
+    """Two stores on two engines stand for two gateway processes."""
+    clock = Clock()
+    engines = [create_engine(shared_db) for _ in range(2)]
+    try:
+        first, second = (DatabaseStore(make_sessionmaker(e), clock) for e in engines)
+        allowed = [(await store.hit("203.0.113.7", RATE)).allowed for store in (first, second)]
+        allowed += [(await first.hit("203.0.113.7", RATE)).allowed]
+        assert allowed == [True, True, True]
+        assert not (await second.hit("203.0.113.7", RATE)).allowed
+        assert (await second.hit("198.51.100.2", RATE)).allowed
+        clock.now += 10
+        assert (await second.hit("203.0.113.7", RATE)).allowed
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("10.0.0.5", "203.0.113.7", [], "10.0.0.5"),  # no proxy trusted: the header is ignored
+        ("10.0.0.5", "203.0.113.7", ["10.0.0.0/8"], "203.0.113.7"),
+        ("10.0.0.5", "198.51.100.1, 203.0.113.7, 10.0.0.9", ["10.0.0.0/8"], "203.0.113.7"),
+        ("192.0.2.1", "203.0.113.7", ["10.0.0.0/8"], "192.0.2.1"),  # not from the proxy
+        ("10.0.0.5", "", ["10.0.0.0/8"], "10.0.0.5"),
+    ],
+)
+def test_the_client_is_the_nearest_untrusted_address(
+    peer: str, forwarded: str, trusted: list[str], expected: str
+) -> None:
+    import ipaddress
+
+    scope = {"client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
+    networks = [ipaddress.ip_network(t) for t in trusted]
+    assert client_key(scope, networks) == expected
+
+
+# --- the guard, through the app -----------------------------------------------------------
+@pytest.fixture
+async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    settings = Settings(
+        var_dir=tmp_path,
+        rate_limit_quota=2,
+        rate_limit_period_s=60,
+        trusted_proxies=["127.0.0.0/8"],
+        admission_initial=2,
+        model_inference_url="http://127.0.0.1:9",  # never reached: every request is refused early
+    )
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield client, app.state.context
+
+
+def post(client: httpx.AsyncClient, ip: str, **body: object) -> object:
+    form = {"mbti": "nope", "birth_date": "1995-04-17"} | body
+    return client.post(
+        "/v1/analyses",
+        data=form,
+        files={"image": ("x.jpg", b"not read", "image/jpeg")},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+async def test_one_client_over_its_limit_gets_429_while_another_is_admitted(
+    app_client: tuple[httpx.AsyncClient, object],
+) -> None:
+    client, _ = app_client
+    first = [await post(client, "203.0.113.7") for _ in range(2)]
+    assert [r.status_code for r in first] == [422, 422]  # admitted (then refused: bad MBTI)
+    assert first[0].headers["RateLimit-Policy"] == '"analyses";q=2;w=60'
+    assert first[1].headers["RateLimit"].startswith('"analyses";r=0;')
+    limited = await post(client, "203.0.113.7")
+    problem = limited.json()
+    assert limited.status_code == 429 and problem["code"] == "rate_limited"
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) == 30
+    other = await post(client, "198.51.100.2")
+    assert other.status_code == 422 and other.json()["code"] == "invalid_mbti"
+
+
+async def test_a_full_server_refuses_with_503_before_reading_the_body(
+    app_client: tuple[httpx.AsyncClient, object],
+) -> None:
+    client, context = app_client
+    limit = context.admission  # type: ignore[attr-defined]
+    held = fill(limit)  # the analyses "in flight" are held by the test
+    try:
+        refused = await post(client, "203.0.113.9")  # its bad MBTI would be a 422 if read
+        problem = refused.json()
+        assert refused.status_code == 503 and problem["code"] == "overloaded", problem
+        assert int(refused.headers["Retry-After"]) >= 1 and "RateLimit" in refused.headers
+    finally:
+        for _ in range(held):
+            limit.release(None)
+    assert (await post(client, "203.0.113.9")).status_code == 422  # admitted again
+    assert limit.in_flight == 0  # every admitted request gave its place back
+
+
+async def test_other_routes_are_not_guarded(app_client: tuple[httpx.AsyncClient, object]) -> None:
+    client, context = app_client
+    fill(context.admission)  # type: ignore[attr-defined]
+    response = await client.get("/v1/types")
+    assert response.status_code in (200, 503) and "RateLimit" not in response.headers
