@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         description="Shorter side (px) below which a photo is refused before any model call "
         "(a face at the eye-to-chin floor with its forehead needs about 1.5 times the floor).",
     )
+    detect_side: int = Field(
+        640,
+        description="Longest side of the copy face_check looks at (faces below ~3 % of it are "
+        "not found; the largest face is what is analysed).",
+    )
     crop_margin: float = Field(0.25, description="Margin around the face box in the crop.")
     crop_size: int = Field(320, description="Side of the square crop sent to face_regions.")
     catalog_per_result: int = Field(4, description="Reference images in each result.")
@@ -73,11 +78,11 @@ class Settings(BaseSettings):
     # Overload (POST /v1/analyses and the legacy endpoint; checked before the body is read)
     admission_enabled: bool = Field(True, description="Bound the analyses in flight.")
     admission_initial: int = Field(
-        2, description="Analyses in flight at start (adapts): capacity x budget, measured here."
+        3, description="Analyses in flight at start (adapts): capacity x budget, measured here."
     )
     admission_max: int = Field(32, description="Most analyses in flight the bound may reach.")
     admission_latency_budget_s: float = Field(
-        1.2, description="An analysis slower than this shrinks the bound (about 3x one alone)."
+        1.0, description="An analysis slower than this shrinks the bound (about 1.6x one alone)."
     )
     rate_limit_quota: int = Field(
         20, description="Analyses per client per period (0: no per-client limit)."

@@ -16,11 +16,18 @@ input has earned it:
 5. EXIF orientation, conversion to 8-bit RGB (alpha flattened on white), re-encode without any
    metadata.
 
-Output format follows input: JPEG -> JPEG q92, PNG -> PNG, WebP -> WebP q90. Keeping the family
-keeps PNG uploads lossless and WebP uploads small, and the content type honest. Re-encoding
-(rather than editing metadata out) guarantees nothing from the upload but pixels survives:
-EXIF with GPS, XMP, IPTC, ICC profiles (colours are converted to sRGB first), text chunks,
-trailing data after the image (polyglots), extra MPO frames.
+Photos are kept bounded: a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that
+keeps its longest side at ``decode_side`` (1600 px) or more (Pillow's ``draft``: a 12 MP phone
+photo decodes at 2016 x 1512, about 3x faster than in full), and any photo whose longest side
+is still above ``store_side`` (2048 px) is scaled down to it. What is stored, analysed and
+shared is that bounded copy, never the full-size original. HEIC/HEIF (iPhones) is decoded with
+pillow-heif and stored as JPEG.
+
+Output format follows input: JPEG and HEIF -> JPEG q92, PNG -> PNG, WebP -> WebP q90. Keeping
+the family keeps PNG uploads lossless and WebP uploads small, and the content type honest.
+Re-encoding (rather than editing metadata out) guarantees nothing from the upload but pixels
+survives: EXIF with GPS, XMP, IPTC, ICC profiles (colours are converted to sRGB first), text
+chunks, trailing data after the image (polyglots), extra MPO frames.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import math
 import re
 from dataclasses import dataclass
 
+import pillow_heif
 from PIL import Image, ImageCms, ImageMath, ImageOps
 
 from gateway.errors import (
@@ -64,6 +72,8 @@ class ImageLimits:
     max_pixels: int = 40_000_000
     max_side: int = 12_000
     min_side: int = 1
+    decode_side: int = 1600  # JPEGs decode at the smallest DCT scale keeping this much
+    store_side: int = 2048  # longer photos are scaled down to this longest side
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,9 @@ _FORMATS: dict[str, tuple[str, str, str]] = {
     "jpeg": ("JPEG", "image/jpeg", "jpg"),
     "png": ("PNG", "image/png", "png"),
     "webp": ("WEBP", "image/webp", "webp"),
+    "heif": ("HEIF", "image/jpeg", "jpg"),  # stored as JPEG: browsers rarely show HEIC
 }
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_QUALITY = 92
 _WEBP_QUALITY = 90
@@ -92,13 +104,13 @@ _WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SRGB = ImageCms.createProfile("sRGB")
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+pillow_heif.register_heif_opener()
 
 
 def sniff(data: bytes) -> str:
-    """Return ``"jpeg"``, ``"png"`` or ``"webp"`` from magic bytes alone.
+    """Return ``"jpeg"``, ``"png"``, ``"webp"`` or ``"heif"`` from magic bytes alone.
 
-    Anything else (GIF, BMP, TIFF, HEIC/AVIF, SVG, PDF, HTML, empty...) raises
-    UnsupportedMediaType.
+    Anything else (GIF, BMP, TIFF, AVIF, SVG, PDF, HTML, empty...) raises UnsupportedMediaType.
     """
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -106,8 +118,10 @@ def sniff(data: bytes) -> str:
         return "png"
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "heif"
     raise UnsupportedMediaType(
-        "Only JPEG, PNG and WebP images are accepted (detected from the file's content)."
+        "Only JPEG, PNG, WebP and HEIC images are accepted (detected from the file's content)."
     )
 
 
@@ -125,15 +139,17 @@ def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
     fmt = sniff(data)
     pil_format, content_type, extension = _FORMATS[fmt]
     _check_header(data, pil_format, limits)
-    image = _decode(data, pil_format)
+    image = _decode(data, pil_format, limits.decode_side)
     with contextlib.suppress(Exception):  # unreadable EXIF: keep stored orientation, not reject
         ImageOps.exif_transpose(image, in_place=True)
     try:
         image = _to_rgb(image)
     except Exception as exc:  # untrusted pixel data: any failure is the file's fault
         raise ImageCorrupt("The image could not be converted to RGB.") from exc
+    if max(image.size) > limits.store_side:
+        image.thumbnail((limits.store_side, limits.store_side), Image.Resampling.LANCZOS, 2.0)
     image.info.clear()  # belt and braces: encoders must find nothing to copy
-    if fmt == "jpeg":
+    if fmt in ("jpeg", "heif"):
         out = encode_jpeg(image, quality=_JPEG_QUALITY)
     elif fmt == "png":
         out = _encode(image, "PNG", compress_level=6)
@@ -153,7 +169,7 @@ def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
 def encode_jpeg(image: Image.Image, quality: int = 90) -> bytes:
     """Encode an image as a metadata-free baseline JPEG (converted to RGB if needed)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    return _encode(rgb, "JPEG", quality=quality, optimize=True)
+    return _encode(rgb, "JPEG", quality=quality)  # no optimize: 2x slower for ~5 % smaller
 
 
 def decode_base64_image(value: str, max_bytes: int = ImageLimits.max_bytes) -> bytes:
@@ -241,14 +257,18 @@ def _too_many_pixels(limits: ImageLimits, **dims: int) -> AppError:
     )
 
 
-def _decode(data: bytes, pil_format: str) -> Image.Image:
-    """Fully decode frame 0; truncated or corrupt data raises ImageCorrupt.
+def _decode(data: bytes, pil_format: str, decode_side: int) -> Image.Image:
+    """Fully decode frame 0 (a JPEG at a reduced DCT scale when it stays >= ``decode_side``);
+    truncated or corrupt data raises ImageCorrupt.
 
     Safe to call only after :func:`_check_header`: memory is bounded by max_pixels times at
     most 4 bytes per pixel (CMYK, RGBA, I, F).
     """
     try:
         im = _open(data, pil_format)
+        if pil_format == "JPEG" and max(im.size) > decode_side:
+            scale = decode_side / max(im.size)
+            im.draft(im.mode, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
         im.load()  # LOAD_TRUNCATED_IMAGES stays False: a short file is an error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooManyPixels("The image has too many pixels.") from exc

@@ -23,6 +23,7 @@ from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
+from gateway.memory import limit_heap_growth
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
@@ -145,6 +146,7 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    limit_heap_growth()  # big photos must not leave the heap resident
     metrics = Metrics()
 
     @asynccontextmanager

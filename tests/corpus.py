@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+import pillow_heif
 from PIL import Image, ImageCms, PngImagePlugin
+
+pillow_heif.register_heif_opener()  # HEIC inputs (the gateway decodes them too)
 
 UNSUPPORTED = "unsupported_media_type"
 TOO_LARGE = "image_too_large"
@@ -230,8 +233,10 @@ def _bad_images() -> tuple[BadInput, ...]:
         BadInput(
             "tiff_big_endian_header", b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00" * 64, UNSUPPORTED
         ),
-        BadInput(
-            "heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, UNSUPPORTED
+        BadInput(  # an HEIC header with nothing behind it
+            "heic_header_only",
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+            CORRUPT,
         ),
         BadInput(
             "avif",
@@ -347,6 +352,14 @@ def _good_images() -> tuple[GoodInput, ...]:
     upright_red_top_right = (Probe(30, 10, RED), Probe(10, 70, GREY))
     return (
         GoodInput("tiny_jpeg_64x64", _save(halves, "JPEG"), "image/jpeg", (64, 64), (left, right)),
+        GoodInput(  # iPhones: decoded with pillow-heif, stored as JPEG
+            "heic_64x64",
+            _save(halves, "HEIF", quality=90),
+            "image/jpeg",
+            (64, 64),
+            (left, right),
+            tolerance=60,
+        ),
         GoodInput(
             "jpeg_cmyk",
             _save(cmyk, "JPEG", quality=95),

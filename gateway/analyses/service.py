@@ -167,8 +167,10 @@ class AnalysisService:
         return AnalysisCreated(earlier, None, replayed=True)
 
     async def _face(self, image: CleanImage) -> tuple[FaceCheckAnswer, Crop]:
-        """Find faces on a copy at most ``DETECT_SIDE`` wide, then crop the original."""
-        small, scale = await asyncio.to_thread(detection_jpeg, image.image)  # CPU-bound
+        """Find faces on a copy at most ``detect_side`` long, then crop the photo."""
+        small, scale = await asyncio.to_thread(  # CPU-bound
+            detection_jpeg, image.image, self.settings.detect_side
+        )
         with self.metrics.model_seconds.labels(model="face_check").time():
             detection = scale_faces(await self.models.face_check(small), scale)
         if not detection.faces:

@@ -1,6 +1,8 @@
 # The shape past one machine (the seed ran it on AWS): the gateway on ECS Fargate behind an
-# application load balancer, TorchServe on a GPU EC2 instance in a private subnet, PostgreSQL on
-# RDS and the photos in S3. The model server's ports are reachable only from the gateway.
+# application load balancer; TorchServe as an autoscaling fleet (CPU or GPU instances) behind an
+# internal load balancer in the private subnets; PostgreSQL on RDS and the photos in S3. The
+# model servers are reachable only through that internal load balancer, and it only from the
+# gateway's security group. Capacity planning: README "Running in production".
 
 terraform {
   required_version = ">= 1.6"
@@ -56,15 +58,34 @@ resource "aws_security_group" "gateway" {
   tags = local.tags
 }
 
-resource "aws_security_group" "model_server" {
-  name        = "${local.name}-model-server"
-  description = "TorchServe inference and management: from the gateway only, never public"
+resource "aws_security_group" "model_lb" {
+  name        = "${local.name}-model-lb"
+  description = "Internal load balancer of the model servers: from the gateway only"
   vpc_id      = var.vpc_id
   ingress {
     from_port       = 8080
-    to_port         = 8081
+    to_port         = 8080
     protocol        = "tcp"
     security_groups = [aws_security_group.gateway.id]
+  }
+  egress {
+    from_port   = 8080
+    to_port     = 8080
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"] # narrowed by the model servers' own group
+  }
+  tags = local.tags
+}
+
+resource "aws_security_group" "model_server" {
+  name        = "${local.name}-model-server"
+  description = "TorchServe inference from the internal load balancer only; management never open"
+  vpc_id      = var.vpc_id
+  ingress {
+    from_port       = 8080
+    to_port         = 8080
+    protocol        = "tcp"
+    security_groups = [aws_security_group.model_lb.id]
   }
   egress {
     from_port   = 0
@@ -144,22 +165,96 @@ resource "aws_db_instance" "main" {
   tags                        = local.tags
 }
 
-# --- model server: TorchServe on a GPU instance ------------------------------------------------
+# --- model servers: an autoscaling TorchServe fleet behind an internal load balancer ----------
+# Each box runs the TorchServe image (all three archives baked in). A new model version is a new
+# image rolled out by instance refresh; the admin API's swaps act on one box (single-box stacks).
 
-resource "aws_instance" "model_server" {
-  ami                    = var.model_server_ami # Deep Learning AMI with Docker and the NVIDIA runtime
+resource "aws_launch_template" "model_server" {
+  name_prefix            = "${local.name}-model-server-"
+  image_id               = var.model_server_ami # Docker (and the NVIDIA runtime for GPU types)
   instance_type          = var.model_server_instance_type
-  subnet_id              = var.private_subnet_ids[0]
   vpc_security_group_ids = [aws_security_group.model_server.id]
-  user_data = templatefile("${path.module}/model_server_user_data.sh", {
+  user_data = base64encode(templatefile("${path.module}/model_server_user_data.sh", {
     image = var.model_server_image
-  })
+    gpu   = var.model_server_gpu
+  }))
   metadata_options { http_tokens = "required" }
-  root_block_device {
-    volume_size = 100
-    encrypted   = true
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_size = 60
+      encrypted   = true
+    }
   }
-  tags = merge(local.tags, { Name = "${local.name}-model-server" })
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(local.tags, { Name = "${local.name}-model-server" })
+  }
+}
+
+resource "aws_lb" "model_server" {
+  name               = "${local.name}-models"
+  internal           = true
+  load_balancer_type = "application"
+  subnets            = var.private_subnet_ids
+  security_groups    = [aws_security_group.model_lb.id]
+  tags               = local.tags
+}
+
+resource "aws_lb_target_group" "model_inference" {
+  name                 = "${local.name}-inference"
+  port                 = 8080
+  protocol             = "HTTP"
+  vpc_id               = var.vpc_id
+  deregistration_delay = 30
+  health_check {
+    path    = "/ping"
+    matcher = "200"
+  }
+}
+
+resource "aws_lb_listener" "model_inference" {
+  load_balancer_arn = aws_lb.model_server.arn
+  port              = 8080
+  protocol          = "HTTP"
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.model_inference.arn
+  }
+}
+
+resource "aws_autoscaling_group" "model_server" {
+  name                      = "${local.name}-model-server"
+  min_size                  = var.model_server_min
+  max_size                  = var.model_server_max
+  desired_capacity          = var.model_server_min
+  vpc_zone_identifier       = var.private_subnet_ids
+  target_group_arns         = [aws_lb_target_group.model_inference.arn]
+  health_check_type         = "ELB"
+  health_check_grace_period = 300 # TorchServe loads three models before /ping is healthy
+  launch_template {
+    id      = aws_launch_template.model_server.id
+    version = "$Latest"
+  }
+  instance_refresh {
+    strategy = "Rolling"
+    preferences { min_healthy_percentage = 50 }
+  }
+}
+
+# Scale on requests per box: each analysis is three TorchServe requests (face_check, then
+# face_regions and face_type). The target is a share of one box's measured capacity.
+resource "aws_autoscaling_policy" "model_server_requests" {
+  name                   = "${local.name}-model-server-requests"
+  autoscaling_group_name = aws_autoscaling_group.model_server.name
+  policy_type            = "TargetTrackingScaling"
+  target_tracking_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      resource_label         = "${aws_lb.model_server.arn_suffix}/${aws_lb_target_group.model_inference.arn_suffix}"
+    }
+    target_value = var.model_server_analyses_per_s * 3 * 60 * var.model_server_target_utilisation
+  }
 }
 
 # --- gateway: ECS Fargate behind an ALB ----------------------------------------------------------
@@ -216,8 +311,8 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "ALPHAMALE_STORAGE_BACKEND", value = "s3" },
       { name = "ALPHAMALE_S3_BUCKET", value = aws_s3_bucket.objects.bucket },
       { name = "ALPHAMALE_S3_REGION", value = var.region },
-      { name = "ALPHAMALE_MODEL_INFERENCE_URL", value = "http://${aws_instance.model_server.private_ip}:8080" },
-      { name = "ALPHAMALE_MODEL_MANAGEMENT_URL", value = "http://${aws_instance.model_server.private_ip}:8081" },
+      { name = "ALPHAMALE_MODEL_INFERENCE_URL", value = "http://${aws_lb.model_server.dns_name}:8080" },
+      { name = "ALPHAMALE_RATE_LIMIT_STORE", value = "database" }, # shared by every task
       { name = "ALPHAMALE_PUBLIC_BASE_URL", value = var.public_base_url },
       { name = "ALPHAMALE_RETENTION_DAYS", value = tostring(var.retention_days) },
     ]

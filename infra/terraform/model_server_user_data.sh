@@ -1,4 +1,10 @@
 #!/bin/bash
-# Runs the TorchServe image on the GPU instance; ports 8080/8081 are open to the gateway only.
+# Runs the TorchServe image (archives baked in) on a model-server box. Only inference (8080) is
+# published, and the security groups open it to the internal load balancer alone; the
+# management API (8081) stays inside the container.
 set -euo pipefail
-docker run -d --restart unless-stopped --gpus all -p 8080:8080 -p 8081:8081 "${image}"
+%{ if gpu ~}
+docker run -d --restart unless-stopped --gpus all -p 8080:8080 "${image}"
+%{ else ~}
+docker run -d --restart unless-stopped -p 8080:8080 "${image}"
+%{ endif ~}

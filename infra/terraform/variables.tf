@@ -15,8 +15,32 @@ variable "gateway_image" { type = string }
 variable "model_server_image" { type = string }
 variable "model_server_ami" { type = string }
 variable "model_server_instance_type" {
-  type    = string
-  default = "g4dn.xlarge"
+  description = "CPU (e.g. c7i.xlarge) or GPU (e.g. g4dn.xlarge); set model_server_gpu to match"
+  type        = string
+  default     = "c7i.xlarge"
+}
+variable "model_server_gpu" {
+  description = "Run the TorchServe container with the GPUs (GPU instance types only)"
+  type        = bool
+  default     = false
+}
+variable "model_server_min" {
+  type    = number
+  default = 2
+}
+variable "model_server_max" {
+  type    = number
+  default = 10
+}
+variable "model_server_analyses_per_s" {
+  description = "One box's measured capacity in analyses per second (make bench on that type)"
+  type        = number
+  default     = 5
+}
+variable "model_server_target_utilisation" {
+  description = "Share of a box's capacity the fleet scales to hold (headroom for spikes)"
+  type        = number
+  default     = 0.6
 }
 variable "db_instance_class" {
   type    = string

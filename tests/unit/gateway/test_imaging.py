@@ -101,8 +101,8 @@ def test_corpus_is_large_unique_and_covers_the_brief() -> None:
     assert {case.code for case in BAD} == set(STATUS) - {"invalid_request"}
     required_bad = {
         "zero_bytes", "one_byte", "random_bytes", "plain_text", "html", "svg", "pdf", "gif",
-        "gif_animated", "bmp", "tiff", "heic", "jpeg_truncated_in_scan", "png_truncated",
-        "jpeg_header_then_garbage", "png_bad_idat_crc", "png_idat_garbage",
+        "gif_animated", "bmp", "tiff", "heic_header_only", "jpeg_truncated_in_scan",
+        "png_truncated", "jpeg_header_then_garbage", "png_bad_idat_crc", "png_idat_garbage",
         "png_bomb_50000x50000", "png_side_12001", "jpeg_over_10mb", "png_animated_apng",
         "webp_animated", "polyglot_html_with_jpeg", "polyglot_pdf_wrapping_jpeg",
     }  # fmt: skip
@@ -110,7 +110,7 @@ def test_corpus_is_large_unique_and_covers_the_brief() -> None:
     required_good = {
         "jpeg_cmyk", "png_16bit_gray", "png_palette_transparency", "png_rgba", "jpeg_grayscale",
         "webp_lossy_exif_gps_xmp", "jpeg_exif_orientation_6_gps_xmp", "jpeg_progressive",
-        "tiny_jpeg_64x64",
+        "tiny_jpeg_64x64", "heic_64x64",
     }  # fmt: skip
     assert required_good <= set(GOOD_BY_NAME)
     assert len(BAD_BY_NAME["png_bomb_50000x50000"].data) < 1024  # a bomb, not a big file
@@ -294,7 +294,8 @@ def test_limits_are_configurable_and_inclusive() -> None:
 
 @pytest.mark.parametrize("case", GOOD, ids=ids(GOOD))
 def test_sniff_reads_magic_bytes(case: GoodInput) -> None:
-    assert sniff(case.data) == FORMAT[case.content_type][1].replace("jpg", "jpeg")
+    stored_as = FORMAT[case.content_type][1].replace("jpg", "jpeg")
+    assert sniff(case.data) == ("heif" if case.name.startswith("heic") else stored_as)
 
 
 def test_sniff_ignores_declared_type_and_name() -> None:
@@ -425,3 +426,36 @@ def test_decode_base64_then_clean_round_trip() -> None:
 def _is_red(clean: CleanImage, x: int, y: int) -> bool:
     r, g, b = clean.image.getpixel((x, y))
     return r > 180 and g < 80 and b < 80
+
+
+# --- the lean path: bounded decode and storage ------------------------------------------------
+def phone_photo(size: tuple[int, int] = (4032, 3024), orientation: int | None = None) -> bytes:
+    """A 12 MP JPEG: red left half, blue right half (EXIF orientation when given)."""
+    image = Image.new("RGB", size, BLUE)
+    image.paste(RED, (0, 0, size[0] // 2, size[1]))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(buffer, "JPEG", quality=85, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def test_a_phone_photo_is_decoded_at_half_scale_and_stored_bounded() -> None:
+    clean = clean_image(phone_photo())
+    assert (clean.width, clean.height) == (2016, 1512)  # DCT scale 1/2: >= 1600, <= 2048
+    stored = Image.open(io.BytesIO(clean.data))
+    assert stored.size == (2016, 1512) and clean.content_type == "image/jpeg"
+    assert _is_red(clean, 100, 700) and not _is_red(clean, 1900, 700)
+
+
+def test_a_photo_above_the_bound_after_decoding_is_scaled_to_it() -> None:
+    limits = ImageLimits(decode_side=4000, store_side=1000)  # no DCT scaling at 4032 > 4000
+    clean = clean_image(phone_photo(), limits)
+    assert max(clean.width, clean.height) == 1000 and clean.width > clean.height
+
+
+def test_bounded_decoding_keeps_the_exif_orientation() -> None:
+    clean = clean_image(phone_photo(orientation=6))  # stored landscape, shown portrait
+    assert (clean.width, clean.height) == (1512, 2016)
+    assert _is_red(clean, 700, 100) and not _is_red(clean, 700, 1900)  # left became top
