@@ -13,7 +13,6 @@ import asyncio
 import io
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,10 +24,9 @@ from model_server.runtime.handlers import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.handlers.face_type import FaceTypeHandler
+from model_server.tools import archive
 from model_server.tools.local import local_context
 
-WEIGHTS = Path(__file__).parents[1] / "model_server" / "weights"
-SERIALIZED = {"face_check": None, "face_regions": "face_regions.pt", "face_type": "type_model.json"}
 CLASSES: dict[str, type[ImageHandler]] = {
     "face_check": FaceCheckHandler,
     "face_regions": FaceRegionsHandler,
@@ -41,7 +39,9 @@ def handlers() -> dict[str, ImageHandler]:
     loaded = {}
     for name, cls in CLASSES.items():
         handler = cls()
-        handler.initialize(local_context(name, WEIGHTS, None, SERIALIZED[name], batch_size=1))
+        serialized = archive.SERIALIZED.get(name)  # the files the archives ship
+        context = local_context(name, archive.WEIGHTS_DIR, None, serialized, batch_size=1)
+        handler.initialize(context)
         loaded[name] = handler
     return loaded
 
