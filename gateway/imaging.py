@@ -56,10 +56,13 @@ from gateway.errors import (
 
 __all__ = [
     "CleanImage",
+    "DecodedImage",
     "ImageLimits",
     "clean_image",
     "decode_base64_image",
+    "decode_upload",
     "encode_jpeg",
+    "encode_upload",
     "sniff",
 ]
 
@@ -125,19 +128,33 @@ def sniff(data: bytes) -> str:
     )
 
 
+@dataclass(frozen=True)
+class DecodedImage:
+    """A validated upload decoded to an upright, bounded RGB image, not yet re-encoded."""
+
+    image: Image.Image
+    format: str  # the sniffed format: "jpeg", "png", "webp" or "heif"
+
+
 def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
     """Validate an untrusted upload and return it decoded, upright, RGB and re-encoded.
 
     Raises ImageTooLarge, UnsupportedMediaType (incl. animated images), ImageTooManyPixels,
     ImageTooSmall or ImageCorrupt.
     """
+    return encode_upload(decode_upload(data, limits))
+
+
+def decode_upload(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
+    """Every check of :func:`clean_image` and the decode; the re-encode is left to
+    :func:`encode_upload`, so a caller can run it beside other work."""
     if len(data) > limits.max_bytes:
         raise ImageTooLarge(
             f"The image is {len(data)} bytes; the limit is {limits.max_bytes}.",
             max_bytes=limits.max_bytes,
         )
     fmt = sniff(data)
-    pil_format, content_type, extension = _FORMATS[fmt]
+    pil_format = _FORMATS[fmt][0]
     _check_header(data, pil_format, limits)
     image = _decode(data, pil_format, limits.decode_side)
     with contextlib.suppress(Exception):  # unreadable EXIF: keep stored orientation, not reject
@@ -149,6 +166,13 @@ def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
     if max(image.size) > limits.store_side:
         image.thumbnail((limits.store_side, limits.store_side), Image.Resampling.LANCZOS, 2.0)
     image.info.clear()  # belt and braces: encoders must find nothing to copy
+    return DecodedImage(image, fmt)
+
+
+def encode_upload(decoded: DecodedImage) -> CleanImage:
+    """Re-encode a decoded upload in its own family, without any metadata."""
+    image, fmt = decoded.image, decoded.format
+    _, content_type, extension = _FORMATS[fmt]
     if fmt in ("jpeg", "heif"):
         out = encode_jpeg(image, quality=_JPEG_QUALITY)
     elif fmt == "png":

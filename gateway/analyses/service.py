@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from PIL import Image
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.crop import Crop, upright_crop
@@ -36,7 +37,8 @@ from gateway.errors import (
     NotFound,
     RegionsIncomplete,
 )
-from gateway.imaging import CleanImage, ImageLimits, clean_image, encode_jpeg
+from gateway.imaging import CleanImage, ImageLimits, decode_upload, encode_jpeg, encode_upload
+from gateway.memory import release_free_memory
 from gateway.validation import normalise_mbti, parse_birth_date
 
 T = TypeVar("T")
@@ -103,6 +105,8 @@ class AnalysisService:
         except AppError as exc:
             self.metrics.analyses.labels(outcome=exc.code, client=request.client).inc()
             raise
+        finally:
+            release_free_memory()  # a photo's small allocations leave holes in the heap
 
     async def _analyse(self, request: AnalysisRequest) -> AnalysisCreated:
         mbti = normalise_mbti(request.mbti)
@@ -115,10 +119,15 @@ class AnalysisService:
             max_pixels=self.settings.max_pixels,
             min_side=self.settings.min_image_side,
         )
-        image = await asyncio.to_thread(clean_image, request.image, limits)  # CPU-bound
-        detection, crop = await self._face(image)
-        crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
-        found, typed = await self._regions_and_type(crop_jpeg)
+        decoded = await asyncio.to_thread(decode_upload, request.image, limits)  # CPU-bound
+        # The stored copy is encoded while the models work: it is not needed before _persist.
+        encoding = asyncio.create_task(asyncio.to_thread(encode_upload, decoded))
+        try:
+            detection, crop = await self._face(decoded.image)
+            crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
+            found, typed = await self._regions_and_type(crop_jpeg)
+        finally:
+            image = await encoding  # never left running (or its failure unretrieved)
         if not found.complete:
             regions = regions_in_photo(found.regions, crop)
             raise RegionsIncomplete(
@@ -166,10 +175,10 @@ class AnalysisService:
             raise IdempotencyConflict()
         return AnalysisCreated(earlier, None, replayed=True)
 
-    async def _face(self, image: CleanImage) -> tuple[FaceCheckAnswer, Crop]:
+    async def _face(self, image: Image.Image) -> tuple[FaceCheckAnswer, Crop]:
         """Find faces on a copy at most ``detect_side`` long, then crop the photo."""
         small, scale = await asyncio.to_thread(  # CPU-bound
-            detection_jpeg, image.image, self.settings.detect_side
+            detection_jpeg, image, self.settings.detect_side
         )
         with self.metrics.model_seconds.labels(model="face_check").time():
             detection = scale_faces(await self.models.face_check(small), scale)
@@ -180,7 +189,7 @@ class AnalysisService:
             raise face_too_small(detection.count, face, self.settings.min_face_px)
         crop = await asyncio.to_thread(
             upright_crop,
-            image.image,
+            image,
             face.box,
             face.landmarks.left_eye,
             face.landmarks.right_eye,
