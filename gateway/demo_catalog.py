@@ -19,6 +19,10 @@ SUPERSAMPLE = 2  # draw at 2x, then downscale: cheap anti-aliasing
 SKIN_TONES = ((241, 194, 160), (224, 172, 130), (198, 134, 96), (161, 102, 70), (112, 72, 52))
 HAIR = ((35, 28, 24), (80, 52, 32), (150, 100, 50), (210, 170, 100), (120, 120, 125))
 WHITE = (255, 255, 255)
+EYE_WHITE = (246, 244, 239)
+IRIS_DARK = (52, 34, 22)  # irises are dark brown, tinted by the hair colour
+PUPIL = (14, 12, 12)
+LIPS = (90, 28, 32)
 
 Box = tuple[float, float, float, float]
 
@@ -88,6 +92,20 @@ def draw_head(draw: ImageDraw.ImageDraw, side: int, colours: dict, rng: random.R
     return head
 
 
+def draw_eye(
+    draw: ImageDraw.ImageDraw, centre: tuple[float, float], r: float, colours: dict, line: int
+) -> None:
+    """An almond of white with a dark iris, a pupil, a catchlight and an upper lid line."""
+    x, y = centre
+    almond = (x - r * 1.5, y - r, x + r * 1.5, y + r)
+    draw.ellipse(almond, fill=EYE_WHITE)
+    iris = mix(colours["hair"], IRIS_DARK, 0.55)
+    draw.ellipse((x - r * 0.75, y - r * 0.75, x + r * 0.75, y + r * 0.75), fill=iris)
+    draw.ellipse((x - r * 0.38, y - r * 0.38, x + r * 0.38, y + r * 0.38), fill=PUPIL)
+    draw.ellipse((x + r * 0.1, y - r * 0.45, x + r * 0.4, y - r * 0.15), fill=WHITE)
+    draw.arc(almond, 195, 345, fill=mix(colours["hair"], PUPIL, 0.5), width=line)
+
+
 def draw_features(draw: ImageDraw.ImageDraw, head: Box, colours: dict, rng: random.Random) -> None:
     """Stylised eyes, brows, nose and mouth placed by simple proportions."""
     x0, y0, x1, y1 = head
@@ -98,11 +116,7 @@ def draw_features(draw: ImageDraw.ImageDraw, head: Box, colours: dict, rng: rand
     dark = mix(colours["hair"], (0, 0, 0), 0.4)
     for side in (-1, 1):
         ex = cx + side * spread
-        draw.ellipse((ex - eye_r * 1.5, eye_y - eye_r, ex + eye_r * 1.5, eye_y + eye_r), fill=WHITE)
-        draw.ellipse(
-            (ex - eye_r * 0.7, eye_y - eye_r * 0.7, ex + eye_r * 0.7, eye_y + eye_r * 0.7),
-            fill=colours["accent"],
-        )
+        draw_eye(draw, (ex, eye_y), eye_r, colours, line)
         tilt = side * rng.uniform(-0.04, 0.04) * h
         brow_y = eye_y - eye_r * 2.2
         draw.line(
@@ -123,7 +137,7 @@ def draw_features(draw: ImageDraw.ImageDraw, head: Box, colours: dict, rng: rand
         (cx - mouth_w, mouth_y - smile, cx + mouth_w, mouth_y + smile),
         10,
         170,
-        fill=mix(colours["accent"], (0, 0, 0), 0.3),
+        fill=mix(colours["skin"], LIPS, 0.6),
         width=line * 2,
     )
 

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from core.schemas import TypeAnswer
-from core.taxonomy import PARTS, type_name
+from core.taxonomy import PART_NAMES, PART_NAMES_KO, PARTS, TYPE_NAMES_KO, type_name
 from gateway.analyses.schemas import Verdict
-
-PART_NAMES = {"face": "face", "t_zone": "T-zone", "jaw": "jaw"}
-PART_NAMES_KO = {"face": "얼굴", "t_zone": "T존", "jaw": "턱"}
-TYPE_NAMES_KO = {
-    "alpha": "알파",
-    "beta": "베타",
-    "gamma": "감마",
-    "delta": "델타",
-    "omega": "오메가",
-}
 
 
 def _bound(answer: TypeAnswer) -> float:

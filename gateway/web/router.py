@@ -1,53 +1,59 @@
-"""Web pages: the mobile web client, the share page and its result card.
+"""Web routes: the mobile web client, its icons and manifest, the share page and its images.
 
-The client is three static files served from here (no build step, nothing from a CDN). The
-share page is a small escaped string template with Open Graph tags; the uploaded photo appears
-on it, and on the card, only when the person opted in to sharing it.
+The client is static files served from here (no build step, nothing from a CDN); ``/r/{id}``
+serves it too, so a result's permalink reloads into it. The share page, its 404 page, the
+1200x630 card and the 1080x1920 story image speak Korean or English (``?lang=ko|en``, else
+``Accept-Language``, else English; see :mod:`gateway.web.i18n`). The uploaded photo appears
+only on the images, cropped around the face, and only when the person opted in to sharing it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-from functools import lru_cache
-from pathlib import Path
-from string import Template
-from typing import Any
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from PIL import Image
 
-from core.taxonomy import TYPE_COLOURS
 from db.models import Analysis
 from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import Storage
-from gateway.config import Settings
 from gateway.deps import AnalysisServiceDep
 from gateway.errors import AppError, NotFound
-from gateway.web.card import PARTS, load_photo, points, render_card
+from gateway.web.card import CardContent, load_photo, render_card
+from gateway.web.i18n import Lang, LangDep
+from gateway.web.icons import FAVICON_SVG, ICONS, favicon_ico, icon_png, web_manifest
+from gateway.web.pages import (
+    WEB_DIR,
+    card_content,
+    image_lang,
+    not_found_page,
+    share_page,
+    web_file,
+)
+from gateway.web.story import render_story
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("alphamale.gateway.web")
 
-WEB_DIR = Path(__file__).resolve().parent / "static"
 PAGE_CACHE = "private, max-age=300"
+ICON_CACHE = "public, max-age=86400"
 CLIENT_CSP = (
     "default-src 'self'; img-src * data: blob:; connect-src 'self'; script-src 'self'; "
-    "style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
+    "style-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
 )
 SHARE_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-ASSETS = {"app.js": "text/javascript; charset=utf-8", "styles.css": "text/css; charset=utf-8"}
+JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
+ASSETS = {"app.js": JS, "strings.js": JS, "styles.css": CSS}
 
-
-@lru_cache(maxsize=8)
-def web_file(name: str) -> str:
-    """A file of gateway/web, read once."""
-    return (WEB_DIR / name).read_text(encoding="utf-8")
+Renderer = Callable[[CardContent, Image.Image | None], bytes]
 
 
 def security_headers(csp: str, cache: str) -> dict[str, str]:
@@ -59,26 +65,72 @@ def security_headers(csp: str, cache: str) -> dict[str, str]:
     }
 
 
+def localised(headers: dict[str, str], lang: Lang) -> dict[str, str]:
+    """``headers`` for an answer chosen by language (possibly from Accept-Language)."""
+    return headers | {"Content-Language": lang, "Vary": "Accept-Language"}
+
+
 # --- the mobile web client -------------------------------------------------------------------
+
+
+def client_response() -> HTMLResponse:
+    return HTMLResponse(web_file("index.html"), headers=security_headers(CLIENT_CSP, "no-cache"))
 
 
 @router.get("/", response_class=HTMLResponse)
 async def client_page() -> HTMLResponse:
     """The mobile web client (spec section 1)."""
-    return HTMLResponse(web_file("index.html"), headers=security_headers(CLIENT_CSP, "no-cache"))
+    return client_response()
+
+
+@router.get("/r/{analysis_id}", response_class=HTMLResponse)
+async def result_page(analysis_id: str) -> HTMLResponse:
+    """A result's permalink: the client, which loads ``GET /v1/analyses/{id}`` itself."""
+    return client_response()
 
 
 @router.get("/static/{name}")
 async def client_asset(name: str) -> Response:
-    """The client's script and style sheet."""
-    if name not in ASSETS:
+    """The client's scripts and style sheet."""
+    if name not in ASSETS or not (WEB_DIR / name).is_file():
         raise NotFound("No such file.")
     return Response(
         web_file(name), media_type=ASSETS[name], headers=security_headers(CLIENT_CSP, "no-cache")
     )
 
 
-# --- the share page and card -----------------------------------------------------------------
+@router.get("/favicon.svg")
+async def favicon_svg() -> Response:
+    return Response(FAVICON_SVG, media_type="image/svg+xml", headers=icon_headers())
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    data = await asyncio.to_thread(favicon_ico)
+    return Response(data, media_type="image/x-icon", headers=icon_headers())
+
+
+@router.get("/icons/{name}")
+async def icon(name: str) -> Response:
+    """The manifest's PNG icons (192 and 512 px, and a maskable 512 px)."""
+    if name not in ICONS:
+        raise NotFound("No such icon.")
+    data = await asyncio.to_thread(icon_png, *ICONS[name])
+    return Response(data, media_type="image/png", headers=icon_headers())
+
+
+@router.get("/manifest.webmanifest")
+async def manifest(lang: LangDep) -> JSONResponse:
+    """The web app manifest (name, colours, icons; the description in the request's language)."""
+    headers = localised({"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}, lang)
+    return JSONResponse(web_manifest(lang), media_type="application/manifest+json", headers=headers)
+
+
+def icon_headers() -> dict[str, str]:
+    return {"Cache-Control": ICON_CACHE, "X-Content-Type-Options": "nosniff"}
+
+
+# --- the share page and its images -----------------------------------------------------------
 
 
 async def shared_analysis(service: AnalysisService, analysis_id: str) -> Analysis | None:
@@ -89,74 +141,15 @@ async def shared_analysis(service: AnalysisService, analysis_id: str) -> Analysi
     return analysis
 
 
-def article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def og_title(type_name: str) -> str:
-    return f"I'm {article(type_name)} {type_name} on AlphaMale"
-
-
-def regions_html(regions: dict[str, Any]) -> str:
-    """One escaped list item per region: part, type, the points it adds."""
-    items = []
-    for part, label in PARTS:
-        region = regions.get(part) or {}
-        kind = str(region.get("type") or "not found").title()
-        value = f"{kind} · {points(region.get('points'))}"
-        items.append(
-            f'    <li><span class="part">{html.escape(label)}</span>'
-            f'<span class="value">{html.escape(value)}</span></li>'
-        )
-    return "\n".join(items)
-
-
-async def photo_html(storage: Storage, settings: Settings, analysis: Analysis) -> str:
-    """The shared photo, only with the person's opt-in; empty otherwise or when unavailable."""
-    if not analysis.share_opt_in:
-        return ""
-    try:
-        url = await storage.url(analysis.object_key, settings.url_ttl_s)
-    except AppError:
-        return ""
-    return f'  <img class="photo" src="{html.escape(url)}" alt="The shared photo">'
-
-
-def share_page(service: AnalysisService, analysis: Analysis, photo: str) -> str:
-    """Fill the share template; every value is escaped here, fragments were escaped upstream."""
-    assert analysis.face_type is not None
-    face_type = analysis.face_type
-    urls = service.links(analysis.id)
-    values = {
-        "og_title": og_title(face_type.name),
-        "description": face_type.description,
-        "card_url": urls.card,
-        "card_alt": f"{face_type.name} result card",
-        "share_url": urls.share,
-        "home_url": "/",
-        "colour": TYPE_COLOURS.get(face_type.slug, "#c8c8d2"),
-        "article": article(face_type.name),
-        "type_name": face_type.name,
-        "created": f"{analysis.created_at:%d %B %Y}",
-    }
-    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
-    fragments = {"regions": regions_html(analysis.regions or {}), "photo": photo}
-    return Template(web_file("share.html")).substitute(escaped | fragments)
-
-
 @router.api_route("/share/{analysis_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def share(analysis_id: str, service: AnalysisServiceDep) -> HTMLResponse:
+async def share(analysis_id: str, service: AnalysisServiceDep, lang: LangDep) -> HTMLResponse:
     """The result page a share link opens; chat apps read its Open Graph tags."""
     analysis = await shared_analysis(service, analysis_id)
     if analysis is None:
-        return HTMLResponse(
-            web_file("not_found.html"),
-            status_code=404,
-            headers=security_headers(SHARE_CSP, "no-store"),
-        )
-    photo = await photo_html(service.storage, service.settings, analysis)
-    body = share_page(service, analysis, photo)
-    return HTMLResponse(body, headers=security_headers(SHARE_CSP, PAGE_CACHE))
+        headers = localised(security_headers(SHARE_CSP, "no-store"), lang)
+        return HTMLResponse(not_found_page(lang), status_code=404, headers=headers)
+    body = share_page(analysis, service.links(analysis.id), lang)
+    return HTMLResponse(body, headers=localised(security_headers(SHARE_CSP, PAGE_CACHE), lang))
 
 
 async def shared_photo_bytes(storage: Storage, analysis: Analysis) -> bytes | None:
@@ -166,34 +159,41 @@ async def shared_photo_bytes(storage: Storage, analysis: Analysis) -> bytes | No
     try:
         return await storage.get(analysis.object_key)
     except AppError as exc:
-        log.warning("card for %s without its photo: %s", analysis.id, exc.detail)
+        log.warning("image for %s without its photo: %s", analysis.id, exc.detail)
         return None
 
 
-def draw_card(analysis: Analysis, photo: bytes | None) -> bytes:
-    assert analysis.face_type is not None
-    face_type = analysis.face_type
-    image = load_photo(photo) if photo else None
-    return render_card(
-        face_type.name, face_type.slug, face_type.description, analysis.regions or {}, image
-    )
+def draw(render: Renderer, content: CardContent, photo: bytes | None) -> bytes:
+    return render(content, load_photo(photo) if photo else None)
 
 
-@router.api_route("/share/{analysis_id}/card.png", methods=["GET", "HEAD"])
-async def share_card(analysis_id: str, service: AnalysisServiceDep) -> Response:
-    """The 1200x630 PNG result card (the share page's og:image and the Save image download)."""
+async def shared_image(
+    service: AnalysisService, analysis_id: str, lang: Lang, render: Renderer, suffix: str
+) -> Response:
+    """A result's image drawn by ``render`` in ``lang`` (English when no CJK font is found)."""
     analysis = await shared_analysis(service, analysis_id)
     if analysis is None:
         raise NotFound("No result with that id.")
     photo = await shared_photo_bytes(service.storage, analysis)
-    data = await asyncio.to_thread(draw_card, analysis, photo)
+    drawn = image_lang(lang)
+    site = urlsplit(service.settings.public_base_url).netloc
+    data = await asyncio.to_thread(draw, render, card_content(analysis, drawn, site), photo)
     slug = analysis.face_type.slug if analysis.face_type else "result"
-    return Response(
-        data,
-        media_type="image/png",
-        headers={
-            "Cache-Control": PAGE_CACHE,
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="alphamale-{slug}.png"',
-        },
-    )
+    headers = {
+        "Cache-Control": PAGE_CACHE,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="alphamale-{slug}{suffix}.png"',
+    }
+    return Response(data, media_type="image/png", headers=localised(headers, drawn))
+
+
+@router.api_route("/share/{analysis_id}/card.png", methods=["GET", "HEAD"])
+async def share_card(analysis_id: str, service: AnalysisServiceDep, lang: LangDep) -> Response:
+    """The 1200x630 PNG result card (the share page's og:image and the Save image download)."""
+    return await shared_image(service, analysis_id, lang, render_card, "")
+
+
+@router.api_route("/share/{analysis_id}/story.png", methods=["GET", "HEAD"])
+async def share_story(analysis_id: str, service: AnalysisServiceDep, lang: LangDep) -> Response:
+    """The 1080x1920 PNG story image (Instagram and KakaoTalk stories)."""
+    return await shared_image(service, analysis_id, lang, render_story, "-story")

@@ -2,6 +2,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
+# Fonts for the result card and story images: DejaVu (Latin, Greek) and Nanum (Korean).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-nanum \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements/gateway.txt requirements/gateway.txt
 RUN pip install -r requirements/gateway.txt
 COPY db db

@@ -1,0 +1,146 @@
+"""A shared result, worded in one language: the share page, the 404 page and the images' words.
+
+Pages are small string templates of gateway/web/static; every value is escaped here. The photo
+never appears on a page: with the person's opt-in it is drawn, cropped around the face, on the
+card and story images only.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from core.taxonomy import PARTS, TYPE_COLOURS
+from db.models import Analysis
+from gateway.analyses.schemas import Links
+from gateway.web.card import CardContent, Chip, font_path
+from gateway.web.i18n import (
+    LOCALES,
+    TEXTS,
+    Lang,
+    date_label,
+    heading,
+    other,
+    part_label,
+    pick,
+    region_value,
+    title,
+    type_label,
+)
+
+log = logging.getLogger("alphamale.gateway.web")
+
+WEB_DIR = Path(__file__).resolve().parent / "static"
+
+
+@lru_cache(maxsize=8)
+def web_file(name: str) -> str:
+    """A file of gateway/web/static, read once."""
+    return (WEB_DIR / name).read_text(encoding="utf-8")
+
+
+def fill(template: str, values: dict[str, str], fragments: dict[str, str] | None = None) -> str:
+    """A static template with ``values`` escaped and ``fragments`` (escaped upstream) as is."""
+    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
+    return Template(web_file(template)).substitute(escaped | (fragments or {}))
+
+
+def with_lang(url: str, lang: Lang) -> str:
+    return f"{url}?lang={lang}"
+
+
+@lru_cache(maxsize=1)
+def cjk_font_found() -> bool:
+    """Whether a CJK font is installed; says once in the log when it is not."""
+    if font_path(False, cjk=True):
+        return True
+    log.warning("no CJK font (e.g. fonts-nanum) found: Korean images are drawn in English")
+    return False
+
+
+def image_lang(lang: Lang) -> Lang:
+    """The language the images can be drawn in: Korean needs a CJK font, else English."""
+    return lang if lang != "ko" or cjk_font_found() else "en"
+
+
+def regions_html(chips: tuple[Chip, ...]) -> str:
+    """One escaped list item per region: part, type, the points it adds."""
+    return "\n".join(
+        f'    <li><span class="part">{html.escape(chip.label)}</span>'
+        f'<span class="value">{html.escape(chip.value)}</span></li>'
+        for chip in chips
+    )
+
+
+def explanation(analysis: Analysis, lang: Lang) -> str:
+    """The verdict's arithmetic in words; empty for rows stored before verdicts."""
+    verdict = analysis.verdict or {}
+    return pick(lang, str(verdict.get("explanation") or ""), verdict.get("explanation_ko"))
+
+
+def share_page(analysis: Analysis, links: Links, lang: Lang) -> str:
+    """The share page of a typed analysis in ``lang``."""
+    content, texts, switch = card_content(analysis, lang), TEXTS[lang], other(lang)
+    before, after = heading(content.type_name, lang)
+    values = {
+        "lang": lang,
+        "og_title": title(content.type_name, lang),
+        "description": content.description,
+        "locale": LOCALES[lang],
+        "locale_alternate": LOCALES[switch],
+        "card_url": with_lang(links.card, lang),
+        "card_alt": texts.card_alt.format(name=content.type_name),
+        "share_url": with_lang(links.share, lang),
+        "home_url": "/",
+        "switch_url": f"?lang={switch}",
+        "switch_lang": switch,
+        "switch_label": TEXTS[switch].switch_label,
+        "colour": TYPE_COLOURS.get(content.type_slug, "#c8c8d2"),  # type: ignore[call-overload]
+        "heading_before": before,
+        "heading_after": after,
+        "type_name": content.type_name,
+        "regions_label": texts.regions_label,
+        "score": content.score,
+        "explanation": explanation(analysis, lang),
+        "cta": texts.cta,
+        "note": texts.disclaimer.format(created=date_label(analysis.created_at.date(), lang)),
+    }
+    return fill("share.html", values, {"regions": regions_html(content.chips)})
+
+
+def not_found_page(lang: Lang) -> str:
+    """The share link's 404 page in ``lang``."""
+    texts = TEXTS[lang]
+    values = {
+        "lang": lang,
+        "title": texts.not_found_title,
+        "message": texts.not_found_message,
+        "cta": texts.cta,
+    }
+    return fill("not_found.html", values)
+
+
+def card_content(analysis: Analysis, lang: Lang, site: str = "") -> CardContent:
+    """The words of a typed analysis' card and story in ``lang`` (see :func:`image_lang`);
+    ``site`` (the public host) goes in the story's footer."""
+    assert analysis.face_type is not None
+    face_type, texts = analysis.face_type, TEXTS[lang]
+    regions = analysis.regions or {}
+    chips = tuple(
+        Chip(part, part_label(part, lang), region_value(regions.get(part) or {}, lang))
+        for part in PARTS
+    )
+    return CardContent(
+        type_slug=face_type.slug,
+        type_name=type_label(face_type.slug, lang, face_type.name),
+        description=pick(lang, face_type.description, face_type.description_ko),
+        kicker=texts.kicker,
+        score=texts.score.format(score=analysis.score) if analysis.score is not None else "",
+        chips=chips,
+        regions=regions,
+        footer=f"{site} · {texts.cta}" if site else texts.cta,
+        cjk=lang == "ko",
+    )
