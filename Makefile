@@ -57,7 +57,7 @@ train: $(STAMP) ## Retrain the part detector (~25 min) and the type model (~26 m
 	$(PY) -m model_server.training type-model
 	$(PY) -m model_server.training card
 
-test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API and TorchServe)
+test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API, TorchServe, gateway, Chromium)
 	$(PY) -m pytest
 
 bench: models ## Benchmarks (~15 min, loopback only): handlers, end to end vs raw TorchServe, a 10x spike

@@ -1,8 +1,11 @@
-"""Web pages: the client, the share page (Open Graph, escaping, photo privacy) and the card."""
+"""Web pages: the client and its icons, the share page (Open Graph, escaping, photo privacy,
+Korean and English) and its card and story images."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,13 +18,18 @@ import pytest
 from PIL import Image, ImageDraw
 
 from db import repositories
-from db.models import Analysis
-from db.seed import seed_types
+from db.models import Analysis, FaceType
+from db.seed import TYPES, seed_types
+from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import new_key
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
-from gateway.web.card import render_card
+from gateway.web import pages
+from gateway.web.card import font_path, render_card
+from gateway.web.i18n import Lang, negotiate
+from gateway.web.pages import card_content, image_lang
+from gateway.web.story import render_story
 
 BASE = "https://alphamale.example"
 EVIL = "<script>alert('x')</script> Bold & \"quoted\" features"
@@ -40,6 +48,19 @@ REGIONS = {  # face beta 40 + T-zone alpha 40 + jaw beta 8 = 88
     "t_zone": {"found": True, "type": "alpha", "points": 40, "polygon": poly(220, 300, 380, 460)},
     "jaw": {"found": True, "type": "beta", "points": 8, "polygon": poly(180, 470, 420, 620)},
 }
+VERDICT = {
+    "combination": "seed_vote",
+    "score": 88,
+    "points": {
+        "face": [50, 40, 30, 20, 10],
+        "t_zone": [40, 30, 20, 10, 5],
+        "jaw": [10, 8, 6, 4, 2],
+    },
+    "bounds": [[90, "alpha"], [85, "beta"], [70, "gamma"], [50, "delta"], [0, "omega"]],
+    "explanation": "face Beta 40 + T-zone Alpha 40 + jaw Beta 8 = 88 > 85: Beta",
+    "explanation_ko": "얼굴 베타 40 + T존 알파 40 + 턱 베타 8 = 88점 > 85점: 베타",
+}
+BETA_KO = next(seed.description_ko for seed in TYPES if seed.slug == "beta")
 
 
 @dataclass
@@ -83,6 +104,11 @@ def meta_tags(page: str) -> dict[str, str]:
     return parser.tags
 
 
+def images(page: str) -> list[str]:
+    """The ``src`` of every ``<img>`` of a page."""
+    return re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", page)
+
+
 @pytest.fixture
 async def web(tmp_path: Path, database_url: str) -> AsyncIterator[Web]:
     """The app on a migrated database with the types seeded, and a client to it."""
@@ -116,6 +142,7 @@ async def add_analysis(
             type_id=face_type.id,
             score=88,
             regions=REGIONS,
+            verdict=VERDICT,
             model_name="face_type",
             model_version="1.0",
             delete_token_hash="0" * 64,
@@ -146,16 +173,21 @@ async def test_share_page_has_open_graph_tags_and_escapes(web: Web) -> None:
     tags = meta_tags(page)
     assert tags["og:title"] == "I'm a Beta on AlphaMale"
     assert tags["og:description"] == EVIL
-    assert tags["og:image"] == f"{BASE}/share/{analysis.id}/card.png"
-    assert tags["og:url"] == f"{BASE}/share/{analysis.id}"
+    assert tags["og:image"] == f"{BASE}/share/{analysis.id}/card.png?lang=en"
+    assert tags["og:url"] == f"{BASE}/share/{analysis.id}?lang=en"
+    assert (tags["og:locale"], tags["og:locale:alternate"]) == ("en_US", "ko_KR")
     assert tags["twitter:card"] == "summary_large_image"
     assert tags["twitter:image"] == tags["og:image"]
     assert "<script" not in page  # the description's markup is text, not a tag
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Bold &amp; &quot;quoted&quot;" in page
     for text in ("Face", "T-zone", "Jaw", "Beta · 40 pts", "Alpha · 40 pts", "Beta · 8 pts"):
         assert text in page
-    assert 'href="/"' in page
+    assert html.escape(VERDICT["explanation"]) in page and "Score 88" in page
+    assert 'href="/"' in page and 'href="?lang=ko"' in page and ">한국어</a>" in page
+    assert '<html lang="en">' in page
     assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["content-language"] == "en"
+    assert response.headers["vary"] == "Accept-Language"
 
 
 async def test_share_title_uses_an_before_vowels(web: Web) -> None:
@@ -164,25 +196,23 @@ async def test_share_title_uses_an_before_vowels(web: Web) -> None:
     assert meta_tags(page)["og:title"] == "I'm an Omega on AlphaMale"
 
 
-async def test_photo_is_shown_only_with_opt_in(web: Web) -> None:
+async def test_photo_is_only_on_the_images_and_only_with_opt_in(web: Web) -> None:
+    """No page shows the photo; the card draws it, cropped, only with the person's opt-in."""
     photo = photo_png()
     private = await add_analysis(web.context, "beta", photo=photo)
     shared = await add_analysis(web.context, "beta", photo=photo, opt_in=True)
 
-    private_page = (await web.client.get(f"/share/{private.id}")).text
-    shared_page = (await web.client.get(f"/share/{shared.id}")).text
+    for analysis in (private, shared):
+        for lang in ("en", "ko"):
+            page = (await web.client.get(f"/share/{analysis.id}?lang={lang}")).text
+            assert analysis.object_key not in page and "/v1/files/" not in page
+            assert images(page) == [f"{BASE}/share/{analysis.id}/card.png?lang={lang}"]
 
-    assert private.object_key not in private_page and "/v1/files/" not in private_page
-    match = re.search(r'<img class="photo" src="([^"]+)"', shared_page)
-    assert match and shared.object_key in match.group(1)
-    signed = match.group(1).replace("&amp;", "&").removeprefix(BASE)
-    assert (await web.client.get(signed)).content == photo
-
-    private_card = (await web.client.get(f"/share/{private.id}/card.png")).content
-    shared_card = (await web.client.get(f"/share/{shared.id}/card.png")).content
-    beta = (await web.client.get("/v1/types/beta")).json()
-    emblem = render_card(beta["name"], "beta", beta["description"], REGIONS, None)
-    assert private_card == emblem  # drawn without the photo at all
+    private_card = (await web.client.get(f"/share/{private.id}/card.png?lang=en")).content
+    shared_card = (await web.client.get(f"/share/{shared.id}/card.png?lang=en")).content
+    stored = await AnalysisService(web.context).find(private.id)
+    assert stored is not None
+    assert private_card == render_card(card_content(stored, "en"), None)  # no photo at all
     assert shared_card != private_card
 
 
@@ -199,14 +229,19 @@ async def test_unknown_id_is_404(web: Web) -> None:
     page = await web.client.get("/share/00000000-0000-4000-8000-000000000000")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    assert "Result not found" in page.text
-    card = await web.client.get("/share/no-such-id/card.png")
-    assert card.status_code == 404
-    assert card.json()["code"] == "not_found"
+    assert "Result not found" in page.text and '<html lang="en">' in page.text
+    korean = await web.client.get("/share/no-such-id", headers={"Accept-Language": "ko-KR"})
+    assert korean.status_code == 404 and korean.headers["content-language"] == "ko"
+    assert "결과를 찾을 수 없습니다" in korean.text and '<html lang="ko">' in korean.text
+    assert "내 얼굴 유형 알아보기" in korean.text
+    for image in ("card.png", "story.png"):
+        missing = await web.client.get(f"/share/no-such-id/{image}?lang=ko")
+        assert missing.status_code == 404
+        assert missing.json()["code"] == "not_found"
 
 
 async def test_client_is_served(tmp_path: Path) -> None:
-    """The three client files; nothing in them loads from outside the machine."""
+    """The client's files; nothing in them loads from outside the machine."""
     app = create_app(Settings(var_dir=tmp_path))
     async with (
         app.router.lifespan_context(app),
@@ -215,27 +250,193 @@ async def test_client_is_served(tmp_path: Path) -> None:
         index = await client.get("/")
         script = await client.get("/static/app.js")
         styles = await client.get("/static/styles.css")
+        strings = await client.get("/static/strings.js")
         missing = await client.get("/static/secrets.txt")
 
     assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
-    assert set(re.findall(r'<option value="([A-Z]{4})">', index.text)) == MBTI
-    assert 'accept="image/*" capture="user"' in index.text
-    assert "Choose a photo framed like this one" in index.text
+    assert set(re.findall(r'"([EI][NS][FT][JP])"', script.text)) == MBTI  # the MBTI choices
+    assert 'accept="image/*,.heic,.heif" capture="user"' in index.text
+    assert '<script src="/static/strings.js" defer>' in index.text
     assert script.headers["content-type"].startswith("text/javascript")
     assert "Idempotency-Key" in script.text and "/v1/analyses" in script.text
+    assert strings.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert '"part.face": "얼굴"' in strings.text
     assert styles.headers["content-type"].startswith("text/css")
     assert missing.status_code == 404
-    for text in (index.text, script.text, styles.text):
+    for text in (index.text, script.text, styles.text, strings.text):
         assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?(https?:)?//", text)
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "expected"),
+    [
+        (None, None, "en"),
+        (None, "", "en"),
+        (None, "fr-FR, de;q=0.9", "en"),
+        (None, "*", "en"),
+        (None, "ko", "ko"),
+        (None, "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7", "ko"),
+        (None, "en-US,en;q=0.9,ko;q=0.8", "en"),
+        (None, "en;q=0.5, ko-KR;q=0.8", "ko"),
+        (None, "ko;q=0, en;q=0.1", "en"),
+        (None, "fr, ko;q=0.3, en;q=0.3", "ko"),  # a tie: the first listed
+        (None, "ko;q=oops, en", "en"),
+        ("ko", "en-US,en", "ko"),  # the query beats the header
+        ("en", "ko-KR,ko", "en"),
+        ("KO-kr", None, "ko"),
+        ("fr", "ko-KR", "ko"),  # an unknown query value: the header decides
+        ("", "ko", "ko"),
+    ],
+)
+def test_language_negotiation(query: str | None, header: str | None, expected: str) -> None:
+    assert negotiate(query, header) == expected
+
+
+async def test_share_page_in_korean(web: Web) -> None:
+    analysis = await add_analysis(web.context, "beta")
+
+    response = await web.client.get(
+        f"/share/{analysis.id}", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-language"] == "ko"
+    page = response.text
+    tags = meta_tags(page)
+    assert '<html lang="ko">' in page
+    assert tags["og:title"] == "AlphaMale 얼굴 유형: 베타"
+    assert f"<title>{tags['og:title']}</title>" in page
+    assert tags["og:description"] == tags["description"] == BETA_KO
+    assert (tags["og:locale"], tags["og:locale:alternate"]) == ("ko_KR", "en_US")
+    assert tags["og:image"] == f"{BASE}/share/{analysis.id}/card.png?lang=ko"
+    assert tags["twitter:image"] == tags["og:image"]
+    assert tags["og:url"] == f"{BASE}/share/{analysis.id}?lang=ko"
+    assert tags["og:image:alt"] == "베타 결과 카드"
+    assert "나는 <span>베타</span>형" in page
+    for text in ("얼굴", "T존", "턱", "베타 · 40점", "알파 · 40점", "베타 · 8점", "점수 88점"):
+        assert text in page
+    assert html.escape(VERDICT["explanation_ko"]) in page
+    assert html.escape(VERDICT["explanation"]) not in page
+    assert "내 얼굴 유형 알아보기" in page
+    created = analysis.created_at
+    assert f"{created.year}년 {created.month}월 {created.day}일 분석" in page
+    assert 'href="?lang=en" hreflang="en" lang="en">English</a>' in page
+    assert "Beta · 40 pts" not in page and "Find your own face type" not in page
+
+
+async def test_query_lang_beats_the_header(web: Web) -> None:
+    analysis = await add_analysis(web.context, "omega")
+    korean = {"Accept-Language": "ko-KR,ko"}
+
+    english = await web.client.get(f"/share/{analysis.id}?lang=en", headers=korean)
+    default = await web.client.get(f"/share/{analysis.id}", headers=korean)
+
+    assert english.headers["content-language"] == "en"
+    assert meta_tags(english.text)["og:title"] == "I'm an Omega on AlphaMale"
+    assert meta_tags(english.text)["og:image"].endswith("/card.png?lang=en")
+    assert meta_tags(default.text)["og:title"] == "AlphaMale 얼굴 유형: 오메가"
+
+
+async def test_images_follow_the_language(web: Web) -> None:
+    """Korean images need a CJK font; without one they are the English images, never broken."""
+    analysis = await add_analysis(web.context, "beta")
+    cjk = font_path(False, cjk=True) is not None
+    for image in ("card.png", "story.png"):
+        english = await web.client.get(f"/share/{analysis.id}/{image}?lang=en")
+        korean = await web.client.get(f"/share/{analysis.id}/{image}?lang=ko")
+        by_header = await web.client.get(
+            f"/share/{analysis.id}/{image}", headers={"Accept-Language": "ko"}
+        )
+        assert english.headers["content-language"] == "en"
+        assert korean.headers["content-language"] == ("ko" if cjk else "en")
+        assert (korean.content != english.content) is cjk
+        assert by_header.content == korean.content
+        assert decode_png(korean.content).size == decode_png(english.content).size
+
+
+def test_korean_images_fall_back_to_english_without_a_cjk_font(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert image_lang("en") == "en"
+    assert image_lang("ko") == ("ko" if font_path(False, cjk=True) else "en")
+    monkeypatch.setattr(pages, "cjk_font_found", lambda: False)
+    assert image_lang("ko") == "en"
+
+
+async def test_story_is_a_1080x1920_png(web: Web) -> None:
+    analysis = await add_analysis(web.context, "delta", opt_in=True)
+
+    response = await web.client.get(f"/share/{analysis.id}/story.png?lang=ko")
+    head = await web.client.head(f"/share/{analysis.id}/story.png?lang=ko")
+
+    assert response.status_code == 200 and head.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "private, max-age=300"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"] == 'inline; filename="alphamale-delta-story.png"'
+    assert decode_png(response.content).size == (1080, 1920)
+    card = await web.client.get(f"/share/{analysis.id}/card.png")
+    assert card.headers["content-disposition"] == 'inline; filename="alphamale-delta.png"'
+
+
+async def test_result_permalink_serves_the_client(web: Web) -> None:
+    analysis = await add_analysis(web.context, "beta")
+    home = await web.client.get("/")
+    for path in (f"/r/{analysis.id}", "/r/00000000-0000-4000-8000-000000000000"):
+        response = await web.client.get(path)
+        assert response.status_code == 200
+        assert response.text == home.text
+        for header in ("content-type", "content-security-policy", "cache-control"):
+            assert response.headers[header] == home.headers[header]
+
+
+async def test_favicon_manifest_and_icons(web: Web) -> None:
+    svg = await web.client.get("/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.startswith("<svg") and "#11131c" in svg.text
+    ico = await web.client.get("/favicon.ico")
+    assert ico.headers["content-type"] == "image/x-icon"
+    assert Image.open(io.BytesIO(ico.content)).format == "ICO"
+    assert "manifest-src 'self'" in (await web.client.get("/")).headers["content-security-policy"]
+
+    response = await web.client.get("/manifest.webmanifest", headers={"Accept-Language": "ko"})
+    assert response.headers["content-type"].startswith("application/manifest+json")
+    manifest = json.loads(response.content)
+    assert manifest["name"] == "AlphaMale" and manifest["short_name"]
+    assert (manifest["start_url"], manifest["display"], manifest["lang"]) == (
+        "/",
+        "standalone",
+        "ko",
+    )
+    assert manifest["background_color"] == manifest["theme_color"] == "#11131c"
+    pngs = [icon for icon in manifest["icons"] if icon["type"] == "image/png"]
+    assert {(icon["sizes"], icon["purpose"]) for icon in pngs} == {
+        ("192x192", "any"),
+        ("512x512", "any"),
+        ("512x512", "maskable"),
+    }
+    for icon in pngs:
+        answer = await web.client.get(icon["src"])
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+        side = int(icon["sizes"].split("x")[0])
+        assert decode_png(answer.content).size == (side, side)
+    assert (await web.client.get("/icons/nope.png")).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("slug", "photo_size", "regions"),
     [("alpha", (1600, 500), REGIONS), ("delta", (300, 1200), {}), ("unknown", None, {"jaw": {}})],
 )
-def test_render_card_handles_odd_inputs(
-    slug: str, photo_size: tuple[int, int] | None, regions: dict
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_images_handle_odd_inputs(
+    slug: str, photo_size: tuple[int, int] | None, regions: dict, lang: Lang
 ) -> None:
     photo = Image.new("RGB", photo_size, (10, 20, 30)) if photo_size else None
-    data = render_card("Extraordinarily-Long-Type-Name", slug, "word " * 400, regions, photo)
-    assert decode_png(data).size == (1200, 630)
+    face_type = FaceType(
+        slug=slug, name="Extraordinarily-Long-Type-Name", description="word " * 400,
+        description_ko="가나다라마바사아자차카타파하" * 40,
+    )  # fmt: skip
+    analysis = Analysis(face_type=face_type, regions=regions, score=None, verdict=None)
+    content = card_content(analysis, lang, "alphamale.example")
+    assert decode_png(render_card(content, photo)).size == (1200, 630)
+    assert decode_png(render_story(content, photo)).size == (1080, 1920)

@@ -1,18 +1,96 @@
 // AlphaMale mobile web client: plain JS, no build step, no external requests.
+// Views: main -> image -> (loading) -> result | problem; each is a history entry, a result has
+// its own address (/r/{id}) that reloads to the same result. Strings live in strings.js.
 "use strict";
 
 (() => {
+  const STRINGS = window.ALPHAMALE_STRINGS;
+  const MBTI = [
+    "INTJ", "INTP", "ENTJ", "ENTP", "INFJ", "INFP", "ENFJ", "ENFP",
+    "ISTJ", "ISFJ", "ESTJ", "ESFJ", "ISTP", "ISFP", "ESTP", "ESFP",
+  ];
+  const MIN_AGE = 14;
+  const MAX_AGE = 120;
+  const MIN_SIDE = 48; // px: the service refuses smaller photos (image_too_small)
   const MAX_BYTES = 10 * 1024 * 1024;
+  const UPLOAD_SIDE = 1600; // px: the service keeps at most 2048 and looks at less
   const TIMEOUT_MS = 60000;
-  const PARTS = [["face", "Face"], ["t_zone", "T-zone"], ["jaw", "Jaw"]];
+  const PARTS = ["face", "t_zone", "jaw"];
   const PART_COLOURS = { face: "#ffd166", t_zone: "#06d6a0", jaw: "#ef476f" };
+  const BUSY = new Set(["overloaded", "rate_limited", "model_unavailable"]);
+  const UNREADABLE = new Set([
+    "unsupported_media_type", "image_corrupt", "image_unprocessable", "image_too_large",
+    "image_too_many_pixels",
+  ]);
+  const MAX_WAIT_S = 30;
+  const RESULT_PATH = /^\/r\/([A-Za-z0-9_-]+)\/?$/;
 
   const $ = (id) => document.getElementById(id);
-  const state = { file: null, photoUrl: null, key: null, result: null, deleteToken: null };
+  const state = {
+    lang: "en", view: "main", file: null, upload: null, photoUrl: null, key: null,
+    result: null, deleteToken: null, problem: null, pending: 0,
+  };
+
+  // --- language ----------------------------------------------------------------------------
+
+  function t(key, values = {}) {
+    const text = (STRINGS[state.lang] || STRINGS.en)[key] ?? STRINGS.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  }
+
+  function preferredLanguage() {
+    const stored = localStorage.getItem("alphamale.lang");
+    if (stored && stored in STRINGS) return stored;
+    for (const tag of navigator.languages || [navigator.language || "en"]) {
+      const base = tag.toLowerCase().split("-")[0];
+      if (base in STRINGS) return base;
+    }
+    return "en";
+  }
+
+  function typeName(type) {
+    return state.lang === "ko" ? type.name_ko : type.name;
+  }
+
+  function slugName(slug) {
+    if (!slug) return "–";
+    const english = slug.charAt(0).toUpperCase() + slug.slice(1);
+    const type = state.result && state.result.type;
+    if (state.lang !== "ko") return english;
+    const names = { alpha: "알파", beta: "베타", gamma: "감마", delta: "델타", omega: "오메가" };
+    return (type && type.slug === slug && type.name_ko) || names[slug] || english;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    document.title = t("doc.title");
+    for (const element of document.querySelectorAll("[data-i18n]")) {
+      element.textContent = t(element.dataset.i18n);
+    }
+    for (const element of document.querySelectorAll("[data-i18n-alt]")) {
+      element.alt = t(element.dataset.i18nAlt);
+    }
+    for (const element of document.querySelectorAll("[data-i18n-aria-label]")) {
+      element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
+    }
+    const other = state.lang === "ko" ? "en" : "ko";
+    $("lang-switch").textContent = t("lang.other");
+    $("lang-switch").lang = other;
+    fillDateParts();
+    if (state.view === "result" && state.result) renderResult(state.result);
+    if (state.view === "problem" && state.problem) renderProblem(state.problem);
+  }
+
+  function switchLanguage() {
+    state.lang = state.lang === "ko" ? "en" : "ko";
+    localStorage.setItem("alphamale.lang", state.lang);
+    applyLanguage();
+  }
 
   // --- small helpers -----------------------------------------------------------------------
 
   function show(name) {
+    state.view = name;
     for (const view of document.querySelectorAll(".view")) {
       view.hidden = view.dataset.view !== name;
     }
@@ -21,15 +99,21 @@
     if (heading) heading.focus({ preventScroll: true });
   }
 
-  function notify(element, text) {
+  // A new history entry for a view (back returns to the one before); results get their address.
+  function go(name, url = "/") {
+    history.pushState({ view: name }, "", url);
+    show(name);
+  }
+
+  function notify(element, text, kind = "error") {
     element.textContent = text || "";
     element.hidden = !text;
+    element.classList.toggle("success", kind === "success");
+    element.classList.toggle("info", kind === "info");
   }
 
   function clearNotices() {
-    for (const id of ["main-notice", "image-notice", "result-notice", "no-face-hint"]) {
-      notify($(id), "");
-    }
+    for (const id of ["main-notice", "image-notice", "result-notice"]) notify($(id), "");
   }
 
   function uuid() {
@@ -42,113 +126,188 @@
       .join("-");
   }
 
-  function title(slug) {
-    return slug ? slug.charAt(0).toUpperCase() + slug.slice(1) : "Not found";
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  function isoDate(date) {
-    return date.toISOString().slice(0, 10);
+  function remember(kind, id, value) {
+    try {
+      const store = kind === "token" ? localStorage : sessionStorage;
+      if (value === null) store.removeItem(`alphamale.${kind}.${id}`);
+      else store.setItem(`alphamale.${kind}.${id}`, value);
+    } catch (error) {
+      // storage full or disabled: the result still works, without the photo after a reload
+    }
   }
 
-  // --- main view: pick a photo -----------------------------------------------------------
+  function recall(kind, id) {
+    const store = kind === "token" ? localStorage : sessionStorage;
+    return store.getItem(`alphamale.${kind}.${id}`);
+  }
 
-  function pick(input) {
+  // --- main view: pick a photo, checked here before any form ---------------------------------
+
+  // The format from the file's first bytes, as the service decides it (the name means nothing).
+  async function sniff(file) {
+    const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+    const ascii = (from, to) => String.fromCharCode(...head.slice(from, to));
+    if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return "jpeg";
+    if (ascii(1, 4) === "PNG" && head[0] === 0x89) return "png";
+    if (ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "webp";
+    const brands = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"];
+    if (ascii(4, 8) === "ftyp" && brands.includes(ascii(8, 12))) return "heif";
+    return null;
+  }
+
+  async function decodable(file) {
+    try {
+      return await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // A phone photo is 12 MP: send a ~1600 px JPEG instead (upright: EXIF orientation applied).
+  async function downscale(bitmap, file, kind) {
+    const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && kind === "jpeg") return file;
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+    return blob || file;
+  }
+
+  async function pick(input) {
     const file = input.files && input.files[0];
     input.value = ""; // picking the same file again still fires "change"
     if (!file) return;
     clearNotices();
-    if (file.type && !file.type.startsWith("image/")) {
-      notify($("main-notice"), "That file is not a photo. Choose a JPEG, PNG, WebP or HEIC image.");
-      return;
+    const refuse = (key, values = {}) => notify($("main-notice"), t(key, { name: file.name, ...values }));
+    const kind = await sniff(file);
+    if (!kind) return refuse("pick.notPhoto");
+    const bitmap = await decodable(file);
+    if (!bitmap && kind !== "heif") return refuse("pick.unreadable");
+    if (!bitmap && file.size > MAX_BYTES) return refuse("pick.tooBig");
+    if (bitmap && Math.min(bitmap.width, bitmap.height) < MIN_SIDE) {
+      return refuse("pick.tooSmall", { width: bitmap.width, height: bitmap.height, min: MIN_SIDE });
     }
-    if (file.size > MAX_BYTES) {
-      notify($("main-notice"), "That photo is larger than 10 MB. Choose a smaller one.");
-      return;
-    }
+    // HEIC outside Safari: no preview here, the service decodes it.
+    const upload = bitmap ? await downscale(bitmap, file, kind) : file;
+    if (bitmap) bitmap.close();
     if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
-    state.file = file;
-    state.upload = null; // the downscaled copy, made once per photo (a retry sends the same bytes)
-    state.photoUrl = URL.createObjectURL(file);
-    state.key = null;
-    $("preview").src = state.photoUrl;
+    Object.assign(state, { file, upload, key: null, photoUrl: bitmap ? URL.createObjectURL(upload) : null });
+    $("preview").hidden = !state.photoUrl;
+    $("preview-missing").hidden = Boolean(state.photoUrl);
+    if (state.photoUrl) $("preview").src = state.photoUrl;
+    else $("preview").removeAttribute("src");
     updateAnalyse();
-    show("image");
+    go("image");
   }
 
-  // --- image view: MBTI, birth date, Analyse ---------------------------------------------
+  // --- image view: MBTI, birth date, Analyse -------------------------------------------------
 
-  function missing() {
-    const needed = [];
-    if (!$("mbti").value) needed.push("your MBTI");
-    if (!$("birth-date").value || !$("birth-date").checkValidity()) needed.push("your birth date");
-    return needed;
+  function option(value, label) {
+    const element = document.createElement("option");
+    element.value = value;
+    element.textContent = label;
+    return element;
   }
 
-  function updateAnalyse() {
+  function fillSelect(select, placeholder, entries) {
+    const value = select.value;
+    select.replaceChildren(option("", placeholder), ...entries.map(([v, label]) => option(v, label)));
+    if (entries.some(([v]) => v === value)) select.value = value;
+  }
+
+  function latestBirthDate() {
+    const today = new Date();
+    return new Date(today.getFullYear() - MIN_AGE, today.getMonth(), today.getDate());
+  }
+
+  function fillDateParts() {
+    const latest = latestBirthDate().getFullYear();
+    const years = [];
+    for (let year = latest; year >= latest - (MAX_AGE - MIN_AGE); year -= 1) {
+      years.push([String(year), state.lang === "ko" ? `${year}년` : String(year)]);
+    }
+    const monthName = new Intl.DateTimeFormat(state.lang, { month: "long" });
+    const months = Array.from({ length: 12 }, (_, i) => [
+      String(i + 1).padStart(2, "0"), monthName.format(new Date(2000, i, 1)),
+    ]);
+    const year = Number($("birth-year").value) || 2000; // a leap year: 29 February stays possible
+    const month = Number($("birth-month").value) || 1;
+    const length = new Date(year, month, 0).getDate();
+    const days = Array.from({ length }, (_, i) => [
+      String(i + 1).padStart(2, "0"), state.lang === "ko" ? `${i + 1}일` : String(i + 1),
+    ]);
+    fillSelect($("birth-year"), t("image.yearChoose"), years);
+    fillSelect($("birth-month"), t("image.monthChoose"), months);
+    fillSelect($("birth-day"), t("image.dayChoose"), days);
+    fillSelect($("mbti"), t("image.mbtiChoose"), MBTI.map((code) => [code, code]));
+  }
+
+  function birthDate() {
+    const parts = [$("birth-year").value, $("birth-month").value, $("birth-day").value];
+    return parts.every(Boolean) ? parts.join("-") : "";
+  }
+
+  function tooYoung() {
+    const value = birthDate();
+    if (!value) return false;
+    const [year, month, day] = value.split("-").map(Number);
+    return new Date(year, month - 1, day) > latestBirthDate();
+  }
+
+  function missingMessage() {
+    const mbti = !$("mbti").value;
+    const birth = !birthDate();
+    if (mbti && birth) return t("image.needBoth");
+    if (mbti) return t("image.needMbti");
+    if (birth) return t("image.needBirth");
+    if (tooYoung()) return t("image.tooYoung");
+    return "";
+  }
+
+  function updateAnalyse(event) {
+    if (event && event.target.dataset.part) fillDateParts(); // days follow the month and year
     state.key = null; // new inputs, new request: a new Idempotency-Key
-    $("analyse-button").setAttribute("aria-disabled", String(missing().length > 0));
-    if (!missing().length) notify($("image-notice"), "");
+    const message = missingMessage();
+    $("analyse-button").setAttribute("aria-disabled", String(Boolean(message)));
+    // The age rule is said as soon as it applies; the rest only when Analyse is pressed.
+    notify($("image-notice"), tooYoung() ? t("image.tooYoung") : "");
   }
 
   function onAnalyse() {
-    const needed = missing();
-    if (needed.length) {
-      notify($("image-notice"), `Choose ${needed.join(" and ")} first.`);
+    const message = missingMessage();
+    if (message) {
+      notify($("image-notice"), message);
       return;
     }
     analyse();
   }
 
-  const BUSY = new Set(["overloaded", "rate_limited", "model_unavailable"]);
-  const MAX_WAIT_S = 30;
-
-  function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-  }
-
   // Busy: say so, count down Retry-After, then send the very same request once more.
   async function waitBusy(seconds) {
     const notice = $("busy-notice");
-    notice.hidden = false;
     for (let left = seconds; left > 0; left -= 1) {
-      notice.textContent = `AlphaMale is busy, retrying in ${left} s…`;
+      notify(notice, t("loading.busy", { seconds: left }), "info");
       await sleep(1000);
     }
-    notice.hidden = true;
-  }
-
-  const UPLOAD_SIDE = 1600; // px: the service keeps at most 2048 and looks at less
-
-  // A phone photo is 12 MP: send a ~1600 px JPEG instead (upright: EXIF orientation applied).
-  // Where the browser cannot decode the photo (HEIC outside Safari), the original goes as is.
-  async function downscale(file) {
-    try {
-      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-      const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
-      if (scale === 1 && file.type === "image/jpeg") return file;
-      const canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
-      return blob || file;
-    } catch (error) {
-      return file;
-    }
+    notify(notice, "");
   }
 
   async function analyse(retried = false) {
     state.key = state.key || uuid(); // kept when a retry sends the very same request
+    const ticket = ++state.pending; // a back press while loading drops the answer
+    clearNotices();
     show("loading");
-    state.upload = state.upload || (await downscale(state.file));
     const form = new FormData();
     form.append("image", state.upload, "photo.jpg");
     form.append("mbti", $("mbti").value);
-    form.append("birth_date", $("birth-date").value);
+    form.append("birth_date", birthDate());
     form.append("share_opt_in", $("share-opt-in").checked ? "true" : "false");
-    clearNotices();
-    show("loading");
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     let response;
@@ -162,155 +321,270 @@
       });
       body = await response.json().catch(() => ({}));
     } catch (error) {
+      if (ticket !== state.pending) return;
       show("image");
-      notify($("image-notice"), "AlphaMale could not be reached. Check your connection and retry.");
+      notify($("image-notice"), t("error.offline"));
       return;
     } finally {
       clearTimeout(timer);
     }
+    if (ticket !== state.pending) return;
     if (response.ok) {
-      showResult(body);
+      await keepResult(body);
+      go("result", `/r/${encodeURIComponent(body.id)}`);
+      renderResult(body);
     } else if (!retried && BUSY.has(body.code)) {
       const wait = Number(response.headers.get("Retry-After")) || 2;
       await waitBusy(Math.min(MAX_WAIT_S, Math.max(1, wait)));
-      await analyse(true);
+      if (ticket === state.pending) await analyse(true);
     } else {
       showProblem(response, body);
     }
   }
 
+  // The result, its delete token and the photo outlive a reload of /r/{id} on this device.
+  async function keepResult(result) {
+    state.result = result;
+    state.deleteToken = result.delete_token || null;
+    if (result.delete_token) remember("token", result.id, result.delete_token);
+    if (!state.photoUrl) return;
+    const dataUrl = await new Promise((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => resolve(null);
+      reader.readAsDataURL(state.upload);
+    });
+    if (dataUrl) remember("photo", result.id, dataUrl);
+  }
+
+  // --- problems: a face problem gets its own view with the framing example ----------------
+
+  const FACE_PROBLEMS = new Set(["no_face", "face_too_small", "regions_incomplete", "image_too_small"]);
+
   function showProblem(response, problem) {
-    const hint = problem.hint || problem.detail || "Please try again.";
-    if (problem.code === "no_face") {
-      notify($("no-face-hint"), hint);
-      show("no-face");
+    const code = problem.code || `http_${response.status}`;
+    if (FACE_PROBLEMS.has(code)) {
+      state.problem = problem;
+      go("problem");
+      renderProblem(problem);
       return;
     }
-    const wait = response.headers.get("Retry-After");
-    const titleText = problem.title || `Error ${response.status}`;
-    const retry = wait ? ` (retry in ${wait} s)` : "";
     show("image");
-    notify($("image-notice"), `${titleText}: ${hint}${retry}`);
+    let message;
+    if (UNREADABLE.has(code)) message = t("error.unreadable", { code });
+    else if (BUSY.has(code)) message = t("error.busy");
+    else if (response.status >= 500 || !problem.detail) message = t("error.server", { code });
+    else message = t("error.input", { detail: problem.detail }); // the API's own words
+    notify($("image-notice"), message);
+  }
+
+  function renderProblem(problem) {
+    let key = problem.code;
+    const values = { count: problem.face_count, width: problem.width, height: problem.height };
+    if (problem.code === "face_too_small") key = problem.face_count > 1 ? "several" : "small";
+    if (problem.code === "regions_incomplete") {
+      key = "regions";
+      const regions = problem.regions || {};
+      const lost = PARTS.filter((part) => !(regions[part] && regions[part].found));
+      values.parts = (lost.length ? lost : PARTS).map((part) => t(`part.${part}`)).join(", ");
+    }
+    $("problem-title").textContent = t(`problem.${key}.title`, values);
+    $("problem-hint").textContent = t(`problem.${key}.hint`, values);
   }
 
   // --- result view -------------------------------------------------------------------------
 
-  function showResult(result) {
-    state.result = result;
-    if (result.delete_token) state.deleteToken = result.delete_token;
-    const type = result.type;
-    const view = document.querySelector('.view[data-view="result"]');
-    view.style.setProperty("--accent", type.colour || "#c8c8d2");  // from the API
-    $("result-type").textContent = type.name;
-    $("result-description").textContent = type.description;
-    $("result-disclaimer").textContent = result.disclaimer || "";
-    $("delete-button").hidden = !state.deleteToken;
-    renderRegions(result.regions || {});
-    $("result-verdict").textContent = result.verdict ? result.verdict.explanation : "";
-    renderReferences(result.references || []);
-    drawPhoto(result.regions || {});
+  async function openResult(id) {
+    if (state.result && state.result.id === id) {
+      show("result");
+      renderResult(state.result);
+      return;
+    }
+    let response;
+    try {
+      response = await fetch(`/v1/analyses/${encodeURIComponent(id)}`, {
+        headers: { Accept: "application/json" },
+      });
+    } catch (error) {
+      show("main");
+      notify($("main-notice"), t("error.offline"));
+      return;
+    }
+    if (!response.ok) {
+      show("missing");
+      return;
+    }
+    state.result = await response.json();
+    state.deleteToken = recall("token", id);
+    if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
+    state.photoUrl = recall("photo", id);
     show("result");
+    renderResult(state.result);
   }
 
-  function renderRegions(regions) {
-    const list = $("result-regions");
-    list.replaceChildren();
-    for (const [part, label] of PARTS) {
-      const region = regions[part] || {};
-      const item = document.createElement("li");
+  function renderResult(result) {
+    const type = result.type;
+    const view = document.querySelector('.view[data-view="result"]');
+    view.style.setProperty("--accent", type.colour || "#c8c8d2"); // from the API
+    $("result-type").textContent = typeName(type);
+    $("result-description").textContent = state.lang === "ko" ? type.description_ko : type.description;
+    $("delete-button").hidden = !state.deleteToken;
+    $("delete-confirm").hidden = true;
+    renderVerdict(result);
+    renderReferences(result.references || []);
+    drawPhoto(result.regions || {});
+  }
+
+  function renderVerdict(result) {
+    const rows = $("result-regions");
+    rows.replaceChildren();
+    for (const part of PARTS) {
+      const region = (result.regions || {})[part] || {};
+      const row = document.createElement("tr");
+      row.dataset.part = part;
+      const name = document.createElement("th");
+      name.scope = "row";
       const dot = document.createElement("span");
       dot.className = "dot";
       dot.style.background = PART_COLOURS[part];
-      const name = document.createElement("span");
-      name.className = "part";
-      name.textContent = label;
-      const value = document.createElement("span");
-      value.className = "value";
-      value.textContent =
-        `${title(region.type)} · ${region.points ?? "–"} pts · ${region.strength || ""}`;
-      item.append(dot, name, value);
-      list.append(item);
+      name.append(dot, t(`part.${part}`));
+      const kind = document.createElement("td");
+      kind.textContent = slugName(region.type);
+      if (region.strength) {
+        const strength = document.createElement("span");
+        strength.className = `strength ${region.strength}`;
+        strength.textContent = t(`strength.${region.strength}`);
+        kind.append(" ", strength);
+      }
+      const points = document.createElement("td");
+      points.className = "num";
+      points.textContent = region.points ?? "–";
+      row.append(name, kind, points);
+      rows.append(row);
     }
+    $("result-score").textContent = t("points", { points: result.score });
+    $("result-bounds").textContent = boundsText(result);
+  }
+
+  // "78 points is above 68, the threshold for Beta. Alpha needs more than 85."
+  function boundsText(result) {
+    const verdict = result.verdict;
+    if (!verdict) return "";
+    if (verdict.combination !== "seed_vote") {
+      return t("result.byPredictor", { type: typeName(result.type) });
+    }
+    const bounds = [...verdict.bounds].sort((a, b) => b[0] - a[0]);
+    const index = bounds.findIndex(([, slug]) => slug === result.type.slug);
+    if (index < 0) return state.lang === "ko" ? verdict.explanation_ko : verdict.explanation;
+    const [bound] = bounds[index];
+    let text = t("result.bounds", { score: verdict.score, bound, type: typeName(result.type) });
+    if (index > 0) {
+      const [nextBound, nextSlug] = bounds[index - 1];
+      text += ` ${t("result.boundsNext", { next: slugName(nextSlug), bound: nextBound })}`;
+    }
+    return text;
   }
 
   function renderReferences(references) {
     const box = $("result-references");
     box.replaceChildren();
-    if (!references.length) {
-      const empty = document.createElement("p");
-      empty.className = "small";
-      empty.textContent = "No reference images yet.";
-      box.append(empty);
-      return;
-    }
+    $("result-references-note").hidden = !references.length || !references.every((r) => r.demo);
     for (const reference of references) {
       const figure = document.createElement("figure");
       const image = document.createElement("img");
       image.src = reference.url;
-      image.alt = reference.caption || "Reference image";
+      image.alt = reference.demo ? t("result.demoCaption") : reference.caption;
       image.loading = "lazy";
+      image.width = 256;
+      image.height = 256;
+      image.addEventListener("error", () => figure.classList.add("broken"));
       const caption = document.createElement("figcaption");
-      caption.textContent = reference.caption || "";
+      caption.textContent = reference.demo ? t("result.demoCaption") : reference.caption;
       figure.append(image, caption);
       box.append(figure);
     }
   }
 
+  // The photo zoomed to the face; outlines only, the labels are in the table below.
   function drawPhoto(regions) {
+    const figure = $("result-figure");
+    figure.hidden = !state.photoUrl;
+    if (!state.photoUrl) return;
     const canvas = $("result-canvas");
+    canvas.setAttribute("aria-label", t("result.photoAlt"));
     const image = new Image();
     image.onload = () => {
-      // browsers apply EXIF orientation, like the server did before finding the regions
-      const scale = Math.min(1, 1080 / Math.max(image.naturalWidth, image.naturalHeight));
-      canvas.width = Math.round(image.naturalWidth * scale);
-      canvas.height = Math.round(image.naturalHeight * scale);
+      const polygons = PARTS.map((part) => regions[part] && regions[part].polygon)
+        .filter((polygon) => polygon && polygon.length >= 3);
+      const [left, top, width, height] = focusBox(image, polygons, 4 / 5);
+      const scale = Math.min(720 / width, 1.5);
+      canvas.width = Math.round(width * scale);
+      canvas.height = Math.round(height * scale);
       const context = canvas.getContext("2d");
-      context.drawImage(image, 0, 0, canvas.width, canvas.height);
-      const line = Math.max(3, canvas.width / 160);
-      for (const [part, label] of PARTS) {
+      context.drawImage(image, left, top, width, height, 0, 0, canvas.width, canvas.height);
+      context.lineWidth = Math.max(3, canvas.width / 150);
+      context.lineJoin = "round";
+      PARTS.forEach((part) => {
         const polygon = regions[part] && regions[part].polygon;
-        if (polygon && polygon.length >= 3) drawRegion(context, polygon, scale, line, part, label);
-      }
+        if (!polygon || polygon.length < 3) return;
+        context.beginPath();
+        polygon.forEach(([x, y], i) => {
+          const point = [(x - left) * scale, (y - top) * scale];
+          if (i === 0) context.moveTo(...point);
+          else context.lineTo(...point);
+        });
+        context.closePath();
+        context.strokeStyle = PART_COLOURS[part];
+        context.stroke();
+      });
     };
     image.src = state.photoUrl;
   }
 
-  function drawRegion(context, polygon, scale, line, part, label) {
-    const colour = PART_COLOURS[part];
-    context.beginPath();
-    polygon.forEach(([x, y], index) => {
-      if (index === 0) context.moveTo(x * scale, y * scale);
-      else context.lineTo(x * scale, y * scale);
-    });
-    context.closePath();
-    context.lineWidth = line;
-    context.strokeStyle = colour;
-    context.stroke();
-    const left = Math.min(...polygon.map((p) => p[0])) * scale;
-    const top = Math.min(...polygon.map((p) => p[1])) * scale;
-    const size = Math.max(14, Math.round(context.canvas.width / 26));
-    context.font = `700 ${size}px system-ui, sans-serif`;
-    const width = context.measureText(label).width + size * 0.8;
-    context.fillStyle = colour;
-    context.fillRect(left, top, width, size * 1.5);
-    context.fillStyle = "#11131c";
-    context.fillText(label, left + size * 0.4, top + size * 1.1);
+  // A crop with the given aspect around the regions (1.5x their span), inside the photo.
+  function focusBox(image, polygons, aspect) {
+    const width = image.naturalWidth;
+    const height = image.naturalHeight;
+    const points = polygons.flat();
+    if (!points.length) return [0, 0, width, height];
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+    const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+    let cropW = Math.max((Math.max(...xs) - Math.min(...xs)) * 1.5,
+      (Math.max(...ys) - Math.min(...ys)) * 1.5 * aspect);
+    cropW = Math.min(cropW, width, height * aspect);
+    const cropH = cropW / aspect;
+    const left = Math.min(Math.max(cx - cropW / 2, 0), width - cropW);
+    const top = Math.min(Math.max(cy - cropH / 2, 0), height - cropH);
+    return [left, top, cropW, cropH];
   }
 
   // --- Home, Share, Save, Delete ---------------------------------------------------------
 
-  function goHome() {
+  function startOver(push = true) {
     clearNotices();
-    if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
-    Object.assign(state, { file: null, photoUrl: null, key: null, result: null, deleteToken: null });
+    if (state.photoUrl && state.photoUrl.startsWith("blob:")) URL.revokeObjectURL(state.photoUrl);
+    Object.assign(state, {
+      file: null, upload: null, photoUrl: null, key: null, result: null, deleteToken: null,
+      problem: null,
+    });
     $("preview").removeAttribute("src");
-    show("main");
+    if (push) go("main");
+    else show("main");
+  }
+
+  function withLang(link) {
+    const url = new URL(link, window.location.href);
+    url.searchParams.set("lang", state.lang);
+    return url;
   }
 
   async function share() {
     const result = state.result;
-    const url = result.links.share;
-    const text = `I'm ${/^[aeiou]/i.test(result.type.name) ? "an" : "a"} ${result.type.name} on AlphaMale`;
+    const url = withLang(result.links.share).href;
+    const name = typeName(result.type);
+    const text = t("result.shareText", { type: name, article: /^[aeiou]/i.test(name) ? "an" : "a" });
     if (navigator.share) {
       try {
         await navigator.share({ title: text, text, url });
@@ -321,71 +595,98 @@
     }
     try {
       await navigator.clipboard.writeText(url);
-      notify($("result-notice"), `Link copied: ${url}`);
+      notify($("result-notice"), t("result.copied", { url }), "success");
     } catch (error) {
-      notify($("result-notice"), `Copy this link to share: ${url}`);
+      notify($("result-notice"), t("result.copyThis", { url }), "info");
     }
   }
 
-  async function save() {
-    const card = state.result.links.card;
-    const path = new URL(card, window.location.href).pathname; // same origin, so download works
+  async function save(story) {
+    const card = withLang(state.result.links.card);
+    if (story) card.pathname = card.pathname.replace(/card\.png$/, "story.png");
+    const path = card.pathname + card.search; // same origin, so the download attribute works
     try {
       const response = await fetch(path);
       if (!response.ok) throw new Error(String(response.status));
       const href = URL.createObjectURL(await response.blob());
       const link = document.createElement("a");
       link.href = href;
-      link.download = `alphamale-${state.result.type.slug}.png`;
+      link.download = `alphamale-${state.result.type.slug}${story ? "-story" : ""}.png`;
       document.body.append(link);
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(href), 10000);
     } catch (error) {
-      window.location.href = card;
+      notify($("result-notice"), t("result.saveFailed"));
     }
   }
 
+  function askDelete() {
+    $("delete-confirm").hidden = false;
+    $("delete-cancel").focus();
+  }
+
   async function remove() {
-    if (!window.confirm("Delete this result and your photo from AlphaMale?")) return;
+    const result = state.result;
     try {
-      const response = await fetch(new URL(state.result.links.delete, window.location.href).pathname, {
+      const response = await fetch(new URL(result.links.delete, window.location.href).pathname, {
         method: "DELETE",
         headers: { "X-Delete-Token": state.deleteToken },
       });
       if (!response.ok && response.status !== 404) throw new Error(String(response.status));
-      goHome();
-      notify($("main-notice"), "Your result and photo were deleted.");
     } catch (error) {
-      notify($("result-notice"), "The result could not be deleted. Please try again.");
+      $("delete-confirm").hidden = true;
+      notify($("result-notice"), t("result.deleteFailed"));
+      return;
     }
+    remember("token", result.id, null);
+    remember("photo", result.id, null);
+    history.replaceState({ view: "main" }, "", "/"); // the result's address is gone
+    startOver(false);
+    notify($("main-notice"), t("main.deleted"), "success");
   }
 
-  // --- wiring ------------------------------------------------------------------------------
+  // --- navigation --------------------------------------------------------------------------
+
+  function route(entry) {
+    state.pending += 1; // whatever was loading is no longer wanted
+    const match = window.location.pathname.match(RESULT_PATH);
+    if (match) return openResult(match[1]);
+    const view = entry && entry.view;
+    if (view === "image" && state.upload) return show("image");
+    if (view === "problem" && state.problem) {
+      show("problem");
+      return renderProblem(state.problem);
+    }
+    return show("main");
+  }
 
   function init() {
-    const today = new Date();
-    const latest = new Date(today.getFullYear() - 14, today.getMonth(), today.getDate());
-    const earliest = new Date(today.getFullYear() - 120, today.getMonth(), today.getDate() + 1);
-    $("birth-date").max = isoDate(latest);
-    $("birth-date").min = isoDate(earliest);
-
+    state.lang = preferredLanguage();
+    applyLanguage();
+    $("lang-switch").addEventListener("click", switchLanguage);
     $("camera-button").addEventListener("click", () => $("camera-input").click());
     $("gallery-button").addEventListener("click", () => $("gallery-input").click());
     $("camera-input").addEventListener("change", (event) => pick(event.target));
     $("gallery-input").addEventListener("change", (event) => pick(event.target));
-    for (const id of ["mbti", "birth-date", "share-opt-in"]) {
-      $(id).addEventListener("input", updateAnalyse);
+    for (const id of ["mbti", "birth-year", "birth-month", "birth-day", "share-opt-in"]) {
       $(id).addEventListener("change", updateAnalyse);
     }
     $("analyse-button").addEventListener("click", onAnalyse);
-    $("back-button").addEventListener("click", goHome);
-    $("retry-button").addEventListener("click", goHome);
-    $("home-button").addEventListener("click", goHome);
+    $("back-button").addEventListener("click", () => history.back());
+    $("retry-button").addEventListener("click", () => startOver());
+    $("home-button").addEventListener("click", () => startOver());
+    $("missing-home").addEventListener("click", () => startOver());
     $("share-button").addEventListener("click", share);
-    $("save-button").addEventListener("click", save);
-    $("delete-button").addEventListener("click", remove);
+    $("story-button").addEventListener("click", () => save(true));
+    $("save-button").addEventListener("click", () => save(false));
+    $("delete-button").addEventListener("click", askDelete);
+    $("delete-cancel").addEventListener("click", () => { $("delete-confirm").hidden = true; });
+    $("delete-yes").addEventListener("click", remove);
+    window.addEventListener("popstate", (event) => route(event.state));
     updateAnalyse();
+    history.replaceState({ view: "main" }, "", window.location.href);
+    route(history.state);
   }
 
   init();

@@ -1,0 +1,281 @@
+"""The web client as people use it: a phone (English and Korean) and a desktop, in Chromium.
+
+Each test walks one path through the live stack (real gateway, TorchServe, SQLite, local
+storage) and leaves screenshots under var/screenshots/ (phone size unless named desktop).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import SCREENSHOTS, allow_errors, shot
+from tests.corpus import good_images
+
+TYPE_EN = re.compile(r"^(Alpha|Beta|Gamma|Delta|Omega)$")
+TYPE_KO = re.compile(r"^(알파|베타|감마|델타|오메가)$")
+RESULT_URL = re.compile(r"/r/[A-Za-z0-9_-]+$")
+
+
+def choose_photo(page: Page, photo: Path) -> None:
+    page.set_input_files("#gallery-input", str(photo))
+
+
+def fill_form(
+    page: Page, mbti: str = "INTJ", birth: tuple[str, str, str] = ("1995", "04", "17")
+) -> None:
+    page.select_option("#mbti", mbti)
+    for part, value in zip(("year", "month", "day"), birth, strict=True):
+        page.select_option(f"#birth-{part}", value)
+
+
+def analyse(page: Page, photo: Path) -> None:
+    """From the start page to a result view."""
+    page.goto("/")
+    choose_photo(page, photo)
+    expect(page.locator("#image-title")).to_be_visible()
+    fill_form(page)
+    page.click("#analyse-button")
+    expect(page.locator("#result-type")).to_be_visible(timeout=60_000)
+    expect(page).to_have_url(RESULT_URL)
+
+
+def in_viewport(page: Page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and viewport is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+
+
+def test_a_face_gets_a_type_its_explained_score_and_four_references(
+    phone: Page, face_photo: Path
+) -> None:
+    phone.goto("/")
+    shot(phone, "phone-1-start")
+    choose_photo(phone, face_photo)
+    expect(phone.locator("#image-title")).to_be_visible()
+    assert in_viewport(phone, "#analyse-button"), "Analyse must be reachable without scrolling"
+    shot(phone, "phone-2-photo")
+    fill_form(phone)
+    phone.click("#analyse-button")
+    expect(phone.locator("#result-type")).to_have_text(TYPE_EN, timeout=60_000)
+    expect(phone).to_have_url(RESULT_URL)
+
+    rows = phone.locator("#result-regions tr")
+    expect(rows).to_have_count(3)
+    points = [int(rows.nth(i).locator("td.num").inner_text()) for i in range(3)]
+    score = phone.locator("#result-score").inner_text()
+    assert score == f"{sum(points)} pts"
+    for i, part in enumerate(("Face", "T‑zone", "Jaw")):
+        expect(rows.nth(i).locator("th")).to_have_text(part)
+        expect(rows.nth(i).locator("td").first).to_have_text(
+            re.compile(r"^(Alpha|Beta|Gamma|Delta|Omega)( (clear|likely|borderline))?$")
+        )
+    expect(phone.locator("#result-bounds")).to_contain_text(f"{sum(points)} points")
+    expect(phone.locator("#result-references figure")).to_have_count(4)
+    expect(phone.locator("#result-references-note")).to_be_visible()  # demo catalog
+    expect(phone.locator("#result-references figcaption").first).to_have_text("Demo illustration")
+    expect(phone.locator("#result-canvas")).to_be_visible()
+    assert in_viewport(phone, "#action-bar"), "Share and Save are on the first screen"
+    assert in_viewport(phone, "#result-score"), "so is the explained score"
+    shot(phone, "phone-3-result")
+    phone.locator("#result-verdict").scroll_into_view_if_needed()
+    assert in_viewport(phone, "#action-bar"), "the bar stays on screen while scrolling"
+    shot(phone, "phone-4-result-scrolled", full_page=False)
+
+
+def test_back_and_reload_keep_their_places(phone: Page, face_photo: Path) -> None:
+    analyse(phone, face_photo)
+    url, kind = phone.url, phone.locator("#result-type").inner_text()
+    phone.go_back()
+    expect(phone.locator("#image-title")).to_be_visible()  # the photo and its fields
+    expect(phone.locator("#mbti")).to_have_value("INTJ")
+    phone.go_back()
+    expect(phone.locator("#main-title")).to_be_visible()
+    phone.go_forward()
+    expect(phone.locator("#image-title")).to_be_visible()
+    phone.go_forward()
+    expect(phone.locator("#result-type")).to_have_text(kind)
+    phone.reload()
+    expect(phone.locator("#result-type")).to_have_text(kind)
+    assert phone.url == url
+    expect(phone.locator("#result-regions tr")).to_have_count(3)
+    expect(phone.locator("#result-canvas")).to_be_visible()  # the photo survives a reload
+    expect(phone.locator("#delete-button")).to_be_visible()  # and so does the delete token
+
+
+def test_a_photo_without_a_face_gets_the_framing_example(
+    phone: Page, landscape_photo: Path
+) -> None:
+    allow_errors(phone, "status of 422")
+    phone.goto("/")
+    choose_photo(phone, landscape_photo)
+    fill_form(phone)
+    phone.click("#analyse-button")
+    expect(phone.locator("#problem-title")).to_have_text("No face found", timeout=60_000)
+    expect(phone.locator(".example")).to_be_visible()
+    shot(phone, "phone-5-no-face")
+    phone.go_back()
+    expect(phone.locator("#image-title")).to_be_visible()
+
+
+def test_a_group_photo_says_how_many_faces_it_has(phone: Page, group_photo: Path) -> None:
+    allow_errors(phone, "status of 422")
+    phone.goto("/")
+    choose_photo(phone, group_photo)
+    fill_form(phone)
+    phone.click("#analyse-button")
+    title = phone.locator("#problem-title")
+    expect(title).to_have_text(re.compile(r"^\d+ faces in this photo$"), timeout=60_000)
+    assert int(title.inner_text().split()[0]) > 1
+    expect(phone.locator("#problem-hint")).to_contain_text("Crop the photo to your face")
+    expect(phone.locator(".example")).to_be_visible()
+    shot(phone, "phone-6-group")
+    phone.click("#retry-button")
+    expect(phone.locator("#main-title")).to_be_visible()
+
+
+def test_a_renamed_text_file_is_refused_before_the_form(phone: Page, fake_jpeg: Path) -> None:
+    phone.goto("/")
+    choose_photo(phone, fake_jpeg)
+    notice = phone.locator("#main-notice")
+    expect(notice).to_have_text(
+        "“photo.jpg” is not a photo. Choose a JPEG, PNG, WebP or HEIC image."
+    )
+    expect(phone.locator("#image-title")).to_be_hidden()
+    shot(phone, "phone-7-not-a-photo")
+
+
+def test_a_heic_photo_is_accepted_without_a_preview(phone: Page, tmp_path: Path) -> None:
+    heic = tmp_path / "IMG_0001.HEIC"
+    heic.write_bytes(next(case.data for case in good_images() if case.name == "heic_64x64"))
+    phone.goto("/")
+    choose_photo(phone, heic)
+    expect(phone.locator("#image-title")).to_be_visible()
+    expect(phone.locator("#preview-missing")).to_be_visible()  # Chromium cannot decode HEIC
+
+
+def test_analyse_is_inert_until_both_fields_are_set_and_says_the_age_rule(
+    phone: Page, face_photo: Path
+) -> None:
+    phone.goto("/")
+    choose_photo(phone, face_photo)
+    button, notice = phone.locator("#analyse-button"), phone.locator("#image-notice")
+    expect(button).to_have_attribute("aria-disabled", "true")
+    button.click(force=True)  # Playwright treats aria-disabled as disabled; a person can tap
+    expect(notice).to_have_text("Choose your MBTI and your birth date first.")
+    phone.select_option("#mbti", "ENFP")
+    button.click(force=True)  # Playwright treats aria-disabled as disabled; a person can tap
+    expect(notice).to_have_text("Choose your birth date (year, month and day) first.")
+    expect(phone.locator("#age-rule")).to_have_text("AlphaMale is for people aged 14 or over.")
+    today = date.today()
+    youngest = today.replace(year=today.year - 14)
+    # The latest year offered, in December: younger than 14 unless today is 31 December.
+    fill_form(phone, "ENFP", (str(youngest.year), "12", "31"))
+    if youngest < date(youngest.year, 12, 31):
+        expect(notice).to_contain_text("aged 14 or over")
+        expect(button).to_have_attribute("aria-disabled", "true")
+    fill_form(phone, "ENFP", ("2000", "02", "29"))
+    expect(button).to_have_attribute("aria-disabled", "false")
+    expect(notice).to_be_hidden()
+
+
+def test_korean_from_the_browser_language(korean_phone: Page, face_photo: Path) -> None:
+    page = korean_phone
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("#main-title")).to_have_text("나의 얼굴 유형은?")
+    shot(page, "phone-ko-1-start")
+    choose_photo(page, face_photo)
+    expect(page.locator("#birth-month option[value='01']")).to_have_text("1월")
+    expect(page.locator("#birth-year option[value='1995']")).to_have_text("1995년")
+    fill_form(page)
+    page.click("#analyse-button")
+    expect(page.locator("#result-type")).to_have_text(TYPE_KO, timeout=60_000)
+    expect(page.locator("#result-score")).to_have_text(re.compile(r"^\d+점$"))
+    expect(page.locator("#result-regions tr").first.locator("th")).to_have_text("얼굴")
+    expect(page.locator("#share-button")).to_have_text("공유하기")
+    description = page.locator("#result-description").inner_text()
+    assert re.search(r"[가-힣]", description), description
+    shot(page, "phone-ko-2-result")
+    page.click("#lang-switch")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#result-type")).to_have_text(TYPE_EN)
+    page.reload()  # the choice is remembered
+    expect(page.locator("#result-type")).to_have_text(TYPE_EN)
+
+
+def test_delete_asks_in_the_page_then_says_so_as_a_success(phone: Page, face_photo: Path) -> None:
+    analyse(phone, face_photo)
+    url = phone.url
+    phone.click("#delete-button")
+    confirm = phone.locator("#delete-confirm")
+    expect(confirm).to_be_visible()
+    shot(phone, "phone-8-delete-confirm")
+    phone.click("#delete-cancel")
+    expect(confirm).to_be_hidden()
+    phone.click("#delete-button")
+    phone.click("#delete-yes")
+    notice = phone.locator("#main-notice")
+    expect(notice).to_have_text("Your result and photo were deleted.")
+    expect(notice).to_have_class(re.compile(r"\bsuccess\b"))
+    shot(phone, "phone-9-deleted")
+    allow_errors(phone, "status of 404")
+    phone.goto(url)
+    expect(phone.locator("#missing-title")).to_be_visible()
+
+
+def test_share_page_card_story_and_saves(phone: Page, face_photo: Path) -> None:
+    analyse(phone, face_photo)
+    result_id = phone.url.rsplit("/", 1)[-1]
+    slug = phone.locator("#result-type").inner_text().lower()
+    with phone.expect_download() as story:
+        phone.click("#story-button")
+    assert story.value.suggested_filename == f"alphamale-{slug}-story.png"
+    with phone.expect_download() as card:
+        phone.click("#save-button")
+    assert card.value.suggested_filename == f"alphamale-{slug}.png"
+
+    for lang in ("en", "ko"):
+        page = phone.request.get(f"/share/{result_id}?lang={lang}")
+        assert page.ok
+        phone.goto(f"/share/{result_id}?lang={lang}")
+        expect(phone.locator("html")).to_have_attribute("lang", lang)
+        og_image = phone.locator("meta[property='og:image']").get_attribute("content") or ""
+        assert og_image.endswith(f"/share/{result_id}/card.png?lang={lang}"), og_image
+        for prop in ("og:title", "og:description", "og:url"):
+            assert phone.locator(f"meta[property='{prop}']").get_attribute("content")
+        shot(phone, f"phone-10-share-{lang}")
+    for name, size in (("card.png", (1200, 630)), ("story.png", (1080, 1920))):
+        response = phone.request.get(f"/share/{result_id}/{name}?lang=ko")
+        assert response.ok and response.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(response.body())).size == size
+        (SCREENSHOTS / f"ko-{name}").write_bytes(response.body())  # to look at
+
+
+def test_desktop_layout(desktop: Page, face_photo: Path) -> None:
+    analyse(desktop, face_photo)
+    expect(desktop.locator("#result-references figure")).to_have_count(4)
+    for cell in desktop.locator("#result-regions th").all():  # part names never wrap
+        box = cell.bounding_box()
+        assert box is not None and box["height"] < 60, box
+    shot(desktop, "desktop-result")
+
+
+def test_favicon_and_manifest(phone: Page) -> None:
+    phone.goto("/")
+    manifest = phone.locator("link[rel='manifest']").get_attribute("href")
+    icon = phone.locator("link[rel='icon']").get_attribute("href")
+    assert manifest and icon
+    response = phone.request.get(manifest)
+    assert response.ok
+    data = response.json()
+    assert data["start_url"] == "/" and data["display"] == "standalone"
+    sizes = {entry["sizes"] for entry in data["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    assert phone.request.get(icon).ok
