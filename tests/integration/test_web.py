@@ -267,6 +267,24 @@ async def test_client_is_served(tmp_path: Path) -> None:
         assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?(https?:)?//", text)
 
 
+def test_the_client_strings_are_complete_in_both_languages() -> None:
+    """strings.js: the same keys in Korean and English, and every key the page and script use."""
+    static = Path(__file__).resolve().parents[2] / "gateway" / "web" / "static"
+    tables = {
+        lang: dict(re.findall(r'^\s+"([\w.]+)": "(.*)",$', block, re.M))
+        for lang, block in re.findall(
+            r"^  (en|ko): \{\n(.*?)^  \},", (static / "strings.js").read_text(), re.M | re.S
+        )
+    }
+    assert set(tables) == {"en", "ko"} and tables["en"].keys() == tables["ko"].keys()
+    for key, english in tables["en"].items():  # Korean fills nothing English does not give
+        placeholders = set(re.findall(r"\{\w+\}", tables["ko"][key]))
+        assert placeholders <= set(re.findall(r"\{\w+\}", english)), key
+    used = set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.]+)"', (static / "index.html").read_text()))
+    used |= set(re.findall(r'\bt\("([\w.]+)"', (static / "app.js").read_text()))
+    assert used and used <= tables["en"].keys(), used - tables["en"].keys()
+
+
 @pytest.mark.parametrize(
     ("query", "header", "expected"),
     [

@@ -389,7 +389,8 @@
       values.parts = (lost.length ? lost : PARTS).map((part) => t(`part.${part}`)).join(", ");
     }
     $("problem-title").textContent = t(`problem.${key}.title`, values);
-    $("problem-hint").textContent = t(`problem.${key}.hint`, values);
+    const plain = key === "image_too_small" && !problem.width; // the model server's floor
+    $("problem-hint").textContent = t(`problem.${key}.${plain ? "hintPlain" : "hint"}`, values);
   }
 
   // --- result view -------------------------------------------------------------------------
