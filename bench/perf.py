@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,35 +57,65 @@ def phone_photo(photo: bytes) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass
+class Samples:
+    """Latencies (ms), failures and the seconds they took, pooled over rounds."""
+
+    concurrency: int
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    elapsed: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        latencies = self.latencies
+        many = len(latencies) > 1
+        cuts = statistics.quantiles(latencies, n=20, method="inclusive") if many else []
+        return {
+            "concurrency": self.concurrency,
+            "p50_ms": statistics.median(latencies) if latencies else None,
+            "p95_ms": cuts[18] if cuts else None,
+            "per_s": len(latencies) / self.elapsed if self.elapsed else 0.0,
+            "failures": self.failures,
+        }
+
+
 async def closed_loop(
-    call: Callable[[], Awaitable[bool]], concurrency: int, seconds: float
-) -> dict[str, Any]:
+    call: Callable[[], Awaitable[bool]],
+    concurrency: int,
+    seconds: float,
+    into: Samples | None = None,
+) -> Samples:
     """``concurrency`` callers back to back for ``seconds``: latency and completed calls/s."""
-    latencies: list[float] = []
-    failures = 0
+    samples = into or Samples(concurrency)
     deadline = time.monotonic() + seconds
 
     async def worker() -> None:
-        nonlocal failures
         while time.monotonic() < deadline:
             started = time.perf_counter()
             ok = await call()
             if ok:
-                latencies.append((time.perf_counter() - started) * 1000)
+                samples.latencies.append((time.perf_counter() - started) * 1000)
             else:
-                failures += 1
+                samples.failures += 1
 
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.monotonic() - started
-    cuts = statistics.quantiles(latencies, n=20, method="inclusive") if len(latencies) > 1 else []
-    return {
-        "concurrency": concurrency,
-        "p50_ms": statistics.median(latencies) if latencies else None,
-        "p95_ms": cuts[18] if cuts else None,
-        "per_s": len(latencies) / elapsed,
-        "failures": failures,
-    }
+    samples.elapsed += time.monotonic() - started
+    return samples
+
+
+async def interleaved(
+    calls: dict[str, Callable[[], Awaitable[bool]]], concurrency: int, seconds: float, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Each call for ``seconds`` in all, in ``rounds`` alternating slices, so that a machine
+    getting faster or slower in the meantime (a shared host does) shifts both alike."""
+    pooled = {kind: Samples(concurrency) for kind in calls}
+    for call in calls.values():
+        await closed_loop(call, concurrency, 2)  # warm
+    for _ in range(rounds):
+        for kind, call in calls.items():
+            await closed_loop(call, concurrency, seconds / rounds, pooled[kind])
+    return {kind: samples.summary() for kind, samples in pooled.items()}
 
 
 def detection_copy(photo: bytes) -> tuple[bytes, float, Image.Image]:
@@ -163,13 +194,13 @@ async def scenario(base_url: str, inference_url: str, args: argparse.Namespace) 
     ):
         for label, photo in photos.items():
             small, crop = await raw_inputs(raw, photo)
+            calls = {
+                "end to end": gateway_call(gateway, photo),
+                "raw TorchServe": raw_call(raw, small, crop),
+            }
             for concurrency in args.concurrency:
-                for kind, call in (
-                    ("end to end", gateway_call(gateway, photo)),
-                    ("raw TorchServe", raw_call(raw, small, crop)),
-                ):
-                    await closed_loop(call, concurrency, 2)  # warm
-                    run = await closed_loop(call, concurrency, args.seconds)
+                runs = await interleaved(calls, concurrency, args.seconds, args.rounds)
+                for kind, run in runs.items():
                     result["runs"][f"{label} | {kind} | {concurrency}"] = run
                     print(f"  {label} {kind} c={concurrency}: {fmt_run(run)}", flush=True)
         heavy = gateway_call(gateway, photos["12 MP"])
@@ -244,7 +275,8 @@ def report(record: dict[str, Any]) -> str:
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=15, help="per measurement")
+    parser.add_argument("--seconds", type=float, default=24, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating slices per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--heavy", type=int, default=200, help="12 MP requests before the RSS")
     parser.add_argument("--seed-seconds", type=float, default=60)
