@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import sys
-import time
 from functools import cache
+from time import monotonic
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 
@@ -49,7 +49,7 @@ _last_trim = 0.0
 def release_free_memory(min_interval_s: float = 1.0) -> bool:
     """Return the heap's free pages to the system (glibc ``malloc_trim``); throttled."""
     global _last_trim
-    now = time.monotonic()
+    now = monotonic()
     if now - _last_trim < min_interval_s or (libc := _libc()) is None:
         return False
     _last_trim = now
