@@ -27,7 +27,7 @@
 
   const $ = (id) => document.getElementById(id);
   const state = {
-    lang: "en", view: "main", file: null, upload: null, photoUrl: null, key: null,
+    lang: "en", view: "main", upload: null, photoUrl: null, key: null,
     result: null, deleteToken: null, problem: null, pending: 0,
   };
 
@@ -53,12 +53,7 @@
   }
 
   function slugName(slug) {
-    if (!slug) return "–";
-    const english = slug.charAt(0).toUpperCase() + slug.slice(1);
-    const type = state.result && state.result.type;
-    if (state.lang !== "ko") return english;
-    const names = { alpha: "알파", beta: "베타", gamma: "감마", delta: "델타", omega: "오메가" };
-    return (type && type.slug === slug && type.name_ko) || names[slug] || english;
+    return slug ? t(`type.${slug}`) : "–";
   }
 
   function applyLanguage() {
@@ -197,7 +192,7 @@
     const upload = bitmap ? await downscale(bitmap, file, kind) : file;
     if (bitmap) bitmap.close();
     if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
-    Object.assign(state, { file, upload, key: null, photoUrl: bitmap ? URL.createObjectURL(upload) : null });
+    Object.assign(state, { upload, key: null, photoUrl: bitmap ? URL.createObjectURL(upload) : null });
     $("preview").hidden = !state.photoUrl;
     $("preview-missing").hidden = Boolean(state.photoUrl);
     if (state.photoUrl) $("preview").src = state.photoUrl;
@@ -567,7 +562,7 @@
     clearNotices();
     if (state.photoUrl && state.photoUrl.startsWith("blob:")) URL.revokeObjectURL(state.photoUrl);
     Object.assign(state, {
-      file: null, upload: null, photoUrl: null, key: null, result: null, deleteToken: null,
+      upload: null, photoUrl: null, key: null, result: null, deleteToken: null,
       problem: null,
     });
     $("preview").removeAttribute("src");

@@ -93,6 +93,11 @@ window.ALPHAMALE_STRINGS = {
     "part.t_zone": "T‑zone",
     "part.jaw": "Jaw",
     "points": "{points} pts",
+    "type.alpha": "Alpha",
+    "type.beta": "Beta",
+    "type.gamma": "Gamma",
+    "type.delta": "Delta",
+    "type.omega": "Omega",
   },
   ko: {
     "doc.title": "AlphaMale · 나의 얼굴 유형은?",
@@ -185,5 +190,10 @@ window.ALPHAMALE_STRINGS = {
     "part.t_zone": "T존",
     "part.jaw": "턱",
     "points": "{points}점",
+    "type.alpha": "알파",
+    "type.beta": "베타",
+    "type.gamma": "감마",
+    "type.delta": "델타",
+    "type.omega": "오메가",
   },
 };
