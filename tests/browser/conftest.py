@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from bench.soak import start_gateway, stop_gateway, wait_gateway_ready
 from core.dataset import default_dataset_dir
 from db import migrate
 from db.session import sqlite_url
@@ -40,15 +41,12 @@ from gateway.config import Settings
 from gateway.seed import SeedReport, seed
 from tests.browser.support import (
     NOT_AN_IMAGE,
-    GatewayDidNotStart,
     LiveStack,
-    gateway_process,
+    gateway_env,
     group_photo,
     landscape_photo,
     page_errors,
     shot,
-    stop_process,
-    wait_ready,
     watch_errors,
 )
 from tests.fixtures.app import settings_for
@@ -143,19 +141,19 @@ def live_stack(
             assert report.catalog_added >= settings.catalog_per_result * 5, report
             seeded = True
         stack = LiveStack(base_url, settings, log)
-        process = gateway_process(settings, port, log)
+        process = start_gateway(gateway_env(settings), port, log)
         try:
-            wait_ready(process, stack, READY_TIMEOUT_S)
-        except GatewayDidNotStart as error:
-            stop_process(process)
-            if error.address_in_use and attempt < 2:
+            wait_gateway_ready(base_url, process, log, READY_TIMEOUT_S)
+        except SystemExit as error:  # bench.soak's way of saying it did not start
+            stop_gateway(process)
+            if "address already in use" in str(error).lower() and attempt < 2:
                 continue
             pytest.fail(f"the live gateway did not start: {error}", pytrace=False)
         break
     try:
         yield stack
     finally:
-        stop_process(process)
+        stop_gateway(process)
 
 
 # --- Chromium and pages ------------------------------------------------------------------------

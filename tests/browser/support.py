@@ -1,4 +1,4 @@
-"""Helpers of the browser tests: the live gateway process, test photos, screenshots, page errors.
+"""Helpers of the browser tests: the live gateway's settings, test photos, screenshots, page errors.
 
 The fixtures that use them are in ``tests/browser/conftest.py``; tests import the plain helpers
 (``shot``, ``page_errors``, ``allow_errors``) from here.
@@ -11,16 +11,12 @@ import json
 import os
 import random
 import re
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from math import sin
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import httpx
 from PIL import Image, ImageDraw, ImageFilter
 from pydantic import SecretStr
 
@@ -30,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "var" / "screenshots"  # var/ is git-ignored
 
 
-# --- The live gateway: uvicorn in its own process, as `make run` starts it -------------------
+# --- The live gateway: uvicorn in its own process (bench.soak starts and stops it) ---------
 
 
 @dataclass(frozen=True)
@@ -39,13 +35,10 @@ class LiveStack:
 
     base_url: str  # "http://127.0.0.1:<port>", no trailing slash
     settings: Settings  # exactly what the gateway process runs with
-    log: Path  # the gateway's stdout and stderr (uvicorn log and access log)
+    log: Path  # the gateway's stdout and stderr
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -63,75 +56,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def gateway_process(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``python -m uvicorn gateway.main:create_app --factory`` on 127.0.0.1:``port``."""
+def gateway_env(settings: Settings) -> dict[str, str]:
+    """The environment of a gateway process that runs with exactly ``settings``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALPHAMALE_")}
     if dataset := os.environ.get("ALPHAMALE_DATASET_DIR"):
         inherited["ALPHAMALE_DATASET_DIR"] = dataset
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "gateway.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "info",
-    ]
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=inherited | settings_env(settings) | {"PYTHONUNBUFFERED": "1"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C in the terminal reaches pytest, which stops it
-        )
-
-
-class GatewayDidNotStart(RuntimeError):
-    def __init__(self, message: str, address_in_use: bool = False) -> None:
-        super().__init__(message)
-        self.address_in_use = address_in_use
-
-
-def wait_ready(process: subprocess.Popen[bytes], stack: LiveStack, timeout_s: float) -> float:
-    """Poll ``/readyz`` (database, storage and model server) until 200; the seconds it took."""
-    started = time.monotonic()
-    last = "no answer yet"
-    with httpx.Client(base_url=stack.base_url, timeout=5) as client:
-        while time.monotonic() - started < timeout_s:
-            if process.poll() is not None:
-                tail = stack.log_tail()
-                raise GatewayDidNotStart(
-                    f"the gateway exited with {process.returncode}:\n{tail}",
-                    address_in_use="address already in use" in tail.lower(),
-                )
-            try:
-                response = client.get("/readyz")
-                if response.status_code == 200:
-                    return time.monotonic() - started
-                last = f"{response.status_code} {response.text[:500]}"
-            except httpx.TransportError as exc:
-                last = repr(exc)
-            time.sleep(0.2)
-    raise GatewayDidNotStart(
-        f"/readyz not ready after {timeout_s:.0f} s (last: {last}):\n{stack.log_tail()}"
-    )
-
-
-def stop_process(process: subprocess.Popen[bytes], grace_s: float = 15) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()  # uvicorn shuts down gracefully on SIGTERM
-    try:
-        process.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
+    return inherited | settings_env(settings) | {"PYTHONUNBUFFERED": "1"}
 
 
 # --- Test photos -------------------------------------------------------------------------------
