@@ -17,6 +17,7 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
+from core.taxonomy import TYPE_NAMES_KO
 from db import repositories
 from db.models import Analysis, FaceType
 from db.seed import TYPES, seed_types
@@ -280,6 +281,9 @@ def test_the_client_strings_are_complete_in_both_languages() -> None:
     for key, english in tables["en"].items():  # Korean fills nothing English does not give
         placeholders = set(re.findall(r"\{\w+\}", tables["ko"][key]))
         assert placeholders <= set(re.findall(r"\{\w+\}", english)), key
+    for slug, name in TYPE_NAMES_KO.items():  # the client's type names are the server's
+        assert tables["ko"][f"type.{slug}"] == name
+        assert tables["en"][f"type.{slug}"] == slug.capitalize()
     used = set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.]+)"', (static / "index.html").read_text()))
     used |= set(re.findall(r'\bt\("([\w.]+)"', (static / "app.js").read_text()))
     assert used and used <= tables["en"].keys(), used - tables["en"].keys()
