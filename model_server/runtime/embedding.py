@@ -1,28 +1,37 @@
-"""dlib's 128-d face embedding (ResNet, from face_recognition_models) of a face and its regions.
+"""128-d face embeddings of a face and its regions: dlib aligns, the torch port embeds.
 
 The face is aligned by dlib's own 5-point landmarks found inside the face box (MTCNN's points do
 not fit dlib's alignment) into a 150 px chip with padding 0.25. A region's embedding is that of
 the chip with everything outside the region filled with the chip's mean colour: the T-zone is
 the outer eye corners, from 0.7 d above the eye line down to the nose base (d = eye line to nose
 base); the jaw is the nose base to the chip's bottom, centre +- 0.75 W (W = outer eye corners).
-Served features (:meth:`FaceEmbedder.crop_regions`) average the crop's and its mirror image's.
-Model files ship in the face_recognition_models package (dlib's models are public domain); its
-68-point model is never used (its training data is not licensed for commercial use).
+
+Served features (:meth:`FaceEmbedder.crop_regions`) average several views of each face: the
+crop and its mirror image, each aligned as is and, per :class:`Features`, with the chip's
+window moved or scaled a little (test-time augmentation). Every chip of every image in a call
+goes through :class:`~model_server.runtime.face_net.FaceNet` in one forward pass. Model files
+ship in the face_recognition_models package (dlib's models are public domain); its 68-point
+model is never used (its training data is not licensed for commercial use).
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlib
 import numpy as np
+import torch
 from PIL import Image, ImageOps
 
-CHIP_SIZE = 150
+from core.taxonomy import PARTS
+from model_server.runtime.face_net import INPUT_SIZE, FaceNet
+
+CHIP_SIZE = INPUT_SIZE
 CHIP_PADDING = 0.25
-REGIONS = ("face", "t_zone", "jaw")
 
 
 def model_file(name: str) -> Path:
@@ -36,21 +45,68 @@ def model_file(name: str) -> Path:
     return path
 
 
+View = tuple[float, float, float]  # (dx, dy, scale): shift in chip widths, window scale
+
+
+@dataclass(frozen=True)
+class Features:
+    """How the served features are made; the type-model artefact records the ones it was
+    trained on (``meta.features``) and the handler serves exactly those."""
+
+    chip_size: int = CHIP_SIZE
+    chip_padding: float = CHIP_PADDING
+    mirror: bool = True
+    views: tuple[View, ...] = ((0.0, 0.0, 1.0),)
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> Features:
+        """From an artefact's ``meta.features``; a chip this runtime cannot make is refused."""
+        features = cls(
+            chip_size=int(meta.get("chip_size", CHIP_SIZE)),
+            chip_padding=float(meta.get("chip_padding", CHIP_PADDING)),
+            mirror=bool(meta.get("mirror", True)),
+            views=tuple(tuple(float(v) for v in view) for view in meta.get("views", [(0, 0, 1)])),  # type: ignore[misc]
+        )
+        if (features.chip_size, features.chip_padding) != (CHIP_SIZE, CHIP_PADDING):
+            raise ValueError(
+                f"the artefact's chips ({features.chip_size} px, padding {features.chip_padding})"
+                f" are not this runtime's ({CHIP_SIZE} px, padding {CHIP_PADDING})"
+            )
+        return features
+
+    def as_meta(self) -> dict[str, Any]:
+        return {
+            "chip_size": self.chip_size,
+            "chip_padding": self.chip_padding,
+            "mirror": self.mirror,
+            "views": [list(view) for view in self.views],
+        }
+
+    @property
+    def chips_per_face(self) -> int:
+        return len(PARTS) * len(self.views) * (2 if self.mirror else 1)
+
+
 class FaceEmbedder:
     """Aligned chips and 128-d embeddings of the whole face, the T-zone and the jaw."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        weights: str | Path,
+        features: Features | None = None,
+        device: torch.device | str = "cpu",
+    ) -> None:
         self.shape = dlib.shape_predictor(str(model_file("shape_predictor_5_face_landmarks.dat")))
-        self.net = dlib.face_recognition_model_v1(
-            str(model_file("dlib_face_recognition_resnet_model_v1.dat"))
-        )
+        self.net = FaceNet.load(weights, device)
+        self.features = features or Features()
 
-    def chip(self, image: Image.Image, box: Sequence[float]) -> np.ndarray:
-        """The aligned 150 px chip of the face in ``box`` (x1, y1, x2, y2)."""
+    def chips(self, image: Image.Image, box: Sequence[float]) -> list[np.ndarray]:
+        """The aligned 150 px chips of the face in ``box`` (x1, y1, x2, y2), one per view."""
         rgb = np.asarray(image.convert("RGB"))
         x1, y1, x2, y2 = (round(v) for v in box)
         shape = self.shape(rgb, dlib.rectangle(x1, y1, x2, y2))
-        return np.asarray(dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING))
+        details = dlib.get_face_chip_details(shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return [dlib.extract_image_chip(rgb, moved(details, view)) for view in self.features.views]
 
     def region_chips(self, chip: np.ndarray) -> dict[str, np.ndarray]:
         """The chip, and the chip with all but the T-zone / the jaw filled with its mean colour."""
@@ -76,27 +132,53 @@ class FaceEmbedder:
             out[name] = masked
         return out
 
-    def embed(self, chip: np.ndarray) -> np.ndarray:
-        """The 128-d descriptor of an aligned chip."""
-        return np.asarray(self.net.compute_face_descriptor(np.ascontiguousarray(chip)))
-
-    def regions(self, image: Image.Image, box: Sequence[float]) -> dict[str, np.ndarray]:
-        """Embeddings of the face, its T-zone and its jaw."""
-        chips = self.region_chips(self.chip(image, box))
-        return {name: self.embed(chips[name]) for name in REGIONS}
-
-    def crop_regions(self, crop: Image.Image, margin: float) -> dict[str, np.ndarray]:
-        """:meth:`regions` of an upright face crop (``core.crop.upright_crop`` with ``margin``),
-        averaged with those of its mirror image, so a mirrored photo gets (almost) the same.
+    def face_chips(self, crop: Image.Image, margin: float) -> np.ndarray:
+        """(chips_per_face, 150, 150, 3): every region chip of every view of an upright crop.
 
         The face is the centred square that the crop's margin leaves (dlib's 5-point model was
-        trained on square detector boxes); measured on 12 London photos, the embeddings differ
-        from those of the original photo's MTCNN box by 0.05 on average (same person < 0.6).
-        """
+        trained on square detector boxes). Rows are ordered mirror, view, region (PARTS)."""
         box = face_box_in_crop(crop.width, margin)
-        plain = self.regions(crop, box)
-        mirrored = self.regions(ImageOps.mirror(crop), box)
-        return {name: (plain[name] + mirrored[name]) / 2 for name in REGIONS}
+        images = [crop, ImageOps.mirror(crop)] if self.features.mirror else [crop]
+        return np.stack(
+            [
+                self.region_chips(chip)[part]
+                for image in images
+                for chip in self.chips(image, box)
+                for part in PARTS
+            ]
+        )
+
+    def crop_regions_batch(
+        self, crops: Sequence[Image.Image], margin: float
+    ) -> list[dict[str, np.ndarray]]:
+        """:meth:`crop_regions` of several crops, all their chips in one forward pass."""
+        if not crops:
+            return []
+        chips = [self.face_chips(crop, margin) for crop in crops]
+        vectors = self.net.embed(np.concatenate(chips))
+        per_face = vectors.reshape(len(crops), -1, len(PARTS), vectors.shape[1]).mean(axis=1)
+        return [dict(zip(PARTS, face, strict=True)) for face in per_face]
+
+    def crop_regions(self, crop: Image.Image, margin: float) -> dict[str, np.ndarray]:
+        """The served features of an upright face crop (``core.crop.upright_crop`` with
+        ``margin``): each region's embedding averaged over the views and the mirror image."""
+        return self.crop_regions_batch([crop], margin)[0]
+
+
+def moved(details: Any, view: View) -> Any:
+    """dlib chip details with the window shifted by (dx, dy) chip widths and scaled."""
+    dx, dy, scale = view
+    if (dx, dy, scale) == (0.0, 0.0, 1.0):
+        return details
+    rect = details.rect
+    cx, cy = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
+    half = rect.width() * scale / 2
+    cx, cy = cx + dx * rect.width(), cy + dy * rect.width()
+    return dlib.chip_details(
+        dlib.drectangle(cx - half, cy - half, cx + half, cy + half),
+        dlib.chip_dims(details.rows, details.cols),
+        details.angle,
+    )
 
 
 def face_box_in_crop(size: int, margin: float) -> tuple[float, float, float, float]:

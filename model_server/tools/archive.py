@@ -8,8 +8,10 @@ Each archive holds its handler, the whole serving runtime (``model_server/runtim
 torch-free ``core`` it imports (nothing is picked by hand: an import added to the runtime ships
 with it), its model-config yaml and a MODEL_CARD.md. ``face_regions`` uses
 ``model_server/weights/face_regions.pt`` when it exists, else a seeded untrained checkpoint whose
-model card says so; ``face_type`` ships ``model_server/weights/type_model.json``. An archive is
-rebuilt only when the fingerprint of its inputs (file contents, version) changed, so
+model card says so; ``face_type`` ships ``model_server/weights/type_model.json`` and
+``face_net.pt``, dlib's face network converted from face_recognition_models' ``.dat`` by
+:mod:`model_server.tools.dlib_weights` at build time (nothing downloaded, nothing large in git).
+An archive is rebuilt only when the fingerprint of its inputs (file contents, version) changed, so
 ``make models`` is quick when nothing did.
 """
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.taxonomy import MODEL_NAMES
+from model_server.tools import dlib_weights
 
 MODEL_SERVER = Path(__file__).resolve().parents[1]
 REPO = MODEL_SERVER.parent
@@ -77,6 +80,8 @@ class ArchiveSpec:
 
     def inputs(self) -> list[Path]:
         files = [*shipped_files(), self.config]
+        if self.name == "face_type":  # the converted face network: its source and its converter
+            files += [dlib_weights.model_file(dlib_weights.DAT_NAME), Path(dlib_weights.__file__)]
         return files + [p for p in (self.checkpoint, self.model_card) if p is not None]
 
     def fingerprint(self) -> str:
@@ -89,6 +94,7 @@ class ArchiveSpec:
 
 
 SERIALIZED = {"face_regions": "face_regions.pt", "face_type": "type_model.json"}
+FACE_NET = "face_net.pt"  # face_type's converted face network (the handler's ``face_net``)
 
 
 def default_spec(name: str, version: str = DEFAULT_VERSION) -> ArchiveSpec:
@@ -146,8 +152,9 @@ def type_model_card(artefact: Path | None) -> str:
     )
 
 
-def stage(spec: ArchiveSpec, work: Path) -> tuple[Path, Path, Path | None]:
-    """Copy the shipped package and the model card into ``work``; make a checkpoint if needed."""
+def stage(spec: ArchiveSpec, work: Path) -> tuple[list[Path], Path | None]:
+    """Copy the shipped package and the model card into ``work``, convert face_type's face
+    network; make a checkpoint if needed. Returns (extra files, checkpoint)."""
     for source in shipped_files():
         target = work / "extra" / source.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,16 +166,20 @@ def stage(spec: ArchiveSpec, work: Path) -> tuple[Path, Path, Path | None]:
         checkpoint = make_untrained_checkpoint(work / "face_regions.pt")
     card = work / "MODEL_CARD.md"
     card.write_text(model_card(spec, checkpoint))
-    return work / "extra", card, checkpoint
+    extra = [work / "extra", card]
+    if spec.name == "face_type":
+        extra.append(dlib_weights.convert(work / FACE_NET))
+    return extra, checkpoint
 
 
 def archiver_command(spec: ArchiveSpec, work: Path, export: Path) -> list[str]:
-    extra, card, checkpoint = stage(spec, work)
+    extra, checkpoint = stage(spec, work)
     tool = Path(sys.executable).parent / "torch-model-archiver"
     command = [str(tool) if tool.exists() else "torch-model-archiver"]
     command += ["--model-name", spec.name, "--version", spec.version]
     command += ["--handler", str(spec.handler), "--config-file", str(spec.config)]
-    command += ["--extra-files", f"{extra},{card}", "--export-path", str(export), "--force"]
+    command += ["--extra-files", ",".join(map(str, extra)), "--export-path", str(export)]
+    command += ["--force"]
     if checkpoint is not None:
         command += ["--serialized-file", str(checkpoint)]
     return command

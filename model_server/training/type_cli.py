@@ -23,6 +23,7 @@ from core.dataset import default_dataset_dir
 from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, FaceEmbedder
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
+from model_server.tools.dlib_weights import converted
 from model_server.training import REPO_ROOT
 from model_server.training import labels as lb
 from model_server.training import type_model as tm
@@ -55,7 +56,7 @@ def extract_features(
         stored = np.load(cache, allow_pickle=False)
         if stored["names"].tolist() == names and str(stored.get("kind", "")) == FEATURES:
             return names, {r: stored[r] for r in tm.REGIONS}
-    detector, embedder = FaceDetector(), FaceEmbedder()
+    detector, embedder = FaceDetector(), FaceEmbedder(converted())
     rows: dict[str, list[np.ndarray]] = {r: [] for r in tm.REGIONS}
     found = []
     for path in tqdm(photos, desc="embeddings", unit="photo"):

@@ -23,6 +23,7 @@ from core.taxonomy import TYPES
 from model_server.runtime.embedding import FaceEmbedder
 from model_server.runtime.face_detector import Face, FaceDetector
 from model_server.runtime.type_model import TypeModel
+from model_server.tools.dlib_weights import converted
 from model_server.training.datasets import person_of
 
 
@@ -61,7 +62,7 @@ def crop_embeddings(
 
 def reencoding(photos: Sequence[Path], model: TypeModel) -> dict[str, float | int]:
     """Share of photos whose served type survives each variant (photos with a face in all)."""
-    detector, embedder = FaceDetector(), FaceEmbedder()
+    detector, embedder = FaceDetector(), FaceEmbedder(converted())
     same = dict.fromkeys(VARIANTS, 0)
     counted = 0
     for path in tqdm(photos, desc="stability", unit="photo"):

@@ -1,28 +1,35 @@
 """``face_type``: each face region's type, the seed's weighted score and the served type.
 
 Takes the gateway's upright face crop (the same image ``face_regions`` gets), embeds the whole
-face, the T-zone and the jaw with dlib's face network (:mod:`model_server.runtime.embedding`)
-and applies the type model (:mod:`model_server.runtime.type_model`, ``type_model.json``).
+face, the T-zone and the jaw with dlib's face network ported to torch
+(:mod:`model_server.runtime.embedding`; every chip of a TorchServe batch in one forward pass, on
+the worker's GPU when TorchServe gives it one) and applies the type model
+(:mod:`model_server.runtime.type_model`, ``type_model.json``). The features (views, mirror) are
+the ones the artefact records in ``meta.features``: the model is served as it was trained.
 Handler settings (model-config ``handler:``): ``crop_margin`` (0.25, the gateway's crop),
+``face_net`` (``face_net.pt``: the converted weights the archive ships),
 ``combination`` ("seed_vote" | "face" | "average"; default: the artefact's ``served``),
 ``points`` ({part: [alpha..omega]}), ``bounds`` ([[bound, type], ...]), ``num_threads`` (1).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from core.crop import DEFAULT_MARGIN
 from core.schemas import ServedModel, TypeAnswer
-from model_server.runtime.embedding import FaceEmbedder
+from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.handlers import ImageHandler
 from model_server.runtime.scoring import parse_bounds, parse_points
 from model_server.runtime.type_model import TypeModel, TypePrediction
 
 DEFAULT_ARTEFACT = "type_model.json"
+DEFAULT_FACE_NET = "face_net.pt"
 
 
 class FaceTypeHandler(ImageHandler):
@@ -31,19 +38,23 @@ class FaceTypeHandler(ImageHandler):
         serialized = self.manifest.get("model", {}).get("serializedFile", DEFAULT_ARTEFACT)
         self.points = parse_points(self.config.get("points"))
         self.bounds = parse_bounds(self.config.get("bounds"))
-        self.model = TypeModel.load(
-            os.path.join(model_dir, serialized),
+        artefact = json.loads(Path(model_dir, serialized).read_text())
+        self.model = TypeModel(
+            artefact,
             combination=self.config.get("combination"),
             points=self.points,
             bounds=self.bounds,
         )
         self.margin = float(self.config.get("crop_margin", DEFAULT_MARGIN))
-        self.embedder = FaceEmbedder()
+        self.embedder = FaceEmbedder(
+            os.path.join(model_dir, self.config.get("face_net", DEFAULT_FACE_NET)),
+            Features.from_meta(artefact.get("meta", {}).get("features", {})),
+            self.device,
+        )
 
     def predict(self, images: list[Image.Image]) -> list[TypePrediction]:
-        return [
-            self.model.predict(self.embedder.crop_regions(image, self.margin)) for image in images
-        ]
+        features = self.embedder.crop_regions_batch(images, self.margin)
+        return [self.model.predict(regions) for regions in features]
 
     def answer(self, image: Image.Image, prediction: TypePrediction) -> TypeAnswer:
         return TypeAnswer(

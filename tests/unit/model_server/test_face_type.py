@@ -20,6 +20,7 @@ from core.schemas import TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import Calibration, TypeModel, strength, type_index
+from model_server.tools.dlib_weights import converted
 from model_server.tools.local import local_context, model_config
 
 WEIGHTS = Path(__file__).resolve().parents[3] / "model_server" / "weights"
@@ -67,6 +68,7 @@ def restore_torch_threads() -> Iterator[None]:
 
 def handler(tmp_path: Path, served: str = "seed_vote", **settings: Any) -> FaceTypeHandler:
     (tmp_path / "type_model.json").write_text(json.dumps(artefact(served)))
+    settings = {"face_net": str(converted())} | settings
     context = local_context(
         "face_type", tmp_path, model_config("face_type", **settings), "type_model.json"
     )
@@ -77,7 +79,7 @@ def handler(tmp_path: Path, served: str = "seed_vote", **settings: Any) -> FaceT
 
 def by_width(values: dict[int, tuple[float, float, float]]) -> Any:
     """Stands in for dlib: the embeddings of an image are chosen by its width."""
-    return lambda image, margin: embeddings(*values[image.width])
+    return lambda images, margin: [embeddings(*values[image.width]) for image in images]
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,7 @@ def test_handler_answers_the_contract_with_its_arithmetic(
 ) -> None:
     instance = handler(tmp_path)
     monkeypatch.setattr(
-        instance.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0), 300: (-2, -1, -1)})
+        instance.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0), 300: (-2, -1, -1)})
     )
     answers = instance.handle(
         [
@@ -161,11 +163,11 @@ def test_handler_settings_switch_the_combination_points_and_bounds(
 ) -> None:
     flat = {part: [1, 1, 1, 1, 1] for part in PARTS}
     instance = handler(tmp_path, points=flat, bounds=[[0, "omega"], [2, "gamma"]])
-    monkeypatch.setattr(instance.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0)}))
+    monkeypatch.setattr(instance.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = instance.handle([{"data": encode(Image.new("RGB", (320, 320)))}], instance.context)
     assert (answer["type"], answer["score"]) == ("gamma", 3)
     face = handler(tmp_path, combination="face")
-    monkeypatch.setattr(face.embedder, "crop_regions", by_width({320: (1.0, 2.0, 0.0)}))
+    monkeypatch.setattr(face.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = face.handle([{"data": encode(Image.new("RGB", (320, 320)))}], face.context)
     assert (answer["type"], answer["combination"]) == ("beta", "face")
 
@@ -191,12 +193,12 @@ def test_a_failing_embedding_fails_its_image_alone(
     instance = handler(tmp_path)
     values = by_width({320: (0.0, 0.0, 0.0)})
 
-    def fails_on_odd_widths(image: Image.Image, margin: float) -> dict[str, np.ndarray]:
-        if image.width % 2:
+    def fails_on_odd_widths(images: list[Image.Image], margin: float) -> list[dict]:
+        if any(image.width % 2 for image in images):
             raise RuntimeError("injected failure")
-        return values(image, margin)
+        return values(images, margin)
 
-    monkeypatch.setattr(instance.embedder, "crop_regions", fails_on_odd_widths)
+    monkeypatch.setattr(instance.embedder, "crop_regions_batch", fails_on_odd_widths)
     answers = instance.handle(
         [
             {"data": encode(Image.new("RGB", (321, 320)))},
@@ -218,7 +220,8 @@ def test_the_served_model_types_a_real_face_crop_and_its_mirror_alike() -> None:
     image = Image.open(photo).convert("RGB")
     face = FaceDetector().detect([image])[0][0]
     crop = upright_crop(image, face.box, face.landmarks[0], face.landmarks[1]).image
-    context = local_context("face_type", WEIGHTS, model_config("face_type"), "type_model.json")
+    config = model_config("face_type", face_net=str(converted()))
+    context = local_context("face_type", WEIGHTS, config, "type_model.json")
     instance = FaceTypeHandler()
     instance.initialize(context)
     answers = instance.handle(
