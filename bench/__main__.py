@@ -30,7 +30,7 @@ from model_server.tools import archive, serve
 
 ROOT = Path(__file__).parents[1]
 DATASET = default_dataset_dir() / "images"
-TARGETS_MS = {"face_check": 300, "face_regions": 300, "face_type": 300, "gateway analysis": 800}
+TARGETS_MS = {"face_check": 300, "face_regions": 300, "face_type": 80, "gateway analysis": 350}
 
 
 def sample_photo() -> bytes:

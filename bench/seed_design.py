@@ -3,8 +3,9 @@
 The original project loaded its model weights from disk inside the request handler and ran the
 models in the web server's event loop. Here: one in-process FastAPI endpoint that, for every
 request, builds the three handlers from their files (MTCNN, the part detector's checkpoint,
-dlib's models and the type model) and runs them synchronously inside ``async def``, so
-concurrent requests queue behind each other. Same models and inputs as the real stack.
+dlib's landmarks, the face network and the type model) and runs them synchronously inside
+``async def``, so concurrent requests queue behind each other. Same models and inputs as the
+real stack.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.tools import archive
-from model_server.tools.local import local_context
+from model_server.tools.dlib_weights import converted
+from model_server.tools.local import local_context, model_config
 
 CLASSES: dict[str, type[ImageHandler]] = {
     "face_check": FaceCheckHandler,
@@ -40,7 +42,8 @@ def handlers() -> dict[str, ImageHandler]:
     for name, cls in CLASSES.items():
         handler = cls()
         serialized = archive.SERIALIZED.get(name)  # the files the archives ship
-        context = local_context(name, archive.WEIGHTS_DIR, None, serialized, batch_size=1)
+        config = model_config(name, face_net=str(converted())) if name == "face_type" else None
+        context = local_context(name, archive.WEIGHTS_DIR, config, serialized, batch_size=1)
         handler.initialize(context)
         loaded[name] = handler
     return loaded

@@ -32,6 +32,7 @@ from model_server.runtime.face_net import INPUT_SIZE, FaceNet
 
 CHIP_SIZE = INPUT_SIZE
 CHIP_PADDING = 0.25
+GAIN_TARGET = 115.0  # about the mean of dlib's input mean colour (122.8, 117.0, 104.3)
 
 
 def model_file(name: str) -> Path:
@@ -56,6 +57,8 @@ class Features:
     chip_size: int = CHIP_SIZE
     chip_padding: float = CHIP_PADDING
     mirror: bool = True
+    # Each chip's brightness scaled to GAIN_TARGET (a photo taken darker or brighter embeds alike)
+    gain: bool = False
     views: tuple[View, ...] = ((0.0, 0.0, 1.0),)
 
     @classmethod
@@ -65,6 +68,7 @@ class Features:
             chip_size=int(meta.get("chip_size", CHIP_SIZE)),
             chip_padding=float(meta.get("chip_padding", CHIP_PADDING)),
             mirror=bool(meta.get("mirror", True)),
+            gain=bool(meta.get("gain", False)),
             views=tuple(tuple(float(v) for v in view) for view in meta.get("views", [(0, 0, 1)])),  # type: ignore[misc]
         )
         if (features.chip_size, features.chip_padding) != (CHIP_SIZE, CHIP_PADDING):
@@ -79,6 +83,7 @@ class Features:
             "chip_size": self.chip_size,
             "chip_padding": self.chip_padding,
             "mirror": self.mirror,
+            "gain": self.gain,
             "views": [list(view) for view in self.views],
         }
 
@@ -106,7 +111,8 @@ class FaceEmbedder:
         x1, y1, x2, y2 = (round(v) for v in box)
         shape = self.shape(rgb, dlib.rectangle(x1, y1, x2, y2))
         details = dlib.get_face_chip_details(shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-        return [dlib.extract_image_chip(rgb, moved(details, view)) for view in self.features.views]
+        chips = [dlib.extract_image_chip(rgb, moved(details, view)) for view in self.features.views]
+        return [gain_normalised(chip) for chip in chips] if self.features.gain else chips
 
     def region_chips(self, chip: np.ndarray) -> dict[str, np.ndarray]:
         """The chip, and the chip with all but the T-zone / the jaw filled with its mean colour."""
@@ -163,6 +169,14 @@ class FaceEmbedder:
         """The served features of an upright face crop (``core.crop.upright_crop`` with
         ``margin``): each region's embedding averaged over the views and the mirror image."""
         return self.crop_regions_batch([crop], margin)[0]
+
+
+def gain_normalised(chip: np.ndarray) -> np.ndarray:
+    """The chip scaled so that its mean brightness is :data:`GAIN_TARGET`."""
+    mean = float(chip.mean())
+    if mean <= 0:
+        return chip
+    return np.clip(chip * (GAIN_TARGET / mean) + 0.5, 0, 255).astype(np.uint8)
 
 
 def moved(details: Any, view: View) -> Any:

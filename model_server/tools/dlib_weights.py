@@ -53,14 +53,18 @@ class Reader:
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = memoryview(data), 0
 
+    def take(self, count: int) -> memoryview:
+        if self.pos + count > len(self.data):
+            raise DlibFormatError(f"the file ends inside a value at byte {self.pos}")
+        self.pos += count
+        return self.data[self.pos - count : self.pos]
+
     def integer(self) -> int:
-        head = self.data[self.pos]
+        head = self.take(1)[0]
         size = head & 0x0F
         if head & 0x70 or size > 8:
-            raise DlibFormatError(f"not a dlib integer at byte {self.pos}")
-        raw = self.data[self.pos + 1 : self.pos + 1 + size]
-        self.pos += 1 + size
-        value = int.from_bytes(raw, "little")
+            raise DlibFormatError(f"not a dlib integer at byte {self.pos - 1}")
+        value = int.from_bytes(self.take(size), "little")
         return -value if head & 0x80 else value
 
     def peek_integer(self) -> int:
@@ -70,14 +74,10 @@ class Reader:
         return value
 
     def string(self) -> str:
-        size = self.integer()
-        text = bytes(self.data[self.pos : self.pos + size]).decode("ascii")
-        self.pos += size
-        return text
+        return bytes(self.take(self.integer())).decode("ascii", errors="replace")
 
     def boolean(self) -> bool:
-        char = chr(self.data[self.pos])
-        self.pos += 1
+        char = chr(self.take(1)[0])
         if char not in "01":
             raise DlibFormatError(f"not a dlib bool at byte {self.pos - 1}")
         return char == "1"
@@ -95,9 +95,7 @@ class Reader:
 
     def tensor(self) -> np.ndarray:
         shape = self.shape(2)
-        count = math.prod(shape)
-        values = np.frombuffer(self.data, "<f4", count, self.pos).reshape(shape)
-        self.pos += 4 * count
+        values = np.frombuffer(self.take(4 * math.prod(shape)), "<f4").reshape(shape)
         return values.astype(np.float32)
 
     def alias(self) -> tuple[int, int, int, int]:

@@ -586,6 +586,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the type model: embeddings, person-grouped CV, permutation null, artefact",
     ).set_defaults(func=lambda a: (type_cli.main(a), 0)[1])
 
+    from model_server.training import face_net_parity, type_views
+
+    sub.add_parser(
+        "face-net-parity",
+        parents=[face_net_parity.get_args_parser(add_help=False)],
+        help="the torch face network against dlib-bin's on the London chips",
+    ).set_defaults(func=lambda a: (face_net_parity.main(a), 0)[1])
+
+    sub.add_parser(
+        "type-views",
+        parents=[type_views.get_args_parser(add_help=False)],
+        help="test-time views of the type model's features, chosen by variant stability",
+    ).set_defaults(func=lambda a: (type_views.main(a), 0)[1])
+
     p = sub.add_parser(
         "archive", help="checkpoint -> face_regions .mar (via model_server.tools.archive)"
     )

@@ -20,7 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from core.dataset import default_dataset_dir
-from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, FaceEmbedder
+from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
@@ -37,11 +37,13 @@ from model_server.training.type_stability import (
 )
 
 WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"
-FEATURES = "upright-crop-mirrored-v1"  # a cache of other features is rebuilt
+FEATURES = "upright-crop-torch-v2"  # with the view settings: a cache of others is rebuilt
+# The served views (test-time augmentation), chosen by ``type-views`` (weights/eval/type_views.json)
+SERVED_FEATURES = Features(mirror=True, views=((0.0, 0.0, 1.0),), gain=True)
 
 
 def extract_features(
-    dataset_dir: Path, cache: Path, limit_people: int = 0
+    dataset_dir: Path, cache: Path, limit_people: int = 0, features: Features = SERVED_FEATURES
 ) -> tuple[list[str], dict[str, np.ndarray]]:
     """(photo names, region -> (n, 128)) for every London photo with a face; cached.
 
@@ -54,34 +56,41 @@ def extract_features(
     names = [p.name for p in photos]
     if cache.is_file():
         stored = np.load(cache, allow_pickle=False)
-        if stored["names"].tolist() == names and str(stored.get("kind", "")) == FEATURES:
+        kind = f"{FEATURES} {features.as_meta()}"
+        if stored["names"].tolist() == names and str(stored.get("kind", "")) == kind:
             return names, {r: stored[r] for r in tm.REGIONS}
-    detector, embedder = FaceDetector(), FaceEmbedder(converted())
+    detector, embedder = FaceDetector(), FaceEmbedder(converted(), features)
     rows: dict[str, list[np.ndarray]] = {r: [] for r in tm.REGIONS}
     found = []
     for path in tqdm(photos, desc="embeddings", unit="photo"):
-        features = crop_embeddings(Image.open(path).convert("RGB"), detector, embedder)
-        if features is None:
+        embedded = crop_embeddings(Image.open(path).convert("RGB"), detector, embedder)
+        if embedded is None:
             continue
         found.append(path.name)
-        for region, vector in features.items():
+        for region, vector in embedded.items():
             rows[region].append(vector)
-    features = {r: np.stack(v) for r, v in rows.items()}
+    vectors = {r: np.stack(v) for r, v in rows.items()}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, names=np.array(found), kind=np.array(FEATURES), **features)
-    return found, features
+    kind = np.array(f"{FEATURES} {features.as_meta()}")
+    np.savez(cache, names=np.array(found), kind=kind, **vectors)
+    return found, vectors
 
 
 def load_faces(dataset_dir: Path, cache: Path, limit_people: int = 0) -> tuple[list[str], tm.Faces]:
     """(photo names, their features and targets)."""
     names, features = extract_features(dataset_dir, cache, limit_people)
+    return names, targets(names, dataset_dir, features)
+
+
+def targets(names: list[str], dataset_dir: Path, features: dict[str, np.ndarray]) -> tm.Faces:
+    """The photos' people, sexes and targets (mean rating z-scored within sex), with features."""
     means = {k.lstrip("X"): v for k, v in lb.read_mean_ratings(dataset_dir / "ratings.csv").items()}
     info = lb.read_faces_info(dataset_dir / "faces_info.csv")
     sex_of = {k.lstrip("X"): row["face_sex"] for k, row in info.items()}
     people = np.array([person_of(n) for n in names])
     present = set(people.tolist())
     z = tm.z_within({p: means[p] for p in present}, {p: sex_of[p] for p in present})
-    return names, tm.Faces(
+    return tm.Faces(
         people=people,
         sexes=np.array([sex_of[p] for p in people]),
         target=np.array([z[p] for p in people]),
@@ -174,7 +183,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "men": len(set(faces.people[faces.sexes == "male"].tolist())),
         "majority_baseline": round(float(majority), 4),
         "served": served,
-        "features": {"chip_size": CHIP_SIZE, "chip_padding": CHIP_PADDING},
+        "features": SERVED_FEATURES.as_meta(),
     }
     # Served one photo at a time: cuts and calibration come from out-of-fold photo predictions;
     # the types' bounds on the true rating from the people's ratings (seed quotas).
@@ -192,7 +201,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "expression": expression_pairs(names, regions, model),
         "photos": photo_figures(names, regions, result["true_types"], model),
         "reencoding": reencoding(
-            photo_paths(args.dataset_dir, names)[: args.stability_photos or None], model
+            photo_paths(args.dataset_dir, names)[: args.stability_photos or None],
+            model,
+            SERVED_FEATURES,
         ),
     }
     metadata["minutes"] = round((time.time() - started) / 60, 1)

@@ -1,4 +1,4 @@
-"""Fixtures for the training-pipeline tests: the London set, skipped with a clear message."""
+"""Unit-test fixtures: the London set (skipped with a clear message) and one torch thread."""
 
 from __future__ import annotations
 
