@@ -13,11 +13,9 @@ alone, or the regions' average. Pure numpy: the handler and the training share i
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -111,10 +109,6 @@ class TypeModel:
             for part, model in artefact["regions"].items()
         }
         self.average_cuts = tuple(artefact["cut_points"]["average"])
-
-    @classmethod
-    def load(cls, path: str | Path, **options: Any) -> TypeModel:
-        return cls(json.loads(Path(path).read_text()), **options)
 
     def predict(self, embeddings: Mapping[str, np.ndarray]) -> TypePrediction:
         """The prediction for the three regions' embeddings."""

@@ -198,7 +198,11 @@ def _views_text(features: Mapping[str, Any]) -> str:
     text = "the chip as aligned" + (
         f" and {len(moved)} moved or scaled views of it ({moved})" if moved else ""
     )
-    return text + (", of the crop and of its mirror image" if features.get("mirror", True) else "")
+    text += ", of the crop and of its mirror image" if features.get("mirror", True) else ""
+    if features.get("gain"):
+        text += ", each chip's brightness first scaled to one mean (a darker or brighter photo "
+        "embeds alike)"
+    return text
 
 
 def _stability_section(reencoding: Mapping[str, Any], variants: list[str]) -> list[str]:
@@ -398,8 +402,9 @@ def type_model_card(
         "",
         "### What it does not mean",
         "",
-        "- About one person in three gets exactly their raters' tier; most get within one "
-        "tier. The type is entertainment, not a measurement of worth.",
+        f"- {_pct(figures[served]['exact'])} of people get exactly their raters' tier and "
+        f"{_pct(figures[served]['within_one'])} within one tier. The type is entertainment, not a "
+        "measurement of worth.",
         "- 102 young adults photographed in one studio, rated by strangers: narrow, and biased "
         "towards what those raters liked (younger faces rate higher). The London set is mostly "
         "white; nothing here is measured on other groups or on selfies in the wild.",

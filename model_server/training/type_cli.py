@@ -141,6 +141,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--shuffles", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="processes for the permutation null")
     p.add_argument("--limit-people", type=int, default=0, help="first N people (tests)")
     p.add_argument(
         "--stability-photos", type=int, default=0, help="re-encode only the first N (tests)"
@@ -154,7 +155,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     protocol = tm.Protocol(args.folds, args.repeats, args.seed)
     result = tm.evaluate_all(faces, protocol)
     with tm.iter_progress(args.shuffles, "permutation null") as bar:
-        null = tm.permutation_null(faces, protocol, args.shuffles, bar.update)
+        null = tm.permutation_null(faces, protocol, args.shuffles, bar.update, args.workers)
     figures: dict[str, Any] = {}
     for group in ("all", "men"):
         for name, observed in result[group].items():

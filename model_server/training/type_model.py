@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,20 +242,34 @@ def permutation_null(
     protocol: Protocol,
     shuffles: int,
     progress: Callable[[int], Any] | None = None,
+    workers: int = 1,
 ) -> dict[str, list[dict[str, float | None]]]:
-    """Every predictor's figures on ``shuffles`` within-sex shuffles of the people's targets."""
+    """Every predictor's figures on ``shuffles`` within-sex shuffles of the people's targets.
+
+    The shuffles are drawn first, in order, and each is evaluated with the protocol's own seed,
+    so ``workers`` processes give the same figures as one."""
     rng = np.random.default_rng(protocol.seed + 1)
+    targets = [
+        shuffled_within(faces.target, faces.people, faces.sexes, rng) for _ in range(shuffles)
+    ]
     null: dict[str, list[dict[str, float | None]]] = {}
-    for _ in range(shuffles):
-        shuffled = shuffled_within(faces.target, faces.people, faces.sexes, rng)
-        result = evaluate_all(faces, protocol, shuffled)
-        for name, figures in result["all"].items():
-            null.setdefault(name, []).append(figures.as_dict())
-        for name, figures in result["men"].items():
-            null.setdefault(f"{name}:men", []).append(figures.as_dict())
-        if progress:
-            progress(1)
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        evaluate = partial(_null_figures, faces, protocol)
+        for figures in pool.map(evaluate, targets) if pool else map(evaluate, targets):
+            for name, values in figures.items():
+                null.setdefault(name, []).append(values)
+            if progress:
+                progress(1)
     return null
+
+
+def _null_figures(
+    faces: Faces, protocol: Protocol, target: np.ndarray
+) -> dict[str, dict[str, float | None]]:
+    result = evaluate_all(faces, protocol, target)
+    return {name: f.as_dict() for name, f in result["all"].items()} | {
+        f"{name}:men": f.as_dict() for name, f in result["men"].items()
+    }
 
 
 def p_value(observed: float, null: Sequence[float]) -> float:
