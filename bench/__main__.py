@@ -58,12 +58,19 @@ async def timed(call: Callable[[], Awaitable[object]], runs: int, warmup: int = 
     return samples
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (TorchServe's frontend and workers)."""
+def rss_mb(pid: int, kind: str = "rss") -> float:
+    """Resident memory of a process and its children (TorchServe's frontend and workers).
+
+    ``kind="pss"`` counts each shared page once among the processes that map it: what the box
+    really spends, since every worker maps the same torch libraries (``rss`` counts them in
+    each worker)."""
     import psutil
 
     process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+    family = [process, *process.children(recursive=True)]
+    if kind == "pss":
+        return sum(p.memory_full_info().pss for p in family) / 2**20
+    return sum(p.memory_info().rss for p in family) / 2**20
 
 
 def row(name: str, samples: list[float]) -> str:
@@ -89,6 +96,8 @@ async def run(runs: int) -> None:
             var_dir=var,
             model_inference_url=inference,
             model_management_url=f"http://127.0.0.1:{ports['management']}",
+            rate_limit_quota=0,  # one client sends every request: measure the work, not the limit
+            admission_enabled=False,
         )
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
         app = create_app(settings)
@@ -119,12 +128,16 @@ async def run(runs: int) -> None:
                 assert response.status_code in (201, 422), response.text
 
             rows.append(row("gateway analysis", await timed(analyse, runs)))
-            memory = rss_mb(serve.read_pid(paths) or 0)
+            pid = serve.read_pid(paths) or 0
+            memory = rss_mb(pid), rss_mb(pid, "pss")
         print(f"\nAlphaMale benchmarks ({runs} runs each, warm, sequential; times in ms)\n")
         print("| what               |      p50 |      p90 |     mean | target | ok   |")
         print("|--------------------|----------|----------|----------|--------|------|")
         print("\n".join(rows))
-        print(f"\nTorchServe memory (frontend + workers): {memory:.0f} MB RSS")
+        print(
+            f"\nTorchServe memory (frontend + workers): {memory[0]:.0f} MB RSS, "
+            f"{memory[1]:.0f} MB PSS (shared pages counted once)"
+        )
     finally:
         serve.stop(var / "ts")
 

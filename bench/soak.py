@@ -349,6 +349,7 @@ async def memory_sample(client: httpx.AsyncClient, stack: Stack) -> dict[str, di
     sample = {label: {"pid": pid, "rss_mb": own_rss_mb(pid)} for label, pid in pids.items()}
     with contextlib.suppress(psutil.Error):
         sample["torchserve total"] = {"pid": frontend, "rss_mb": rss_mb(frontend)}
+        sample["torchserve total PSS"] = {"pid": frontend, "rss_mb": rss_mb(frontend, "pss")}
     return sample
 
 

@@ -145,14 +145,8 @@ class FaceEmbedder:
         trained on square detector boxes). Rows are ordered mirror, view, region (PARTS)."""
         box = face_box_in_crop(crop.width, margin)
         images = [crop, ImageOps.mirror(crop)] if self.features.mirror else [crop]
-        return np.stack(
-            [
-                self.region_chips(chip)[part]
-                for image in images
-                for chip in self.chips(image, box)
-                for part in PARTS
-            ]
-        )
+        regions = [self.region_chips(chip) for image in images for chip in self.chips(image, box)]
+        return np.stack([chips[part] for chips in regions for part in PARTS])
 
     def crop_regions_batch(
         self, crops: Sequence[Image.Image], margin: float

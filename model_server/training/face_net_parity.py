@@ -2,8 +2,9 @@
 
     python -m model_server.training face-net-parity
 
-For every London photo: MTCNN's largest face, the gateway's upright crop, dlib's aligned chip of
-it and of its mirror image, and the T-zone and jaw versions of each (6 chips a photo). Each chip
+For every London photo: MTCNN's largest face, the gateway's upright crop, and the chips the
+artefact's features make of it (its aligned chip and its mirror image's, and the T-zone and jaw
+versions of each: 6 chips a photo). Each chip
 is embedded by dlib-bin (``compute_face_descriptor``) and by
 :class:`~model_server.runtime.face_net.FaceNet`; the figures are the largest absolute difference
 and the smallest cosine between the two descriptors, and how often the committed type model
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from core.crop import DEFAULT_MARGIN
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
-from model_server.runtime.embedding import FaceEmbedder, model_file
+from model_server.runtime.embedding import FaceEmbedder, Features, model_file
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import DAT_NAME, converted
@@ -40,9 +41,11 @@ WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"
 
 def parity(photos: list[Path], artefact: Path) -> dict[str, Any]:
     """Descriptor differences and served-type agreement between dlib-bin and the torch port."""
-    detector, embedder = FaceDetector(), FaceEmbedder(converted())
+    body = json.loads(artefact.read_text())
+    features = Features.from_meta(body.get("meta", {}).get("features", {}))
+    detector, embedder = FaceDetector(), FaceEmbedder(converted(), features)
     reference = dlib.face_recognition_model_v1(str(model_file(DAT_NAME)))
-    model = TypeModel(json.loads(artefact.read_text()))
+    model = TypeModel(body)
     worst_abs, worst_cos, same, counted, dlib_s, torch_s = 0.0, 1.0, 0, 0, 0.0, 0.0
     for path in tqdm(photos, desc="parity", unit="photo"):
         image = Image.open(path).convert("RGB")
