@@ -76,9 +76,10 @@ up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
 down: ## Stop the containerised stack
 	docker compose down
 
-lint: $(STAMP) ## Ruff lint and format check
+lint: $(STAMP) ## Ruff lint and format check, and the import layering contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

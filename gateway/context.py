@@ -24,7 +24,6 @@ class AppContext:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    http: httpx.AsyncClient
     storage: Storage
     models: ModelServerClient
     metrics: Metrics
@@ -96,7 +95,6 @@ async def app_context(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            http=http,
             storage=await open_storage(settings, stack),
             models=ModelServerClient(
                 http,

@@ -72,18 +72,66 @@ class UnsupportedMediaType(AppError):
     hint = "Send a JPEG, PNG or WebP photo."
 
 
+def _decimal(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def format_bytes(count: int) -> str:
+    """``10485760`` -> ``"10 MB"`` (binary multiples, as the limits are written)."""
+    if count >= 1024 * 1024:
+        return f"{_decimal(count / (1024 * 1024))} MB"
+    if count >= 1024:
+        return f"{_decimal(count / 1024)} KB"
+    return f"{count} bytes"
+
+
+def format_pixels(count: int) -> str:
+    """``40000000`` -> ``"40 MP"``."""
+    return f"{_decimal(count / 1_000_000)} MP" if count >= 1_000_000 else f"{count} pixels"
+
+
 class ImageTooLarge(AppError):
+    """With ``max_bytes`` (the configured limit, also sent in the body) the hint names it."""
+
     code = "image_too_large"
     status = 413
     title = "Image too large"
-    hint = "Send a photo of at most 10 MB."
+    hint = "Send a smaller photo."
+
+    def __init__(
+        self, detail: str | None = None, *, max_bytes: int | None = None, **kwargs: Any
+    ) -> None:
+        if max_bytes is not None:
+            kwargs["max_bytes"] = max_bytes
+            kwargs.setdefault("hint", f"Send a photo of at most {format_bytes(max_bytes)}.")
+        super().__init__(detail, **kwargs)
 
 
 class ImageTooManyPixels(AppError):
+    """With ``max_pixels`` (and ``max_side``), the configured limits, the hint names them."""
+
     code = "image_too_many_pixels"
     status = 413
     title = "Image has too many pixels"
-    hint = "Send a photo of at most 40 MP."
+    hint = "Send a photo with fewer pixels."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        max_pixels: int | None = None,
+        max_side: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if max_pixels is not None:
+            kwargs["max_pixels"] = max_pixels
+            hint = f"Send a photo of at most {format_pixels(max_pixels)}"
+            if max_side is not None:
+                hint += f" and {max_side} px on its longer side"
+            kwargs.setdefault("hint", hint + ".")
+        if max_side is not None:
+            kwargs["max_side"] = max_side
+        super().__init__(detail, **kwargs)
 
 
 class ImageTooSmall(AppError):
@@ -170,13 +218,6 @@ class Unauthorized(AppError):
     status = 401
     title = "Unauthorized"
     hint = "Send the right bearer token."
-
-
-class Forbidden(AppError):
-    code = "forbidden"
-    status = 403
-    title = "Forbidden"
-    hint = "This token does not allow that action."
 
 
 class IdempotencyConflict(AppError):

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 from torchvision.models.detection import (
     FasterRCNN,
     fasterrcnn_mobilenet_v3_large_320_fpn,
@@ -65,10 +64,6 @@ def build_detector(
     model.roi_heads.box_head = TwoMLPHead(in_channels, box_head_width)
     model.roi_heads.box_predictor = FastRCNNPredictor(box_head_width, num_classes)
     return model
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def to_detections(output: Mapping[str, torch.Tensor]) -> list[Detection]:

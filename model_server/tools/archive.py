@@ -37,7 +37,6 @@ REPO = MODEL_SERVER.parent
 CONFIG_DIR = MODEL_SERVER / "config"
 WEIGHTS_DIR = MODEL_SERVER / "weights"
 DEFAULT_VERSION = "1.0"
-# The model_server modules the handlers import inside the TorchServe worker.
 # What ships into every archive, whole: the serving runtime and the torch-free core it imports
 # (the worker runs in the extracted archive, which TorchServe puts on its ``sys.path``).
 SHIPPED_PACKAGES = (REPO / "core", MODEL_SERVER / "runtime")

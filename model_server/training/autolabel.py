@@ -41,7 +41,6 @@ JAW_HALF_WIDTH = 0.96
 FRL_EYES = range(18, 34)  # eye outlines (0/1 pupils, 2-17 irises)
 FRL_BROWS = range(71, 87)
 FRL_NOSE = (*range(50, 71), *range(179, 183))
-FRL_MOUTH = range(87, 109)
 FRL_CHEEKS = range(109, 115)
 FRL_JAW = range(125, 134)  # jaw line, ear lobe to ear lobe through the chin (129)
 FRL_HAIRLINE = range(134, 145)

@@ -61,6 +61,22 @@ def test_the_runtime_ships_alone() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+@pytest.mark.skipif(
+    not LINT_IMPORTS.exists(),
+    reason=f"{LINT_IMPORTS} is missing: pip install -r requirements/dev.txt (import-linter)",
+)
+def test_import_contracts_are_kept() -> None:
+    """The same layering as the AST rules above, as import-linter contracts (pyproject.toml):
+    it also follows chains (a forbidden module reached through one of ours) and relative imports."""
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_gateway_runs_without_torch() -> None:
     code = "import sys, gateway.main; gateway.main.create_app(); print('torch' in sys.modules)"
     result = subprocess.run(

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from gateway import imaging
-from gateway.errors import AppError
+from gateway.errors import AppError, ImageTooLarge
 from gateway.imaging import (
     CleanImage,
     ImageLimits,
@@ -212,6 +212,31 @@ def test_too_many_pixels_reports_the_limits() -> None:
     body = caught.value.problem()
     assert body["width"] == 8000 and body["height"] == 6000
     assert body["max_pixels"] == 40_000_000 and body["max_side"] == 12_000
+    assert body["hint"] == "Send a photo of at most 40 MP and 12000 px on its longer side."
+
+
+def test_hints_name_the_configured_limits() -> None:
+    data = GOOD_BY_NAME["tiny_jpeg_64x64"].data
+    with pytest.raises(AppError) as caught:
+        clean_image(data, ImageLimits(max_bytes=len(data) - 1))
+    assert caught.value.code == "image_too_large"
+    assert caught.value.problem()["max_bytes"] == len(data) - 1
+    with pytest.raises(AppError) as caught:
+        clean_image(data, ImageLimits(max_pixels=64 * 64 - 1, max_side=500))
+    assert caught.value.instance_hint == (
+        "Send a photo of at most 4095 pixels and 500 px on its longer side."
+    )
+    with pytest.raises(AppError) as caught:
+        decode_base64_image(base64.b64encode(bytes(30)).decode(), max_bytes=20)
+    assert caught.value.instance_hint == "Send a photo of at most 20 bytes."
+    assert ImageTooLarge(max_bytes=5 * 1024 * 1024 // 2).instance_hint == (
+        "Send a photo of at most 2.5 MB."
+    )
+    assert ImageTooLarge(max_bytes=10 * 1024 * 1024).instance_hint == (
+        "Send a photo of at most 10 MB."
+    )
+    assert ImageTooLarge(max_bytes=1536).instance_hint == "Send a photo of at most 1.5 KB."
+    assert "at most" not in ImageTooLarge().instance_hint  # no limit known: no number
 
 
 # --- good inputs ----------------------------------------------------------------------------
