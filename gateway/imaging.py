@@ -7,7 +7,7 @@ run :func:`clean_image` in a worker thread.
 Order of checks in :func:`clean_image`, cheapest first, so nothing big is allocated before the
 input has earned it:
 
-1. byte size (``image_too_large``);
+1. byte size (``image_too_large``, :func:`gateway.limits.check_size`);
 2. magic bytes (``unsupported_media_type``; the declared type and filename are never used);
 3. header-only parse: dimensions (``image_too_many_pixels``; Pillow's own decompression-bomb
    error and warning are mapped here too, but our limit is checked on its own, so changing
@@ -47,12 +47,12 @@ from PIL import Image, ImageCms, ImageMath, ImageOps
 from gateway.errors import (
     AppError,
     ImageCorrupt,
-    ImageTooLarge,
     ImageTooManyPixels,
     ImageTooSmall,
     InvalidRequest,
     UnsupportedMediaType,
 )
+from gateway.limits import check_size
 
 __all__ = [
     "CleanImage",
@@ -148,11 +148,7 @@ def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> CleanImage:
 def decode_upload(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     """Every check of :func:`clean_image` and the decode; the re-encode is left to
     :func:`encode_upload`, so a caller can run it beside other work."""
-    if len(data) > limits.max_bytes:
-        raise ImageTooLarge(
-            f"The image is {len(data)} bytes; the limit is {limits.max_bytes}.",
-            max_bytes=limits.max_bytes,
-        )
+    check_size(len(data), limits.max_bytes)
     fmt = sniff(data)
     pil_format = _FORMATS[fmt][0]
     _check_header(data, pil_format, limits)
@@ -201,11 +197,10 @@ def decode_base64_image(value: str, max_bytes: int = ImageLimits.max_bytes) -> b
 
     Whitespace and missing padding are tolerated; anything else outside the standard base64
     alphabet raises InvalidRequest. The declared media type of a data URL is ignored (the
-    bytes are sniffed later). Oversized input raises ImageTooLarge before any decoding.
+    bytes are sniffed later). Oversized input raises ImageTooLarge before any decoding, by the
+    size it decodes to (exact for valid base64). ``value`` is bounded by the request body's
+    limit (:func:`gateway.limits.request_body_limit`) before it gets here.
     """
-    encoded_limit = 4 * math.ceil(max_bytes / 3)
-    if len(value) > 2 * encoded_limit + 1024:  # cheap guard before touching a huge string
-        raise ImageTooLarge(f"The image is larger than {max_bytes} bytes.", max_bytes=max_bytes)
     text = value.strip()
     if text[:5].lower() == "data:":
         header, sep, text = text.partition(",")
@@ -214,8 +209,7 @@ def decode_base64_image(value: str, max_bytes: int = ImageLimits.max_bytes) -> b
     text = _WHITESPACE.sub("", text)
     if not text:
         raise InvalidRequest("image_base64 is empty")
-    if len(text) > encoded_limit:
-        raise ImageTooLarge(f"The image is larger than {max_bytes} bytes.", max_bytes=max_bytes)
+    check_size(len(text.rstrip("=")) * 3 // 4, max_bytes)  # 4 characters carry 3 bytes
     if len(text) % 4 == 1:
         raise InvalidRequest("image_base64 is not valid base64")
     text += "=" * (-len(text) % 4)
@@ -223,10 +217,6 @@ def decode_base64_image(value: str, max_bytes: int = ImageLimits.max_bytes) -> b
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise InvalidRequest("image_base64 is not valid base64") from exc
-    if len(raw) > max_bytes:
-        raise ImageTooLarge(
-            f"The image is {len(raw)} bytes; the limit is {max_bytes}.", max_bytes=max_bytes
-        )
     return raw
 
 

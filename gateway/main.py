@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,27 +23,19 @@ from gateway.catalog.router import admin_router as catalog_admin
 from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
-from gateway.errors import AppError, HttpProblem, ImageTooLarge, InvalidRequest
+from gateway.errors import AppError, HttpProblem, ImageTooLarge
+from gateway.limits import check_size, request_body_limit
 from gateway.memory import limit_heap_growth
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
-from gateway.overload.middleware import OverloadGuard
+from gateway.overload.middleware import Guards, OverloadGuard
 from gateway.overload.ratelimit import Rate
+from gateway.problems import problem_response
+from gateway.validation import invalid_request
 from gateway.web import router as web
 
 log = logging.getLogger("alphamale.gateway")
-PROBLEM = "application/problem+json"
-
-
-def problem_response(request: Request, error: AppError) -> JSONResponse:
-    return JSONResponse(
-        error.problem(instance=request.url.path),
-        status_code=error.status,
-        media_type=PROBLEM,
-        headers=error.headers,
-    )
-
 
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
@@ -64,12 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        error = InvalidRequest(errors[0]["field"] + ": " + errors[0]["message"], errors=errors)
-        return problem_response(request, error)
+        return problem_response(request, invalid_request(exc.errors(), located=True))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -85,45 +73,49 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Stop reading a request body past ``limit`` bytes, declared length or not (chunked)."""
+    """The request body's limit (:func:`gateway.limits.request_body_limit`): a body declaring
+    more is answered at once, unread; a body streaming more (chunked) stops being read, the
+    route's read raising ``ImageTooLarge``. The hint names ``max_bytes``, the image limit."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
-        self.limit = limit
+        self.max_bytes = max_bytes
+        self.limit = request_body_limit(max_bytes)
+
+    def check(self, size: int, subject: str) -> None:
+        check_size(size, self.limit, subject=subject, max_bytes=self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit():
+            try:
+                self.check(int(length), "The request body")
+            except ImageTooLarge as error:
+                return await problem_response(Request(scope), error)(scope, receive, send)
         received = 0
 
         async def limited() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
-                raise ImageTooLarge(f"The request body exceeds {self.limit} bytes.")
+            self.check(received, "The request body read so far")
             return message
 
         await self.app(scope, limited, send)
 
 
-def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
-    # base64 inflates by 4/3; leave room for the form's other fields
-    body_limit = settings.max_upload_bytes * 4 // 3 + 64 * 1024
-    app.add_middleware(BodyLimit, limit=body_limit)  # innermost: raises inside the route
+def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guards: Guards) -> None:
+    # innermost: a streamed body raises inside the route; measured by the middleware below
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
 
     @app.middleware("http")
-    async def guard_and_measure(
+    async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > body_limit:
-            response: Response = problem_response(
-                request, ImageTooLarge(f"The request body is {length} bytes; at most {body_limit}.")
-            )
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         metrics.requests.labels(request.method, path, str(response.status_code)).inc()
@@ -132,6 +124,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> No
 
     app.add_middleware(  # before the body is read: per-client rates, then admission
         OverloadGuard,
+        guards=guards,
+        metrics=metrics,
         rate=Rate(max(1, settings.rate_limit_quota), settings.rate_limit_period_s),
         trusted_proxies=settings.trusted_proxies,
     )
@@ -148,11 +142,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     limit_heap_growth()  # big photos must not leave the heap resident
     metrics = Metrics()
+    guards = Guards()  # the overload guard's bound and rate store, made with the context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with app_context(settings, metrics) as context:
             app.state.context = context
+            guards.admission, guards.rate_store = context.admission, context.rate_store
             yield
 
     app = FastAPI(
@@ -166,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    install_middleware(app, settings, metrics)
+    install_middleware(app, settings, metrics, guards)
     for router in (
         analyses.router,
         types_router,

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
 
+from gateway.problems import PROBLEM_MEDIA_TYPE
+
 
 class Problem(BaseModel):
     """RFC 9457 problem details, plus a stable ``code`` and a human ``hint``."""
@@ -30,7 +32,6 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _REPLACED = {PROBLEM_REF["$ref"], "#/components/schemas/HTTPValidationError"}
 

@@ -1,11 +1,14 @@
-"""Rules for the person's answers: MBTI code and birth date (spec 2.1)."""
+"""Rules for the person's answers: MBTI code and birth date (spec 2.1); and the one way a
+request that fails its schema is told (``422 invalid_request``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from gateway.errors import InvalidBirthDate, InvalidMbti
+from gateway.errors import InvalidBirthDate, InvalidMbti, InvalidRequest
 
 # The request schemas state these patterns; the checks below enforce exactly them.
 MBTI_PATTERN = "^[EIei][SNsn][TFtf][JPjp]$"  # the 16 types, any case
@@ -42,3 +45,24 @@ def parse_birth_date(value: object, today: date | None = None) -> date:
     if not MIN_AGE <= age_on(birth, today) <= MAX_AGE:
         raise InvalidBirthDate(f"Age must be between {MIN_AGE} and {MAX_AGE}.")
     return birth
+
+
+def invalid_request(
+    errors: Sequence[Mapping[str, Any]], *, located: bool = False
+) -> InvalidRequest:
+    """One ``InvalidRequest`` for a schema's errors (pydantic's ``errors()``): the first in the
+    detail, every one under ``errors`` as ``{"field", "message"}``.
+
+    ``located``: FastAPI's errors, whose ``loc`` starts with where the value was (body, query,
+    header, path), which the field name leaves out.
+    """
+    listed = [
+        {
+            "field": ".".join(str(p) for p in error.get("loc", ())[int(located) :]) or "body",
+            "message": str(error.get("msg", "invalid")),
+        }
+        for error in errors
+    ]
+    if not listed:
+        return InvalidRequest()
+    return InvalidRequest(f"{listed[0]['field']}: {listed[0]['message']}", errors=listed)

@@ -10,9 +10,11 @@ from pydantic import ValidationError
 from gateway.analyses.schemas import BIRTH_DATE_SCHEMA, MBTI_SCHEMA, AnalysisJSON, AnalysisOut
 from gateway.analyses.service import AnalysisRequest
 from gateway.deps import AnalysisServiceDep, SettingsDep
-from gateway.errors import ImageTooLarge, InvalidRequest
+from gateway.errors import InvalidRequest
 from gateway.imaging import decode_base64_image
+from gateway.limits import read_upload
 from gateway.openapi import problems
+from gateway.validation import invalid_request
 
 router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
@@ -40,10 +42,8 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
         upload = form.get("image")
         if upload is None or isinstance(upload, str):
             raise InvalidRequest("The form needs an `image` file field.")
-        if upload.size is not None and upload.size > max_bytes:
-            raise ImageTooLarge(f"The image is {upload.size} bytes; at most {max_bytes}.")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        image = await upload.read(max_bytes + 1)
+        image = await read_upload(upload, max_bytes)
         share_field = fields.get("share_opt_in", "false")
         if share_field not in ("true", "false"):
             raise InvalidRequest("`share_opt_in` must be true or false.")
@@ -52,7 +52,7 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
         try:
             body = AnalysisJSON.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise InvalidRequest(_first_error(exc)) from exc
+            raise invalid_request(exc.errors()) from exc
         fields = body.model_dump()
         image = decode_base64_image(body.image_base64, max_bytes)
         share = body.share_opt_in
@@ -67,12 +67,6 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
         "birth_date": fields.get("birth_date"),
         "share_opt_in": share,
     }
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error.get("loc", ())) or "body"
-    return f"{where}: {error.get('msg', 'invalid')}"
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from core.taxonomy import TypeSlug
 from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut
 from gateway.deps import AdminDep, CatalogDep, SettingsDep
-from gateway.errors import ImageTooLarge
+from gateway.limits import read_upload
 from gateway.openapi import problems
 
 types_router = APIRouter(prefix="/v1/types", tags=["types"])
@@ -52,11 +52,7 @@ async def upload_catalog_image(
     image: Annotated[UploadFile, File(description="JPEG, PNG or WebP; metadata is stripped")],
     caption: Annotated[str, Form(max_length=200)] = "",
 ) -> CatalogImageOut:
-    if image.size is not None and image.size > settings.max_upload_bytes:
-        raise ImageTooLarge(
-            f"The image is {image.size} bytes; at most {settings.max_upload_bytes}."
-        )
-    return await catalog.add(type, await image.read(settings.max_upload_bytes + 1), caption)
+    return await catalog.add(type, await read_upload(image, settings.max_upload_bytes), caption)
 
 
 @admin_router.delete("/{image_id}", status_code=status.HTTP_204_NO_CONTENT)

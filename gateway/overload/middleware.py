@@ -6,6 +6,10 @@ the adaptive bound, ``503 overloaded``; both with ``Retry-After`` and answered a
 analyses report their latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
 of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
 draft).
+
+The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
+holder that the app's lifespan fills with the bound and the rate store it makes (with the
+database, after the middleware is built); until then nothing is limited.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import ipaddress
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.errors import AppError, Overloaded, RateLimited
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.ratelimit import Decision, Rate
+from gateway.overload.ratelimit import Decision, Rate, Store
+from gateway.problems import problem_response
 
 GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}
 POLICY = "analyses"
@@ -61,25 +67,40 @@ def rate_headers(rate: Rate, decision: Decision) -> dict[str, str]:
     return headers
 
 
-class OverloadGuard:
-    """Pure ASGI middleware (it must answer before the body is read). The bound and the rate
-    store belong to the app's context (its lifespan makes them)."""
+@dataclass
+class Guards:
+    """The admission bound and the per-client rate store (None: that guard is off)."""
 
-    def __init__(self, app: ASGIApp, *, rate: Rate, trusted_proxies: Sequence[str] = ()) -> None:
+    admission: AdaptiveLimit | None = None
+    rate_store: Store | None = None
+
+
+class OverloadGuard:
+    """Pure ASGI middleware (it must answer before the body is read)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        guards: Guards,
+        metrics: Metrics,
+        rate: Rate,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         self.app = app
+        self.guards = guards
+        self.metrics = metrics
         self.rate = rate
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        context = getattr(getattr(scope.get("app"), "state", None), "context", None)
-        if (
-            scope["type"] != "http"
-            or (scope["method"], scope["path"]) not in GUARDED
-            or context is None
-        ):
+        if scope["type"] != "http" or (scope["method"], scope["path"]) not in GUARDED:
             await self.app(scope, receive, send)
             return
-        limit, store, metrics = context.admission, context.rate_store, context.metrics
+        limit, store, metrics = self.guards.admission, self.guards.rate_store, self.metrics
+        if limit is None and store is None:  # both off, or the lifespan has not filled them
+            await self.app(scope, receive, send)
+            return
         extra: dict[str, str] = {}
         if store is not None:
             decision = await store.hit(client_key(scope, self.trusted), self.rate)
@@ -134,7 +155,5 @@ class OverloadGuard:
 async def refuse(
     error: AppError, metrics: Metrics, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    from gateway.main import problem_response  # the one problem renderer
-
     metrics.refused.labels(code=error.code).inc()
     await problem_response(Request(scope), error)(scope, receive, send)
