@@ -270,6 +270,15 @@ def _verdict(ok: bool) -> str:
     return "**met**" if ok else "**NOT met**"
 
 
+PREDICTOR_NAMES = {
+    "face": "face (whole chip)",
+    "t_zone": "T-zone only",
+    "jaw": "jaw only",
+    "average": "average of the three",
+    "seed_vote": "seed's weighted vote",
+}
+
+
 def type_model_card(
     figures: Mapping[str, Mapping[str, Any]],
     meta: Mapping[str, Any],
@@ -278,38 +287,44 @@ def type_model_card(
 ) -> str:
     """The type model's section: what it measures, by person-grouped CV with its null; the
     face network's parity with dlib and the views' choice when given."""
-    protocol, stability = meta["protocol"], meta.get("stability", {})
-    men_people = meta.get("men", 53)
-
-    def row(key: str, label: str, n: int) -> str:
-        f = figures[key]
-        r = "-" if f["r"] is None else f"{f['r']:.2f} ({_interval(f['r'], n)})"
-        p_r = "-" if f.get("p_r") is None else f"{f['p_r']:.3f}"
-        return (
-            f"| {label} | {r} | {p_r} | {_pct(f['exact'])} | {_pct(f['within_one'])} | "
-            f"{_pct(f['null_exact_mean'])} / {_pct(f['null_exact_p95'])} | {f['p_exact']:.3f} |"
-        )
-
-    names = {
-        "face": "face (whole chip)",
-        "t_zone": "T-zone only",
-        "jaw": "jaw only",
-        "average": "average of the three",
-        "seed_vote": "seed's weighted vote",
-    }
-    header = [
-        "| predictor | r (95 % interval) | p (r) | exact type | within one "
-        "| null exact mean / 95th | p (exact) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    served = meta["served"]
-    men = figures[f"{served}:men"]
-    men_r = figures["face:men"]["r"] if men["r"] is None else men["r"]
-    expression = stability.get("expression", {})
+    stability = meta.get("stability", {})
     reencoding = stability.get("reencoding", {})
-    photos = stability.get("photos", {})
     variants = [k for k in reencoding if k != "photos"]
     lines = [
+        *_type_intro(meta),
+        "",
+        *_protocol_section(figures, meta),
+        "",
+        *_targets_section(figures, meta),
+    ]
+    if stability.get("photos"):
+        lines += ["", *_photos_section(stability["photos"])]
+    if reencoding:
+        lines += ["", *_stability_section(reencoding, variants)]
+    if type_views:
+        lines += ["", *_views_section(type_views)]
+    if face_net_parity:
+        lines += ["", *_parity_section(face_net_parity)]
+    served = figures[meta["served"]]
+    lines += [
+        "",
+        "### What it does not mean",
+        "",
+        f"- {_pct(served['exact'])} of people get exactly their raters' tier and "
+        f"{_pct(served['within_one'])} within one tier. The type is entertainment, not a "
+        "measurement of worth.",
+        "- 102 young adults photographed in one studio, rated by strangers: narrow, and biased "
+        "towards what those raters liked (younger faces rate higher). The London set is mostly "
+        "white; nothing here is measured on other groups or on selfies in the wild.",
+        "",
+        f"Reproduce: `python -m model_server.training type-model` ({meta['minutes']} min here).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _type_intro(meta: Mapping[str, Any]) -> list[str]:
+    return [
         "## face_type: the type, from dlib face embeddings",
         "",
         "The type is the raters' overall rating of a face, guessed by ridge regression from the "
@@ -323,7 +338,32 @@ def type_model_card(
         "crop's face square; each embedding is the mean over "
         + _views_text(meta.get("features", {}))
         + " (a mirrored selfie should not change the type).",
-        "",
+    ]
+
+
+def _figures_table(figures: Mapping[str, Mapping[str, Any]], suffix: str, people: int) -> list[str]:
+    def row(key: str, label: str) -> str:
+        f = figures[key]
+        r = "-" if f["r"] is None else f"{f['r']:.2f} ({_interval(f['r'], people)})"
+        p_r = "-" if f.get("p_r") is None else f"{f['p_r']:.3f}"
+        return (
+            f"| {label} | {r} | {p_r} | {_pct(f['exact'])} | {_pct(f['within_one'])} | "
+            f"{_pct(f['null_exact_mean'])} / {_pct(f['null_exact_p95'])} | {f['p_exact']:.3f} |"
+        )
+
+    return [
+        "| predictor | r (95 % interval) | p (r) | exact type | within one "
+        "| null exact mean / 95th | p (exact) |",
+        "|---|---|---|---|---|---|---|",
+        *(row(f"{key}{suffix}", label) for key, label in PREDICTOR_NAMES.items()),
+    ]
+
+
+def _protocol_section(
+    figures: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any]
+) -> list[str]:
+    protocol, served = meta["protocol"], meta["served"]
+    return [
         "### Protocol",
         "",
         f"Face Research Lab London Set ({meta['people']} people, {meta['photos']} photos, "
@@ -340,20 +380,27 @@ def type_model_card(
         "",
         "All people:",
         "",
-        *header,
-        *(row(k, v, meta["people"]) for k, v in names.items()),
+        *_figures_table(figures, "", meta["people"]),
         "",
         "Men only (the app's users):",
         "",
-        *header,
-        *(row(f"{k}:men", v, men_people) for k, v in names.items()),
+        *_figures_table(figures, ":men", meta.get("men", 53)),
         "",
         f"**Served: {served}**, the best exact type on all people in this CV; on a tie the "
         "seed's vote (it keeps each region's meaning), then the average, then the face alone. "
         "`handler.combination` in the archive's model-config switches it. Plots: "
         "`eval/type_model.scatter.png` (predicted vs rated, out of fold), "
         "`eval/type_model.null.png` (the null).",
-        "",
+    ]
+
+
+def _targets_section(
+    figures: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any]
+) -> list[str]:
+    served, stability = meta["served"], meta.get("stability", {})
+    men = figures[f"{served}:men"]
+    men_r = figures["face:men"]["r"] if men["r"] is None else men["r"]
+    lines = [
         "### Targets",
         "",
         f"- men: r >= 0.45: {_verdict(men_r >= 0.45)} ({men_r:.2f}, "
@@ -361,55 +408,36 @@ def type_model_card(
         f"{_verdict(men['exact'] >= 0.30)} ({_pct(men['exact'])}); permutation p <= 0.01: "
         f"{_verdict(men['p_exact'] <= 0.01)} (p {men['p_exact']:.3f})",
     ]
-    if reencoding:
-        worst = min(reencoding[k] for k in variants if k != "all_variants")
+    if reencoding := stability.get("reencoding", {}):
+        worst = min(v for k, v in reencoding.items() if k not in ("photos", "all_variants"))
         lines.append(
             f"- the same type under every hard variant >= 97 % of photos: "
             f"{_verdict(worst >= 0.97)} (worst variant {_pct(worst)}; all variants at once "
             f"{_pct(reencoding.get('all_variants'))}; table below)"
         )
-    if expression:
+    if expression := stability.get("expression", {}):
         lines.append(
             f"- neutral vs smiling photo, out of fold, same or adjacent type >= 85 %: "
             f"{_verdict(expression['same_or_adjacent'] >= 0.85)} "
             f"({_pct(expression['same_or_adjacent'])}; exactly the same "
             f"{_pct(expression['same'])}; {expression['people']} people)"
         )
-    if photos:
-        lines += [
-            "",
-            "### One photo at a time (as served), out of fold",
-            "",
-            f"The served type matches the person's type on {_pct(photos['served']['exact'])} "
-            f"of single photos (within one type {_pct(photos['served']['within_one'])}); the "
-            "figures above average a person's two photos. Each region's answer carries a "
-            "calibrated probability (true rating | predicted ~ normal, fitted on these "
-            "out-of-fold predictions: in-sample for its 3 parameters). Mean stated probability "
-            "of a region's type vs how often it is the person's type: "
-            + "; ".join(
-                f"{part} {_pct(photos[part]['stated'])} vs {_pct(photos[part]['observed'])}"
-                for part in ("face", "t_zone", "jaw")
-            )
-            + ". Strength words: clear (probability >= 50 %), likely (>= 35 %), borderline.",
-        ]
-    if reencoding:
-        lines += ["", *_stability_section(reencoding, variants)]
-    if type_views:
-        lines += ["", *_views_section(type_views)]
-    if face_net_parity:
-        lines += ["", *_parity_section(face_net_parity)]
-    lines += [
+    return lines
+
+
+def _photos_section(photos: Mapping[str, Any]) -> list[str]:
+    return [
+        "### One photo at a time (as served), out of fold",
         "",
-        "### What it does not mean",
-        "",
-        f"- {_pct(figures[served]['exact'])} of people get exactly their raters' tier and "
-        f"{_pct(figures[served]['within_one'])} within one tier. The type is entertainment, not a "
-        "measurement of worth.",
-        "- 102 young adults photographed in one studio, rated by strangers: narrow, and biased "
-        "towards what those raters liked (younger faces rate higher). The London set is mostly "
-        "white; nothing here is measured on other groups or on selfies in the wild.",
-        "",
-        f"Reproduce: `python -m model_server.training type-model` ({meta['minutes']} min here).",
-        "",
+        f"The served type matches the person's type on {_pct(photos['served']['exact'])} "
+        f"of single photos (within one type {_pct(photos['served']['within_one'])}); the "
+        "figures above average a person's two photos. Each region's answer carries a "
+        "calibrated probability (true rating | predicted ~ normal, fitted on these "
+        "out-of-fold predictions: in-sample for its 3 parameters). Mean stated probability "
+        "of a region's type vs how often it is the person's type: "
+        + "; ".join(
+            f"{part} {_pct(photos[part]['stated'])} vs {_pct(photos[part]['observed'])}"
+            for part in ("face", "t_zone", "jaw")
+        )
+        + ". Strength words: clear (probability >= 50 %), likely (>= 35 %), borderline.",
     ]
-    return "\n".join(lines)

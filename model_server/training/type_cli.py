@@ -20,6 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from core.dataset import default_dataset_dir
+from core.taxonomy import PARTS
 from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
@@ -58,9 +59,9 @@ def extract_features(
         stored = np.load(cache, allow_pickle=False)
         kind = f"{FEATURES} {features.as_meta()}"
         if stored["names"].tolist() == names and str(stored.get("kind", "")) == kind:
-            return names, {r: stored[r] for r in tm.REGIONS}
+            return names, {r: stored[r] for r in PARTS}
     detector, embedder = FaceDetector(), FaceEmbedder(converted(), features)
-    rows: dict[str, list[np.ndarray]] = {r: [] for r in tm.REGIONS}
+    rows: dict[str, list[np.ndarray]] = {r: [] for r in PARTS}
     found = []
     for path in tqdm(photos, desc="embeddings", unit="photo"):
         embedded = crop_embeddings(Image.open(path).convert("RGB"), detector, embedder)
@@ -149,6 +150,43 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     return p
 
 
+def with_null(result: dict[str, Any], null: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Every predictor's observed figures (all people, and ``:men``) with its permutation p
+    values and the null's mean and 95th percentile of the exact rate."""
+    figures: dict[str, Any] = {}
+    for group in ("all", "men"):
+        for name, observed in result[group].items():
+            key = name if group == "all" else f"{name}:men"
+            exact = [n["exact"] for n in null.get(key, [])]
+            figures[key] = observed.as_dict() | {
+                "p_exact": round(tm.p_value(observed.exact, exact), 4),
+                "p_r": round(tm.p_value(observed.r, [n["r"] for n in null.get(key, [])]), 4)
+                if observed.r is not None
+                else None,
+                "null_exact_mean": round(float(np.mean(exact)), 4) if exact else None,
+                "null_exact_p95": round(float(np.percentile(exact, 95)), 4) if exact else None,
+            }
+    return figures
+
+
+def served_artefact(
+    faces: tm.Faces,
+    protocol: tm.Protocol,
+    result: dict[str, Any],
+    photo: dict[str, np.ndarray],
+    served: str,
+) -> dict[str, Any]:
+    """The ridges fitted on everyone, with what serving one photo at a time needs: cut points
+    and calibration from the out-of-fold photo predictions, the types' bounds on the true
+    rating from the people's ratings (seed quotas)."""
+    return tm.train_type_model(faces, protocol) | {
+        "cut_points": {n: tm.cut_points(dict(enumerate(v))) for n, v in photo.items()},
+        "calibration": {n: tm.calibrate(v, faces.target) for n, v in photo.items()},
+        "rating_cuts": tm.cut_points(result["rated"]),
+        "served": served,
+    }
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
     names, faces = load_faces(args.dataset_dir, args.cache, args.limit_people)
@@ -156,23 +194,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     result = tm.evaluate_all(faces, protocol)
     with tm.iter_progress(args.shuffles, "permutation null") as bar:
         null = tm.permutation_null(faces, protocol, args.shuffles, bar.update, args.workers)
-    figures: dict[str, Any] = {}
-    for group in ("all", "men"):
-        for name, observed in result[group].items():
-            key = name if group == "all" else f"{name}:men"
-            shuffled = null.get(key, [])
-            figures[key] = observed.as_dict() | {
-                "p_exact": round(tm.p_value(observed.exact, [n["exact"] for n in shuffled]), 4),
-                "p_r": round(tm.p_value(observed.r, [n["r"] for n in shuffled]), 4)
-                if observed.r is not None
-                else None,
-                "null_exact_mean": round(float(np.mean([n["exact"] for n in shuffled])), 4)
-                if shuffled
-                else None,
-                "null_exact_p95": round(float(np.percentile([n["exact"] for n in shuffled], 95)), 4)
-                if shuffled
-                else None,
-            }
+    figures = with_null(result, null)
     # The best exact type on all people; on a tie, the seed's vote (it keeps each region's
     # meaning), then the average, then the face alone.
     served = max(("seed_vote", "average", "face"), key=lambda n: result["all"][n].exact)
@@ -186,18 +208,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "served": served,
         "features": SERVED_FEATURES.as_meta(),
     }
-    # Served one photo at a time: cuts and calibration come from out-of-fold photo predictions;
-    # the types' bounds on the true rating from the people's ratings (seed quotas).
     photo = dict(result["photo_scores"])
-    photo["average"] = np.mean([photo[r] for r in tm.REGIONS], axis=0)
-    artefact = tm.train_type_model(faces, protocol) | {
-        "cut_points": {n: tm.cut_points(dict(enumerate(v))) for n, v in photo.items()},
-        "calibration": {n: tm.calibrate(v, faces.target) for n, v in photo.items()},
-        "rating_cuts": tm.cut_points(result["rated"]),
-        "served": served,
-    }
+    photo["average"] = np.mean([photo[r] for r in PARTS], axis=0)
+    artefact = served_artefact(faces, protocol, result, photo, served)
     model = TypeModel(artefact)
-    regions = {r: photo[r] for r in tm.REGIONS}
+    regions = {r: photo[r] for r in PARTS}
     metadata["stability"] = {
         "expression": expression_pairs(names, regions, model),
         "photos": photo_figures(names, regions, result["true_types"], model),
@@ -211,17 +226,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     artefact |= {"metrics": {k: figures[k] for k in (served, f"{served}:men")}, "meta": metadata}
     tm.save_json(args.out, artefact)
     tm.save_json(args.metrics, {"figures": figures, "meta": metadata})
-    plot_scatter(
-        result,
-        "average" if served == "average" else "face",
-        args.metrics.with_suffix(".scatter.png"),
-    )
-    plot_null(
-        null.get(served, []),
-        result["all"][served].exact,
-        served,
-        args.metrics.with_suffix(".null.png"),
-    )
+    plots = {name: args.metrics.with_suffix(f".{name}.png") for name in ("scatter", "null")}
+    plot_scatter(result, "average" if served == "average" else "face", plots["scatter"])
+    plot_null(null.get(served, []), result["all"][served].exact, served, plots["null"])
     write_model_card(args.card, args.detector, args.metrics)
     print(f"type model -> {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), served: {served}")
     for key in ("face", "t_zone", "jaw", "average", "seed_vote", "face:men", "seed_vote:men"):

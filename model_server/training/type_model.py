@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from core.taxonomy import TYPES
+from core.taxonomy import PARTS, TYPES
 from model_server.runtime.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score
 from model_server.training import labels as lb
 
-REGIONS = ("face", "t_zone", "jaw")
 ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 11))
 
 
@@ -150,7 +149,7 @@ def seed_vote(region_types: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     people = next(iter(region_types.values()))
     out = {}
     for person in people:
-        score = sum(DEFAULT_POINTS[r][region_types[r][person]] for r in REGIONS)
+        score = sum(DEFAULT_POINTS[r][region_types[r][person]] for r in PARTS)
         out[person] = TYPES.index(type_for_score(score, DEFAULT_BOUNDS))  # type: ignore[arg-type]
     return out
 
@@ -202,13 +201,13 @@ def evaluate_all(
         region: out_of_fold(
             faces.features[region], y, faces.people, protocol.folds, protocol.repeats, protocol.seed
         )
-        for region in REGIONS
+        for region in PARTS
     }
-    scores = {region: by_person(photo_scores[region], faces.people) for region in REGIONS}
+    scores = {region: by_person(photo_scores[region], faces.people) for region in PARTS}
     region_types = {region: types_by_quota(s, sexes) for region, s in scores.items()}
-    average = {p: float(np.mean([scores[r][p] for r in REGIONS])) for p in rated}
+    average = {p: float(np.mean([scores[r][p] for r in PARTS])) for p in rated}
     predictors: dict[str, tuple[Mapping[str, float] | None, Mapping[str, int]]] = {
-        **{region: (scores[region], region_types[region]) for region in REGIONS},
+        **{region: (scores[region], region_types[region]) for region in PARTS},
         "average": (average, types_by_quota(average, sexes)),
         "seed_vote": (None, seed_vote(region_types)),
     }
@@ -304,7 +303,7 @@ def train_type_model(faces: Faces, protocol: Protocol) -> dict[str, Any]:
     person-grouped CV); the command adds the cut points and the metadata."""
     rng = np.random.default_rng(protocol.seed)
     models = {
-        region: fit(faces.features[region], faces.target, faces.people, rng) for region in REGIONS
+        region: fit(faces.features[region], faces.target, faces.people, rng) for region in PARTS
     }
     return {"regions": {r: m.as_dict() for r, m in models.items()}}
 

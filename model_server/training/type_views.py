@@ -196,7 +196,7 @@ def faces_of(names: Sequence[str], dataset_dir: Path) -> tm.Faces:
     """The targets of the photos (features are not needed here)."""
     from model_server.training.type_cli import targets
 
-    return targets(list(names), dataset_dir, {r: np.zeros((len(names), 1)) for r in tm.REGIONS})
+    return targets(list(names), dataset_dir, {r: np.zeros((len(names), 1)) for r in PARTS})
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:

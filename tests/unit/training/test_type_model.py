@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.taxonomy import PARTS
 from model_server.runtime.type_model import TypeModel
 from model_server.training import labels as lb
 from model_server.training import type_cli
@@ -25,7 +26,7 @@ def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> tm.Faces:
     weights = rng.normal(size=16)
     y_person = signal * (base @ weights) + rng.normal(size=people)
     y = np.repeat((y_person - y_person.mean()) / y_person.std(), 2)
-    return tm.Faces(ids, sexes, y, {region: x for region in tm.REGIONS})
+    return tm.Faces(ids, sexes, y, {region: x for region in PARTS})
 
 
 def test_ridge_path_shrinks_towards_the_mean_and_fits_a_line() -> None:
@@ -118,15 +119,15 @@ def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> 
     )  # fmt: skip
     summary = type_cli.main(args)
     artefact = json.loads((tmp_path / "type_model.json").read_text())
-    assert set(artefact["regions"]) == set(tm.REGIONS)
+    assert set(artefact["regions"]) == set(PARTS)
     assert all(len(r["coef"]) == 128 for r in artefact["regions"].values())
-    assert set(artefact["cut_points"]) == {*tm.REGIONS, "average"}
+    assert set(artefact["cut_points"]) == {*PARTS, "average"}
     assert all(len(edges) == 4 for edges in artefact["cut_points"].values())
     assert artefact["served"] in ("face", "seed_vote", "average")
-    assert set(artefact["calibration"]) == {*tm.REGIONS, "average"}
+    assert set(artefact["calibration"]) == {*PARTS, "average"}
     assert all(c["sigma"] > 0 for c in artefact["calibration"].values())
     # the artefact serves: the runtime loads it and decides a photo from its values
-    decided = TypeModel(artefact).decide(dict.fromkeys(tm.REGIONS, 0.0))
+    decided = TypeModel(artefact).decide(dict.fromkeys(PARTS, 0.0))
     assert decided.score == sum(r.points for r in decided.regions.values())
     stability = summary["meta"]["stability"]
     assert stability["reencoding"]["photos"] == 3 and stability["expression"]["people"] == 12
