@@ -1,17 +1,19 @@
 """A shared result, worded in one language: the share page, the 404 page and the images' words.
 
-Pages are small string templates of gateway/web/static; every value is escaped here. The photo
-never appears on a page: with the person's opt-in it is drawn, cropped around the face, on the
+Pages are Jinja2 templates of gateway/web/templates, rendered with autoescape: every value goes
+in as plain text and Jinja2 escapes it, in text and attributes alike. The photo never appears on
+a page: with the person's opt-in it is drawn, cropped around the face, on the
 card and story images only.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from functools import lru_cache
 from pathlib import Path
-from string import Template
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from core.taxonomy import PARTS, TYPE_COLOURS
 from db.models import Analysis
@@ -34,6 +36,19 @@ from gateway.web.i18n import (
 log = logging.getLogger("alphamale.gateway.web")
 
 WEB_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+# One environment for every page: autoescape for .html, a missing value is an error (not an empty
+# string), the templates' own line layout kept (block tags take their line with them).
+TEMPLATES = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    auto_reload=False,
+)
 
 
 @lru_cache(maxsize=8)
@@ -42,10 +57,9 @@ def web_file(name: str) -> str:
     return (WEB_DIR / name).read_text(encoding="utf-8")
 
 
-def fill(template: str, values: dict[str, str], fragments: dict[str, str] | None = None) -> str:
-    """A static template with ``values`` escaped and ``fragments`` (escaped upstream) as is."""
-    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
-    return Template(web_file(template)).substitute(escaped | (fragments or {}))
+def render(template: str, values: dict[str, Any]) -> str:
+    """A page of gateway/web/templates with ``values`` as plain text (Jinja2 escapes them)."""
+    return TEMPLATES.get_template(template).render(values)
 
 
 def with_lang(url: str, lang: Lang) -> str:
@@ -66,15 +80,6 @@ def image_lang(lang: Lang) -> Lang:
     return lang if lang != "ko" or cjk_font_found() else "en"
 
 
-def regions_html(chips: tuple[Chip, ...]) -> str:
-    """One escaped list item per region: part, type, the points it adds."""
-    return "\n".join(
-        f'    <li><span class="part">{html.escape(chip.label)}</span>'
-        f'<span class="value">{html.escape(chip.value)}</span></li>'
-        for chip in chips
-    )
-
-
 def explanation(analysis: Analysis, lang: Lang) -> str:
     """The verdict's arithmetic in words; empty for rows stored before verdicts."""
     verdict = analysis.verdict or {}
@@ -85,7 +90,7 @@ def share_page(analysis: Analysis, links: Links, lang: Lang) -> str:
     """The share page of a typed analysis in ``lang``."""
     content, texts, switch = card_content(analysis, lang), TEXTS[lang], other(lang)
     before, after = heading(content.type_name, lang)
-    values = {
+    values: dict[str, Any] = {
         "lang": lang,
         "og_title": title(content.type_name, lang),
         "description": content.description,
@@ -103,12 +108,13 @@ def share_page(analysis: Analysis, links: Links, lang: Lang) -> str:
         "heading_after": after,
         "type_name": content.type_name,
         "regions_label": texts.regions_label,
+        "chips": content.chips,  # one list item each: part, type, the points it adds
         "score": content.score,
         "explanation": explanation(analysis, lang),
         "cta": texts.cta,
         "note": texts.disclaimer.format(created=date_label(analysis.created_at.date(), lang)),
     }
-    return fill("share.html", values, {"regions": regions_html(content.chips)})
+    return render("share.html", values)
 
 
 def not_found_page(lang: Lang) -> str:
@@ -120,7 +126,7 @@ def not_found_page(lang: Lang) -> str:
         "message": texts.not_found_message,
         "cta": texts.cta,
     }
-    return fill("not_found.html", values)
+    return render("not_found.html", values)
 
 
 def card_content(analysis: Analysis, lang: Lang, site: str = "") -> CardContent:
