@@ -51,6 +51,11 @@ async def get_catalog_image(session: AsyncSession, image_id: str) -> CatalogImag
     return await session.get(CatalogImage, image_id, options=[selectinload(CatalogImage.face_type)])
 
 
+async def delete_catalog_image(session: AsyncSession, row: CatalogImage) -> None:
+    """Mark the row deleted (the DELETE is sent at the next flush or commit)."""
+    await session.delete(row)
+
+
 async def get_analysis(session: AsyncSession, analysis_id: str) -> Analysis | None:
     return await session.get(Analysis, analysis_id, options=[selectinload(Analysis.face_type)])
 
@@ -74,6 +79,11 @@ async def analyses_created_before(
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def count_analyses_created_before(session: AsyncSession, cutoff: datetime) -> int:
+    query = select(func.count()).select_from(Analysis).where(Analysis.created_at < cutoff)
+    return int(await session.scalar(query) or 0)
 
 
 async def delete_analysis(session: AsyncSession, analysis_id: str) -> int:

@@ -11,6 +11,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import create_engine, make_sessionmaker
+from gateway.analyses.service import AnalysisService
+from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
@@ -29,6 +31,24 @@ class AppContext:
     metrics: Metrics
     admission: AdaptiveLimit | None = None
     rate_store: Store | None = None
+
+    def catalog_service(self) -> CatalogService:
+        return CatalogService(
+            sessions=self.sessions,
+            storage=self.storage,
+            settings=self.settings,
+            metrics=self.metrics,
+        )
+
+    def analysis_service(self) -> AnalysisService:
+        return AnalysisService(
+            sessions=self.sessions,
+            storage=self.storage,
+            models=self.models,
+            settings=self.settings,
+            metrics=self.metrics,
+            catalog=self.catalog_service(),
+        )
 
 
 def overload_guards(

@@ -1,7 +1,8 @@
 """Annotated dependencies of the routers: the app's context, settings, services, admin auth.
 
-Services are built per request from the lifespan's ``AppContext`` and open their own
-sessions: routers never see a session or a repository.
+Services are built per request from the parts the lifespan's ``AppContext`` holds (sessions,
+storage, settings, the model client, metrics) and open their own sessions: routers never see
+a session or a repository.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def get_models(context: ContextDep) -> ModelServerClient:
 
 
 def analysis_service(context: ContextDep) -> AnalysisService:
-    return AnalysisService(context)
+    return context.analysis_service()
 
 
 def catalog_service(context: ContextDep) -> CatalogService:
-    return CatalogService(context)
+    return context.catalog_service()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from db.session import ping
 from gateway.deps import ContextDep
 from gateway.errors import AppError
 
@@ -31,8 +31,7 @@ async def _check(coro: Any) -> dict[str, str]:
 
 
 async def _database(context: Any) -> None:
-    async with context.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await ping(context.engine)
 
 
 @router.get("/readyz", summary="Ready: database, storage and model server answer")

@@ -13,11 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from db import repositories
 from db.models import Analysis
-from gateway.analyses.service import AnalysisService
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
 from gateway.errors import AppError
@@ -45,9 +42,8 @@ class PurgeReport:
 
 
 async def count_before(context: AppContext, cutoff: datetime) -> int:
-    query = select(func.count()).select_from(Analysis).where(Analysis.created_at < cutoff)
     async with context.sessions() as session:
-        return int(await session.scalar(query) or 0)
+        return await repositories.count_analyses_created_before(session, cutoff)
 
 
 async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport) -> bool:
@@ -56,7 +52,7 @@ async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport
         # deleting a missing key succeeds on every backend: look first, to report it
         if not await context.storage.exists(analysis.object_key):
             report.objects_missing += 1
-        await AnalysisService(context).remove(analysis.id)
+        await context.analysis_service().remove(analysis.id)
     except AppError as exc:
         report.failures.append((analysis.id, exc.detail))
         return False

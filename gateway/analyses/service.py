@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from PIL import Image
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.crop import Crop, upright_crop
 from core.schemas import Face, FaceCheckAnswer, RegionsAnswer, TypeAnswer
@@ -26,8 +27,9 @@ from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_fa
 from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo, Verdict
 from gateway.analyses.verdict import verdict
 from gateway.catalog.service import CatalogService, face_type_out
-from gateway.clients.storage import new_key, stored_object
-from gateway.context import AppContext
+from gateway.clients.storage import Storage, new_key
+from gateway.clients.torchserve import ModelServerClient
+from gateway.config import Settings
 from gateway.errors import (
     AppError,
     DatabaseUnavailable,
@@ -39,6 +41,8 @@ from gateway.errors import (
 )
 from gateway.imaging import CleanImage, ImageLimits, decode_upload, encode_jpeg, encode_upload
 from gateway.memory import release_free_memory
+from gateway.metrics import Metrics
+from gateway.persistence import object_then_row
 from gateway.validation import normalise_mbti, parse_birth_date
 
 T = TypeVar("T")
@@ -90,13 +94,24 @@ def face_too_small(count: int, face: Face, floor: int) -> FaceTooSmall:
 class AnalysisService:
     """Analyses: run one, read one back, delete one; answers built here."""
 
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-        self.settings = context.settings
-        self.storage = context.storage
-        self.models = context.models
-        self.metrics = context.metrics
-        self.catalog = CatalogService(context)
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        models: ModelServerClient,
+        settings: Settings,
+        metrics: Metrics,
+        catalog: CatalogService | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.storage = storage
+        self.models = models
+        self.settings = settings
+        self.metrics = metrics
+        self.catalog = catalog or CatalogService(
+            sessions=sessions, storage=storage, settings=settings, metrics=metrics
+        )
 
     # --- running an analysis --------------------------------------------------------------
     async def analyse(self, request: AnalysisRequest) -> AnalysisCreated:
@@ -164,7 +179,7 @@ class AnalysisService:
 
     async def _replay(self, request: AnalysisRequest, request_hash: str) -> AnalysisCreated | None:
         assert request.idempotency_key
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             earlier = await repositories.get_analysis_by_idempotency_key(
                 session, request.idempotency_key
             )
@@ -220,19 +235,20 @@ class AnalysisService:
         analysis.object_key = new_key("uploads", image.extension)
         orphan = self.metrics.orphans.inc
         try:
-            async with (
-                stored_object(
-                    self.storage, analysis.object_key, image.data, image.content_type, orphan
-                ),
-                self.context.sessions() as session,
-            ):
+            async with object_then_row(
+                self.storage,
+                self.sessions,
+                analysis.object_key,
+                image.data,
+                image.content_type,
+                orphan,
+            ) as session:
                 face_type = await repositories.get_type(session, type_slug)
                 if face_type is None:
                     raise DatabaseUnavailable(f"Type {type_slug!r} is not seeded; run `make seed`.")
                 analysis.type_id = face_type.id
                 session.add(analysis)
-                await session.commit()
-                analysis.face_type = face_type
+            analysis.face_type = face_type
         except IntegrityError:
             if analysis.idempotency_key:
                 raise
@@ -243,7 +259,7 @@ class AnalysisService:
     # --- reading and deleting -------------------------------------------------------------
     async def find(self, analysis_id: str) -> Analysis | None:
         """The stored analysis with its type, or None."""
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             return await repositories.get_analysis(session, analysis_id)
 
     async def get(self, analysis_id: str) -> AnalysisOut:
@@ -266,7 +282,7 @@ class AnalysisService:
 
         False when there is no such analysis; a storage failure propagates and the row stays.
         """
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             analysis = await repositories.get_analysis(session, analysis_id)
             if analysis is None:
                 return False

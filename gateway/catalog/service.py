@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from core.taxonomy import TYPE_COLOURS, TYPE_NAMES_KO
 from db import repositories
 from db.models import CatalogImage, FaceType
 from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut, ReferenceImage
-from gateway.clients.storage import new_key, stored_object
-from gateway.context import AppContext
+from gateway.clients.storage import Storage, new_key
+from gateway.config import Settings
 from gateway.errors import NotFound
 from gateway.imaging import ImageLimits, clean_image
+from gateway.metrics import Metrics
+from gateway.persistence import object_then_row
 
 
 def face_type_out(face_type: FaceType) -> FaceTypeOut:
@@ -30,17 +34,25 @@ def face_type_out(face_type: FaceType) -> FaceTypeOut:
 class CatalogService:
     """Types and catalog images; each call opens its own session from the app's sessionmaker."""
 
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-        self.settings = context.settings
-        self.storage = context.storage
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        settings: Settings,
+        metrics: Metrics,
+    ) -> None:
+        self.sessions = sessions
+        self.storage = storage
+        self.settings = settings
+        self.metrics = metrics
 
     async def types(self) -> list[FaceTypeOut]:
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             return [face_type_out(t) for t in await repositories.list_types(session)]
 
     async def face_type(self, slug: str) -> FaceTypeOut:
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             face_type = await repositories.get_type(session, slug.lower())
         if face_type is None:
             raise NotFound(f"No type {slug!r}; use alpha, beta, gamma, delta or omega.")
@@ -48,7 +60,7 @@ class CatalogService:
 
     async def references(self, type_id: int) -> list[ReferenceImage]:
         """Distinct random catalog images of the type (fewer when the catalog has fewer)."""
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             images = await repositories.random_catalog_images(
                 session, type_id, self.settings.catalog_per_result
             )
@@ -63,7 +75,7 @@ class CatalogService:
         ]
 
     async def images(self, type_slug: str | None = None) -> list[CatalogImageOut]:
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             type_id = None
             if type_slug is not None:
                 face_type = await repositories.get_type(session, type_slug)
@@ -74,7 +86,7 @@ class CatalogService:
         return await self._out(rows)
 
     async def count(self, type_slug: str) -> int:
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             face_type = await repositories.get_type(session, type_slug)
             assert face_type is not None, "types are seeded"
             return await repositories.count_catalog_images(session, face_type.id)
@@ -86,11 +98,10 @@ class CatalogService:
         limits = ImageLimits(self.settings.max_upload_bytes, self.settings.max_pixels)
         image = await asyncio.to_thread(clean_image, data, limits)  # CPU-bound
         key = new_key("catalog", image.extension)
-        orphan = self.context.metrics.orphans.inc
-        async with (
-            stored_object(self.storage, key, image.data, image.content_type, orphan),
-            self.context.sessions() as session,
-        ):
+        orphan = self.metrics.orphans.inc
+        async with object_then_row(
+            self.storage, self.sessions, key, image.data, image.content_type, orphan
+        ) as session:
             face_type = await repositories.get_type(session, type_slug)
             if face_type is None:
                 raise NotFound(f"No type {type_slug!r}.")
@@ -102,18 +113,17 @@ class CatalogService:
                 is_demo=demo,
             )
             session.add(row)
-            await session.commit()
-            row.face_type = face_type
+        row.face_type = face_type
         [out] = await self._out([row])
         return out
 
     async def delete(self, image_id: str) -> None:
         """Delete the row and its object in one step; the row stays if the object cannot go."""
-        async with self.context.sessions() as session:
+        async with self.sessions() as session:
             row = await repositories.get_catalog_image(session, image_id)
             if row is None:
                 raise NotFound("No catalog image with that id.")
-            await session.delete(row)
+            await repositories.delete_catalog_image(session, row)
             await session.flush()
             await self.storage.delete(row.object_key)
             await session.commit()

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import RateLimitState
+from db import rate_limits
 
 
 @dataclass(frozen=True)
@@ -94,14 +93,9 @@ class DatabaseStore:
 
     async def _hit(self, key: str, rate: Rate) -> Decision:
         async with self.sessions() as session, session.begin():
-            state = await session.scalar(
-                select(RateLimitState).where(RateLimitState.key == key).with_for_update()
-            )
+            state = await rate_limits.lock_state(session, key)
             now = self.clock()
             decision = gcra(state.tat if state else None, now, rate)
             if decision.allowed:
-                if state is None:
-                    session.add(RateLimitState(key=key, tat=decision.tat))
-                else:
-                    state.tat = decision.tat
+                rate_limits.set_tat(session, key, state, decision.tat)
         return decision

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from db import repositories
 from db.models import Analysis, CatalogImage
 from gateway import purge, seed
-from gateway.catalog.service import CatalogService
 from gateway.clients.storage import Storage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
@@ -68,7 +67,7 @@ async def test_seed_is_idempotent_and_tops_up_the_catalog(
     async with app_context(settings) as context:
         assert all(not images for images in (await catalog(context)).values())
         for index in (1, 2):  # an operator's own images count towards the six
-            await CatalogService(context).add("alpha", draw_demo_image("beta", index), "Mine")
+            await context.catalog_service().add("alpha", draw_demo_image("beta", index), "Mine")
 
     await run_cli(seed.main, [], settings)
     assert "0 types inserted or updated, 28 demo catalog images added" in capsys.readouterr().out

@@ -21,7 +21,6 @@ from core.taxonomy import TYPE_NAMES_KO
 from db import repositories
 from db.models import Analysis, FaceType
 from db.seed import TYPES, seed_types
-from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import new_key
 from gateway.config import Settings
 from gateway.context import AppContext
@@ -180,7 +179,8 @@ async def test_share_page_has_open_graph_tags_and_escapes(web: Web) -> None:
     assert tags["twitter:card"] == "summary_large_image"
     assert tags["twitter:image"] == tags["og:image"]
     assert "<script" not in page  # the description's markup is text, not a tag
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Bold &amp; &quot;quoted&quot;" in page
+    # Jinja2's autoescape (markupsafe) spells the quotes &#39; and &#34;
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Bold &amp; &#34;quoted&#34;" in page
     for text in ("Face", "T-zone", "Jaw", "Beta · 40 pts", "Alpha · 40 pts", "Beta · 8 pts"):
         assert text in page
     assert html.escape(VERDICT["explanation"]) in page and "Score 88" in page
@@ -211,7 +211,7 @@ async def test_photo_is_only_on_the_images_and_only_with_opt_in(web: Web) -> Non
 
     private_card = (await web.client.get(f"/share/{private.id}/card.png?lang=en")).content
     shared_card = (await web.client.get(f"/share/{shared.id}/card.png?lang=en")).content
-    stored = await AnalysisService(web.context).find(private.id)
+    stored = await web.context.analysis_service().find(private.id)
     assert stored is not None
     assert private_card == render_card(card_content(stored, "en"), None)  # no photo at all
     assert shared_card != private_card

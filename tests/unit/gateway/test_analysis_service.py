@@ -21,7 +21,6 @@ from core.taxonomy import PARTS, TYPES
 from db import migrate
 from db.seed import seed_types
 from gateway.analyses.service import AnalysisRequest, AnalysisService
-from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
@@ -160,11 +159,11 @@ async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[A
 
 @pytest.fixture
 def service(context: AppContext) -> AnalysisService:
-    return AnalysisService(context)
+    return context.analysis_service()
 
 
-async def stored(context: AppContext) -> tuple[int, list[Path]]:
-    """(analysis rows, upload files)."""
+async def stored(context: AppContext | AnalysisService) -> tuple[int, list[Path]]:
+    """(analysis rows, upload files) of the app's or the service's sessions and storage dir."""
     async with context.sessions() as session:
         rows = int(await session.scalar(text("SELECT count(*) FROM analyses")) or 0)
     root = context.settings.storage_dir
@@ -176,7 +175,7 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
     service: AnalysisService, context: AppContext
 ) -> None:
     for index in range(5):
-        await CatalogService(context).add("beta", photo((64, 64)), f"beta {index}")
+        await context.catalog_service().add("beta", photo((64, 64)), f"beta {index}")
     created = await service.analyse(request())
     analysis = created.analysis
     assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 78, "INTJ")
@@ -213,7 +212,7 @@ async def test_no_face(service: AnalysisService, models: StandInModelServer) -> 
     with pytest.raises(NoFace):
         await service.analyse(request())
     assert models.calls == ["face_check"]
-    assert await stored(service.context) == (0, [])
+    assert await stored(service) == (0, [])
 
 
 async def test_a_small_face_says_how_small(
@@ -234,7 +233,7 @@ async def test_several_small_faces_are_counted_and_the_largest_named(
         await service.analyse(request())
     assert raised.value.detail.startswith("3 faces were found; the largest, at x 81-119")
     assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.instance_hint
-    assert await stored(service.context) == (0, [])
+    assert await stored(service) == (0, [])
 
 
 async def test_several_faces_analyse_the_largest(
@@ -256,7 +255,7 @@ async def test_regions_incomplete_keeps_the_regions_and_stores_nothing(
     found = {part: r["found"] for part, r in raised.value.extra["regions"].items()}
     assert found == {"face": True, "t_zone": False, "jaw": True}
     assert raised.value.extra["regions"]["t_zone"]["polygon"] is None
-    assert await stored(service.context) == (0, [])
+    assert await stored(service) == (0, [])
 
 
 async def test_an_idempotency_key_replays_and_refuses_other_requests(
@@ -268,7 +267,7 @@ async def test_an_idempotency_key_replays_and_refuses_other_requests(
     assert again.delete_token is None and models.calls.count("face_check") == 1
     with pytest.raises(IdempotencyConflict):
         await service.analyse(request(idempotency_key="k1", mbti="ENFP"))
-    assert (await stored(service.context))[0] == 1
+    assert (await stored(service))[0] == 1
 
 
 async def test_a_failing_row_takes_its_photo_with_it(
@@ -286,7 +285,7 @@ async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -
     blocker = tmp_path / "a-file"
     blocker.write_text("storage cannot write below a file")
     storage = LocalStorage(blocker / "objects", "http://testserver", b"key")
-    service = AnalysisService(dataclasses.replace(context, storage=storage))
+    service = dataclasses.replace(context, storage=storage).analysis_service()
     with pytest.raises(StorageUnavailable):
         await service.analyse(request())
     assert (await stored(context))[0] == 0
@@ -298,7 +297,7 @@ async def test_a_model_server_that_is_down_stores_nothing(
     models.down = {"face_check"}
     with pytest.raises(ModelUnavailable):
         await service.analyse(request())
-    assert await stored(service.context) == (0, [])
+    assert await stored(service) == (0, [])
 
 
 async def test_regions_and_type_are_asked_for_concurrently(
@@ -317,7 +316,7 @@ async def test_a_type_model_that_is_down_stores_nothing(
     models.down = {"face_type"}
     with pytest.raises(ModelUnavailable):
         await service.analyse(request())
-    assert await stored(service.context) == (0, [])
+    assert await stored(service) == (0, [])
 
 
 @pytest.mark.parametrize(
