@@ -41,6 +41,7 @@ from model_server.tools.dlib_weights import converted
 from model_server.training import REPO_ROOT
 from model_server.training import type_model as tm
 from model_server.training.datasets import person_of
+from model_server.training.type_cli import targets
 from model_server.training.type_stability import BOX_SHIFT, VARIANTS, crop_of
 
 CANDIDATE_VIEWS: tuple[View, ...] = (
@@ -194,8 +195,6 @@ def evaluate_sets(
 
 def faces_of(names: Sequence[str], dataset_dir: Path) -> tm.Faces:
     """The targets of the photos (features are not needed here)."""
-    from model_server.training.type_cli import targets
-
     return targets(list(names), dataset_dir, {r: np.zeros((len(names), 1)) for r in PARTS})
 
 
