@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 
@@ -46,6 +47,21 @@ def photos() -> list[bytes]:
     if not all(p.is_file() for p in PHOTOS):
         pytest.skip(f"London faces not found under {LONDON}")
     return [p.read_bytes() for p in PHOTOS]
+
+
+async def versions_once_ready(
+    client: ModelServerClient, name: str, version: str, timeout_s: float = 120
+) -> dict[str, dict]:
+    """Every version of ``name``, once ``version``'s workers are all READY: TorchServe answers a
+    synchronous registration a few ms before its worker thread records READY (seen on a busy
+    machine as ``UNLOADING``), so the state is polled, not read once."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        versions = {v["modelVersion"]: v for v in await client.describe(name, "all")}
+        states = [w["status"] for w in versions.get(version, {}).get("workers", [])]
+        if (states and set(states) == {"READY"}) or asyncio.get_running_loop().time() > deadline:
+            return versions
+        await asyncio.sleep(0.2)
 
 
 async def face_crop(client: ModelServerClient, photo: bytes) -> bytes:
@@ -136,7 +152,7 @@ async def test_second_version_register_default_follow_unregister(
     before = await client.face_regions(crop)
 
     await client.register(mar, initial_workers=1, synchronous=True)
-    versions = {v["modelVersion"]: v for v in await client.describe("face_regions", "all")}
+    versions = await versions_once_ready(client, "face_regions", "2.0")
     assert set(versions) == {"1.0", "2.0"}
     assert [w["status"] for w in versions["2.0"]["workers"]] == ["READY"]
     assert (await client.face_regions(crop)).model.version == "1.0"  # still default
