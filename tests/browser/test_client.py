@@ -165,6 +165,8 @@ def test_analyse_is_inert_until_both_fields_are_set_and_says_the_age_rule(
 ) -> None:
     phone.goto("/")
     choose_photo(phone, face_photo)
+    # The photo is read asynchronously; its view opens with the notices cleared. Tap after that.
+    expect(phone.locator("#image-title")).to_be_visible()
     button, notice = phone.locator("#analyse-button"), phone.locator("#image-notice")
     expect(button).to_have_attribute("aria-disabled", "true")
     button.dispatch_event("click")  # aria-disabled: Playwright would wait; a person can tap
