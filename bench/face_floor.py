@@ -5,7 +5,7 @@ Sets the evidence for the gateway's ``min_face_px`` (eye-to-chin distance, see
 target eye-to-chin distance, then sent through the gateway's served path in process: upload
 validation (:func:`gateway.imaging.clean_image`), face check on the detection copy
 (:func:`gateway.analyses.geometry.detection_jpeg`), the upright crop of the largest face
-(upscaled to ``crop_size``), JPEG, face regions. Both TorchServe handlers are driven through
+(upscaled to the crop's size), JPEG, face regions. Both TorchServe handlers are driven through
 ``handler.handle`` as TorchServe would, one request at a time, with their yaml model configs.
 
 A photo counts as "all 3 parts found" only when a face was found *and* the outcome is not
@@ -31,6 +31,7 @@ from typing import Any
 from PIL import Image
 from tqdm import tqdm
 
+from core.contract import CROP
 from core.crop import Crop, upright_crop
 from core.dataset import default_dataset_dir
 from core.schemas import FaceCheckAnswer, Region
@@ -132,8 +133,6 @@ def serve(
         face.box,
         face.landmarks.left_eye,
         face.landmarks.right_eye,
-        margin=settings.crop_margin,
-        size=settings.crop_size,
     )
     regions = ask(face_regions, encode_jpeg(crop.image))
     parts = regions.get("regions", {})
@@ -312,7 +311,7 @@ def main(args: argparse.Namespace) -> int:
     held_out = set(load_checkpoint(args.checkpoint).meta["split"]["test"])
     settings = Settings()
     handlers = load_handlers(args.checkpoint)
-    blank = blank_boxes(handlers[1], settings.crop_size)
+    blank = blank_boxes(handlers[1], CROP.size)
     started = time.perf_counter()
     records: list[dict[str, Any]] = []
     with tqdm(total=len(photos) * len(args.sizes), unit="size") as progress:
@@ -332,8 +331,8 @@ def main(args: argparse.Namespace) -> int:
         "photos": len(photos),
         "held_out_people": sorted(held_out),
         "checkpoint": str(args.checkpoint),
-        "crop_margin": settings.crop_margin,
-        "crop_size": settings.crop_size,
+        "crop_margin": CROP.margin,
+        "crop_size": CROP.size,
         "blank_boxes": blank,
         "blank_iou_median": blank_iou,
         "seconds": round(elapsed, 1),

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from core.contract import CROP
+
 Point = tuple[float, float]
-DEFAULT_MARGIN = 0.25
-DEFAULT_SIZE = 320
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,13 @@ def upright_crop(
     left_eye: Sequence[float],
     right_eye: Sequence[float],
     *,
-    margin: float = DEFAULT_MARGIN,
-    size: int = DEFAULT_SIZE,
+    margin: float = CROP.margin,
+    size: int = CROP.size,
 ) -> Crop:
     """A square ``size`` x ``size`` crop of the face in ``box``, rotated so the eyes are level.
 
-    ``margin`` widens the box's longer side on each side by that fraction. Pixels outside the
-    photo come out black.
+    The defaults are the served crop (:data:`core.contract.CROP`). ``margin`` widens the box's
+    longer side on each side by that fraction. Pixels outside the photo come out black.
     """
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2

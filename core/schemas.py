@@ -1,5 +1,10 @@
-"""The contract between the gateway and the model server: every answer a handler gives.
+"""The contract between the gateway and the model server: what it sends, every answer it gets.
 
+The request is an image's bytes: the photo for ``face_check``, and for ``face_regions`` and
+``face_type`` the upright face crop :data:`core.contract.CROP` describes (made by
+:func:`core.crop.upright_crop`). Those two answers state the crop they were trained on
+(:class:`CropInfo`), and the gateway refuses an answer whose crop is not the one it sent, so a
+model server deployed with another crop fails loudly instead of typing the wrong face box.
 Handlers build these models and answer ``model_dump(mode="json")``; the gateway's client
 validates TorchServe's JSON into them, so a field renamed on one side fails loudly at the
 boundary, in tests, instead of deep inside the gateway.
@@ -11,12 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.contract import CROP
 from core.taxonomy import PartName, TypeSlug
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the image's pixels
 Point = tuple[float, float]
 HandlerErrorCode = Literal[
-    "image_corrupt", "image_too_large", "image_too_small", "image_unprocessable"
+    "image_corrupt", "image_too_many_pixels", "image_too_small", "image_unprocessable"
 ]
 
 
@@ -69,6 +75,17 @@ class Region(Answer):
     presence: float = Field(ge=0, le=1, description="The detector's score of the part's box")
 
 
+class CropInfo(Answer):
+    """The crop a model expects (:class:`core.contract.CropSpec`)."""
+
+    margin: float = Field(description="The face box's longer side widened by this on each side")
+    size: int = Field(gt=0, description="Side of the square crop, px")
+
+    @classmethod
+    def served(cls) -> CropInfo:
+        return cls(**CROP.as_dict())
+
+
 class ServedModel(Answer):
     name: str
     version: str
@@ -83,6 +100,7 @@ class RegionsAnswer(Answer):
     threshold: float
     width: int = Field(gt=0)
     height: int = Field(gt=0)
+    crop: CropInfo = Field(description="The crop the detector was trained on")
     model: ServedModel
 
 
@@ -114,4 +132,5 @@ class TypeAnswer(Answer):
     bounds: list[tuple[float, TypeSlug]] = Field(description="score > bound gives the type")
     width: int = Field(gt=0)
     height: int = Field(gt=0)
+    crop: CropInfo = Field(description="The crop the type model was trained on")
     model: ServedModel

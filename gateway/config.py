@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.contract import MAX_PIXELS
 from db.session import sqlite_url
 
 
@@ -52,7 +53,11 @@ class Settings(BaseSettings):
         description="HMAC key of local-storage links (random per start if unset).",
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted image.")
-    max_pixels: int = Field(40_000_000, description="Largest accepted image area.")
+    max_pixels: int = Field(
+        MAX_PIXELS,
+        le=MAX_PIXELS,
+        description="Largest accepted image area (at most core.contract's, the model server's).",
+    )
     # Measured by `python -m bench.face_floor` (London set, the served path, downscaled photos):
     # faces are found in 100 % of photos down to 12 px eye-to-chin (94.6 % at 10 px), and the
     # three part boxes keep their full-size agreement (worst-part IoU vs. the unshrunk photo,
@@ -68,8 +73,6 @@ class Settings(BaseSettings):
         description="Longest side of the copy face_check looks at (faces below ~3 % of it are "
         "not found; the largest face is what is analysed).",
     )
-    crop_margin: float = Field(0.25, description="Margin around the face box in the crop.")
-    crop_size: int = Field(320, description="Side of the square crop sent to face_regions.")
     catalog_per_result: int = Field(4, description="Reference images in each result.")
     url_ttl_s: int = Field(3600, description="Lifetime of object links in answers.")
     retention_days: int = Field(30, description="Analyses older than this are purged.")

@@ -208,8 +208,6 @@ class AnalysisService:
             face.box,
             face.landmarks.left_eye,
             face.landmarks.right_eye,
-            margin=self.settings.crop_margin,
-            size=self.settings.crop_size,
         )
         return detection, crop
 

@@ -4,7 +4,7 @@ Only plain HTTP and JSON here, so another server answering the same routes could
 TorchServe. Failures become the gateway's domain errors: the model server down, slow or failing
 -> ``ModelUnavailable`` (503, ``Retry-After``); management 400/404/409 -> ``InvalidRequest`` /
 ``NotFound`` / ``Conflict``; an image the handler refuses (``{"error": code}``) -> that code's
-4xx, never a "try again".
+4xx, never a "try again"; an answer for a crop other than :data:`core.contract.CROP` -> 503.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from core.schemas import FaceCheckAnswer, HandlerError, RegionsAnswer, TypeAnswer
+from core.contract import CROP
+from core.schemas import CropInfo, FaceCheckAnswer, HandlerError, RegionsAnswer, TypeAnswer
 from gateway.errors import (
     AppError,
     Conflict,
@@ -31,10 +32,11 @@ from gateway.errors import (
 RETRY_AFTER = {"Retry-After": "5"}
 MANAGEMENT_TIMEOUT_S = 180.0
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
+CroppedT = TypeVar("CroppedT", RegionsAnswer, TypeAnswer)
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}  # else TorchServe parses a form
 HANDLER_ERRORS: dict[str, type[AppError]] = {  # per-request answers caused by the input: 4xx
     "image_corrupt": ImageCorrupt,
-    "image_too_large": ImageTooManyPixels,
+    "image_too_many_pixels": ImageTooManyPixels,
     "image_too_small": ImageTooSmall,
     "image_unprocessable": ImageUnprocessable,
 }
@@ -112,13 +114,21 @@ class ModelServerClient:
         """Every face, largest first."""
         return await self._answer("face_check", image, FaceCheckAnswer)
 
-    async def face_regions(self, image: bytes) -> RegionsAnswer:
-        """Where the face parts are on an upright face crop."""
-        return await self._answer("face_regions", image, RegionsAnswer)
+    async def _on_crop(self, model: str, crop: bytes, shape: type[CroppedT]) -> CroppedT:
+        """The answer for a face crop, refused when the model was trained on another crop."""
+        answer = await self._answer(model, crop, shape)
+        if answer.crop != CropInfo.served():
+            detail = f"{model} expects the crop {answer.crop}, not core.contract's {CROP}"
+            raise ModelUnavailable(detail)  # a deployment of mismatched versions: no retry helps
+        return answer
 
-    async def face_type(self, image: bytes) -> TypeAnswer:
+    async def face_regions(self, crop: bytes) -> RegionsAnswer:
+        """Where the face parts are on an upright face crop."""
+        return await self._on_crop("face_regions", crop, RegionsAnswer)
+
+    async def face_type(self, crop: bytes) -> TypeAnswer:
         """Each region's type, the weighted score and the type of an upright face crop."""
-        return await self._answer("face_type", image, TypeAnswer)
+        return await self._on_crop("face_type", crop, TypeAnswer)
 
     async def ping(self) -> dict:
         """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""

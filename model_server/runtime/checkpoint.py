@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.contract import CROP
 from model_server.runtime.regions import DEFAULT_BACKBONE, build_detector
 
 StateDict = dict[str, torch.Tensor]
@@ -29,7 +30,7 @@ class Checkpoint:
 
     state_dict: StateDict
     backbone: str = DEFAULT_BACKBONE
-    image_size: int = 320
+    image_size: int = CROP.size
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,7 +58,7 @@ def save_checkpoint(
     model: nn.Module | StateDict,
     *,
     backbone: str = DEFAULT_BACKBONE,
-    image_size: int = 320,
+    image_size: int = CROP.size,
     meta: dict[str, Any] | None = None,
     half: bool = True,
 ) -> Path:
@@ -85,7 +86,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     return Checkpoint(
         state_dict=_cast(payload["model"], torch.float32),
         backbone=str(payload.get("backbone", DEFAULT_BACKBONE)),
-        image_size=int(payload.get("image_size", 320)),
+        image_size=int(payload.get("image_size", CROP.size)),
         meta=dict(payload.get("meta") or {}),
     )
 
@@ -94,7 +95,7 @@ def make_untrained_checkpoint(
     path: str | Path,
     *,
     backbone: str = DEFAULT_BACKBONE,
-    image_size: int = 320,
+    image_size: int = CROP.size,
     seed: int = 0,
 ) -> Path:
     """A randomly initialised (seeded) detector, marked untrained: for plumbing, not answers."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.contract import PART_THRESHOLD
 from core.schemas import Region
 from core.taxonomy import PARTS
 from model_server.runtime.labels import decode_label
 
 Box = tuple[float, float, float, float]
-DEFAULT_THRESHOLD = 0.75
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def decide_part(
-    part_index: int, detections: Iterable[Detection], threshold: float = DEFAULT_THRESHOLD
+    part_index: int, detections: Iterable[Detection], threshold: float = PART_THRESHOLD
 ) -> PartDecision:
     """The part's best box, found when it scores ``threshold`` or more."""
     mine = [d for d in detections if decode_label(d.label) == part_index]
@@ -65,7 +65,7 @@ def decide_part(
 
 
 def decide_parts(
-    detections: Sequence[Detection], threshold: float = DEFAULT_THRESHOLD
+    detections: Sequence[Detection], threshold: float = PART_THRESHOLD
 ) -> dict[str, PartDecision]:
     """Every part's decision."""
     return {part: decide_part(i, detections, threshold) for i, part in enumerate(PARTS)}

@@ -20,6 +20,7 @@ from torchvision.models.detection import (
 )
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 
+from core.contract import CROP
 from model_server.runtime.labels import NUM_CLASSES
 from model_server.runtime.parts import Detection
 
@@ -34,7 +35,7 @@ def build_detector(
     backbone: str = DEFAULT_BACKBONE,
     *,
     num_classes: int = NUM_CLASSES,
-    image_size: int = 320,
+    image_size: int = CROP.size,
     box_head_width: int = 256,
     rpn_proposals: int = 300,
     rois_per_image: int = 128,

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from core.contract import SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import RegionType, Strength
 from core.taxonomy import PARTS, TYPES
-from model_server.runtime.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, part_points, type_for_score
+from model_server.runtime.scoring import part_points, type_for_score
 
 COMBINATIONS = ("seed_vote", "face", "average")
 CLEAR, LIKELY = 0.5, 0.35  # probability of the region's type: clear / likely / borderline
@@ -89,8 +90,8 @@ class TypeModel:
         artefact: Mapping[str, Any],
         *,
         combination: str | None = None,
-        points: Mapping[str, Sequence[int]] = DEFAULT_POINTS,
-        bounds: Sequence[tuple[float, str]] = DEFAULT_BOUNDS,
+        points: Mapping[str, Sequence[int]] = SCORE_POINTS,
+        bounds: Sequence[tuple[float, str]] = SCORE_BOUNDS,
     ) -> None:
         self.combination = combination or artefact["served"]
         if self.combination not in COMBINATIONS:

@@ -24,7 +24,8 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from core.crop import DEFAULT_MARGIN, DEFAULT_SIZE, Crop, upright_crop
+from core.contract import CROP
+from core.crop import Crop, upright_crop
 from core.taxonomy import PARTS
 from model_server.runtime.parts import iou
 
@@ -107,8 +108,8 @@ def autolabel_images(
     image_paths: Sequence[Path],
     *,
     detector: object | None = None,
-    margin: float = DEFAULT_MARGIN,
-    size: int = DEFAULT_SIZE,
+    margin: float = CROP.margin,
+    size: int = CROP.size,
 ) -> dict[str, object]:
     """COCO-style labels of the largest face of each image, in crop coordinates.
 

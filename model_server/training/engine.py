@@ -15,9 +15,10 @@ from torch import nn
 from torchvision.ops import box_iou, nms
 from tqdm import tqdm
 
+from core.contract import PART_THRESHOLD
 from core.taxonomy import PARTS
 from model_server.runtime.labels import decode_label
-from model_server.runtime.parts import DEFAULT_THRESHOLD, decide_parts
+from model_server.runtime.parts import decide_parts
 from model_server.runtime.regions import to_detections
 
 
@@ -125,7 +126,7 @@ def evaluate(
     loader: Iterable[Any],
     device: torch.device,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = PART_THRESHOLD,
     iou_threshold: float = 0.5,
     desc: str = "evaluate",
 ) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def evaluate(
 
 @torch.inference_mode()
 def false_parts(
-    model: nn.Module, images: Sequence[torch.Tensor], threshold: float = DEFAULT_THRESHOLD
+    model: nn.Module, images: Sequence[torch.Tensor], threshold: float = PART_THRESHOLD
 ) -> float:
     """Share of face-free images on which the served rule finds any part (lower is better)."""
     model.eval()

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from core.crop import DEFAULT_MARGIN
+from core.contract import CROP
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
 from model_server.runtime.embedding import FaceEmbedder, Features, model_file
@@ -52,7 +52,7 @@ def parity(photos: list[Path], artefact: Path) -> dict[str, Any]:
         faces = detector.detect([image])[0]
         if not faces:
             continue
-        chips = embedder.face_chips(crop_of(image, faces[0]), DEFAULT_MARGIN)
+        chips = embedder.face_chips(crop_of(image, faces[0]), CROP.margin)
         started = time.perf_counter()
         ours = embedder.net.embed(chips)
         torch_s += time.perf_counter() - started

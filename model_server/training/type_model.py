@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from core.contract import SCORE_BOUNDS, SCORE_POINTS
 from core.taxonomy import PARTS, TYPES
-from model_server.runtime.scoring import DEFAULT_BOUNDS, DEFAULT_POINTS, type_for_score
+from model_server.runtime.scoring import type_for_score
 from model_server.training import labels as lb
 
 ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 11))
@@ -149,8 +150,8 @@ def seed_vote(region_types: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     people = next(iter(region_types.values()))
     out = {}
     for person in people:
-        score = sum(DEFAULT_POINTS[r][region_types[r][person]] for r in PARTS)
-        out[person] = TYPES.index(type_for_score(score, DEFAULT_BOUNDS))  # type: ignore[arg-type]
+        score = sum(SCORE_POINTS[r][region_types[r][person]] for r in PARTS)
+        out[person] = TYPES.index(type_for_score(score, SCORE_BOUNDS))  # type: ignore[arg-type]
     return out
 
 

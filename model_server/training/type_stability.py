@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 from tqdm import tqdm
 
-from core.crop import DEFAULT_MARGIN, DEFAULT_SIZE, upright_crop
+from core.contract import CROP
+from core.crop import upright_crop
 from core.taxonomy import TYPES
 from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.face_detector import Face, FaceDetector
@@ -67,7 +68,7 @@ def crop_of(image: Image.Image, face: Face, shift: float = 0.0) -> Image.Image:
     d = shift * (x2 - x1)
     left, right = face.landmarks[0], face.landmarks[1]
     box = (x1 + d, y1 + d, x2 + d, y2 + d)
-    return upright_crop(image, box, left, right, margin=DEFAULT_MARGIN, size=DEFAULT_SIZE).image
+    return upright_crop(image, box, left, right, margin=CROP.margin, size=CROP.size).image
 
 
 def crop_embeddings(
@@ -77,7 +78,7 @@ def crop_embeddings(
     faces = detector.detect([image])[0]
     if not faces:
         return None
-    return embedder.crop_regions(crop_of(image, faces[0], shift), DEFAULT_MARGIN)
+    return embedder.crop_regions(crop_of(image, faces[0], shift), CROP.margin)
 
 
 def variant_types(

@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from core.crop import DEFAULT_MARGIN
+from core.contract import CROP
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS, TYPES
 from model_server.runtime.embedding import FaceEmbedder, Features, View
@@ -86,7 +86,7 @@ def _embed_photo(path: str) -> np.ndarray | None:
         if not faces:
             return None
         crop = crop_of(changed, faces[0], BOX_SHIFT if name == "shift_5" else 0.0)
-        vectors = embedder.net.embed(embedder.face_chips(crop, DEFAULT_MARGIN))
+        vectors = embedder.net.embed(embedder.face_chips(crop, CROP.margin))
         rows.append(vectors.reshape(2, len(CANDIDATE_VIEWS), len(PARTS), -1))
     return np.stack(rows)
 

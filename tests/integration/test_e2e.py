@@ -18,8 +18,10 @@ import yaml
 from PIL import Image
 from sqlalchemy import text
 
+from core.contract import PART_THRESHOLD, SCORE_BOUNDS, SCORE_POINTS
 from core.dataset import default_dataset_dir
 from gateway.errors import StorageUnavailable
+from model_server.runtime.checkpoint import make_untrained_checkpoint
 from tests.fixtures.app import ADMIN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.torchserve import TorchServeInstance
@@ -65,17 +67,14 @@ async def live(
 REPO = Path(__file__).parents[2]
 WEIGHTS = REPO / "model_server/weights/face_regions.pt"
 TYPE_MODEL = REPO / "model_server/weights/type_model.json"
-REGIONS = yaml.safe_load((REPO / "model_server/config/face_regions.yaml").read_text())["handler"]
-SERVED = yaml.safe_load((REPO / "model_server/config/face_type.yaml").read_text())["handler"]
 LEGACY_NULLS = ("male_type", "dsc", "img1", "img2", "img3", "img4")
 TYPES = ("alpha", "beta", "gamma", "delta", "omega")
 
 
 def expected_score_and_type(regions: dict) -> tuple[int, str]:
-    """The seed's rule, restated from the served config: points per part, bounds top-down."""
-    score = sum(SERVED["points"][part][TYPES.index(r["type"])] for part, r in regions.items())
-    bounds = sorted(SERVED["bounds"], key=lambda bound: -bound[0])
-    return score, next(name for bound, name in bounds if score > bound)
+    """The seed's rule, restated from core.contract: points per part, bounds top-down."""
+    score = sum(SCORE_POINTS[part][TYPES.index(r["type"])] for part, r in regions.items())
+    return score, next(name for bound, name in SCORE_BOUNDS if score > bound)
 
 
 def with_gps(photo: bytes) -> bytes:
@@ -97,7 +96,7 @@ async def test_a_face_gets_the_type_its_regions_add_up_to(live: Api, stem: str) 
     result = response.json()
     assert set(result["regions"]) == {"face", "t_zone", "jaw"}
     for region in result["regions"].values():
-        assert region["found"] and region["presence"] >= REGIONS["threshold"]
+        assert region["found"] and region["presence"] >= PART_THRESHOLD
         assert region["type"] in TYPES and len(region["polygon"]) == 4
         assert region["probability"] == region["probabilities"][region["type"]]
         assert region["strength"] in ("clear", "likely", "borderline")
@@ -242,12 +241,10 @@ async def serve_version_2(api: Api, mar: str, name: str = "face_regions") -> Non
 async def test_regions_incomplete_is_a_422_with_its_regions_and_stores_nothing(
     live: Api, model_v2: Callable[..., str], tmp_path: Path
 ) -> None:
-    """A served version whose threshold no part can pass: every face is regions_incomplete."""
-    config = yaml.safe_load((REPO / "model_server/config/face_regions.yaml").read_text())
-    config["handler"] |= {"threshold": 1.01}  # no box score exceeds 1
-    strict = tmp_path / "face_regions.yaml"
-    strict.write_text(yaml.safe_dump(config))
-    await serve_version_2(live, model_v2("face_regions", WEIGHTS, strict))
+    """A served detector that finds no part (an untrained one: its four classes score ~0.25,
+    far below the part threshold): every face is regions_incomplete."""
+    untrained = make_untrained_checkpoint(tmp_path / "face_regions.pt")
+    await serve_version_2(live, model_v2("face_regions", untrained))
 
     response = await live.client.post("/v1/analyses", **form(london(HELD_OUT[0])))
     problem = response.json()

@@ -4,7 +4,8 @@ Each handler reads its settings from the ``handler:`` section of the archive's m
 (``context.model_yaml_config``), pins torch to ``num_threads`` threads (default 1: TorchServe
 sets none, and two busy threads on two cores were measured 20x slower), and answers a batch
 request by request: an unreadable image gets ``{"error": "image_corrupt"}``, one below the
-handler's ``min_side`` ``{"error": "image_too_small"}``, and one the model fails on
+handler's ``min_side`` ``{"error": "image_too_small"}``, one over
+:data:`core.contract.MAX_PIXELS` ``{"error": "image_too_many_pixels"}``, and one the model fails on
 ``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised exception
 would be TorchServe's 503 for every request in it, which a client would retry in vain).
 """
@@ -22,9 +23,9 @@ from PIL import Image
 from pydantic import BaseModel
 from ts.torch_handler.base_handler import BaseHandler
 
+from core.contract import MAX_PIXELS, RETIRED_CONFIG_KEYS
 from core.schemas import HandlerError
 
-DEFAULT_MAX_PIXELS = 40_000_000  # the gateway's limit; bigger images are refused, not decoded
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ def request_body(request: Any) -> Any:
 
 
 def decode_image(
-    body: Any, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = 1
+    body: Any, max_pixels: int = MAX_PIXELS, min_side: int = 1
 ) -> Image.Image | RequestError:
     """An RGB image from raw bytes, or the reason it cannot be one."""
     if not isinstance(body, bytes | bytearray) or not body:
@@ -62,7 +63,7 @@ def decode_image(
     try:
         with Image.open(io.BytesIO(body)) as image:
             if image.width * image.height > max_pixels:
-                return RequestError("image_too_large")
+                return RequestError("image_too_many_pixels")
             if min(image.size) < min_side:
                 return RequestError("image_too_small")
             return image.convert("RGB")  # forces a full decode: truncated files fail here
@@ -115,7 +116,12 @@ class ImageHandler(BaseHandler):
         gpu_id = context.system_properties.get("gpu_id")
         use_cuda = gpu_id is not None and torch.cuda.is_available()
         self.device = torch.device(f"cuda:{gpu_id}" if use_cuda else "cpu")
-        self.max_pixels = int(self.config.get("max_pixels", DEFAULT_MAX_PIXELS))
+        retired = [key for key in RETIRED_CONFIG_KEYS if key in self.config]
+        if retired:
+            raise ValueError(
+                f"model-config handler keys {retired} are core.contract's; remove them"
+            )
+        self.max_pixels = MAX_PIXELS
         self.min_side = int(self.config.get("min_side", 1))
         self.load(context)
         self.initialized = True

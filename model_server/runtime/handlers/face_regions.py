@@ -3,7 +3,8 @@
 Runs the Faster R-CNN region detector on each (already cropped) face image and decides every
 part with :func:`model_server.runtime.parts.decide_parts`. Boxes are in the pixel coordinates
 of the image received. The parts' types are the ``face_type`` handler's answer.
-Handler settings (model-config ``handler:``): ``threshold`` (0.75), ``num_threads`` (1).
+The part threshold is :data:`core.contract.PART_THRESHOLD`; the answer states it and the crop.
+Handler settings (model-config ``handler:``): ``num_threads`` (1).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 from PIL import Image
 from torchvision.transforms.functional import to_tensor
 
-from core.schemas import RegionsAnswer, ServedModel
+from core.contract import PART_THRESHOLD
+from core.schemas import CropInfo, RegionsAnswer, ServedModel
 from model_server.runtime.checkpoint import load_checkpoint
 from model_server.runtime.handlers import ImageHandler
-from model_server.runtime.parts import DEFAULT_THRESHOLD, Detection, decide_parts
+from model_server.runtime.parts import Detection, decide_parts
 from model_server.runtime.regions import to_detections
 
 DEFAULT_CHECKPOINT = "face_regions.pt"
@@ -30,7 +32,7 @@ class FaceRegionsHandler(ImageHandler):
         checkpoint = load_checkpoint(os.path.join(model_dir, serialized))
         self.trained = checkpoint.trained
         self.model = checkpoint.build_model().to(self.device)
-        self.threshold = float(self.config.get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = PART_THRESHOLD
 
     def predict(self, images: list[Image.Image]) -> list[list[Detection]]:
         outputs = self.model([to_tensor(image).to(self.device) for image in images])
@@ -44,5 +46,6 @@ class FaceRegionsHandler(ImageHandler):
             threshold=self.threshold,
             width=image.width,
             height=image.height,
+            crop=CropInfo.served(),
             model=ServedModel(**self.model_info, trained=self.trained),
         )

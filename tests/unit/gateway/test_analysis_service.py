@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
+from core.contract import CROP, SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from db import migrate
@@ -60,12 +61,13 @@ def regions(*found: bool) -> dict:
         "threshold": 0.75,
         "width": 320,
         "height": 320,
+        "crop": CROP.as_dict(),
         "model": {"name": "face_regions", "version": "1.0"},
     }
 
 
-POINTS = {"face": [50, 40, 30, 20, 10], "t_zone": [40, 32, 24, 16, 8], "jaw": [10, 8, 6, 4, 2]}
-BOUNDS = [(85.0, "alpha"), (68.0, "beta"), (48.0, "gamma"), (20.0, "delta"), (0.0, "omega")]
+POINTS = {part: list(points) for part, points in SCORE_POINTS.items()}
+BOUNDS = list(SCORE_BOUNDS)
 
 
 def typed(*types: str) -> dict:
@@ -92,6 +94,7 @@ def typed(*types: str) -> dict:
         "bounds": BOUNDS,
         "width": 320,
         "height": 320,
+        "crop": CROP.as_dict(),
         "model": {"name": "face_type", "version": "1.0"},
     }
 

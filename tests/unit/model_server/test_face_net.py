@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from core.contract import CROP
 from model_server.runtime.embedding import FaceEmbedder, model_file
 from model_server.runtime.face_net import FaceNet, add_prev
 from model_server.tools import dlib_weights
@@ -99,14 +100,13 @@ def test_torch_and_dlib_agree_on_london_region_chips(
 ) -> None:
     from PIL import Image
 
-    from core.crop import DEFAULT_MARGIN
     from model_server.runtime.face_detector import FaceDetector
     from model_server.training.type_stability import crop_of
 
     embedder, detector = FaceEmbedder(converted()), FaceDetector()
     for name in ("002_03.jpg", "173_08.jpg"):
         image = Image.open(dataset_dir / "images" / name).convert("RGB")
-        chips = embedder.face_chips(crop_of(image, detector.detect([image])[0][0]), DEFAULT_MARGIN)
+        chips = embedder.face_chips(crop_of(image, detector.detect([image])[0][0]), CROP.margin)
         theirs = np.array([reference.compute_face_descriptor(chip.copy()) for chip in chips])
         worst_abs, worst_cos = agreement(net.embed(chips), theirs)
         assert worst_abs < 1e-4 and worst_cos >= 0.9999

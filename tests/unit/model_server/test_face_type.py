@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
 from core.schemas import TypeAnswer
@@ -158,14 +159,17 @@ def test_handler_answers_the_contract_with_its_arithmetic(
     assert first.model.name == "face_type" and (first.width, first.height) == (320, 320)
 
 
-def test_handler_settings_switch_the_combination_points_and_bounds(
+def test_the_combination_is_a_setting_and_the_answer_states_points_and_bounds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    flat = {part: [1, 1, 1, 1, 1] for part in PARTS}
-    instance = handler(tmp_path, points=flat, bounds=[[0, "omega"], [2, "gamma"]])
+    instance = handler(tmp_path)
+    instance.model.points = {part: (1, 1, 1, 1, 1) for part in PARTS}
+    instance.model.bounds = ((2, "gamma"), (0, "omega"))
     monkeypatch.setattr(instance.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = instance.handle([{"data": encode(Image.new("RGB", (320, 320)))}], instance.context)
     assert (answer["type"], answer["score"]) == ("gamma", 3)
+    assert answer["points"]["jaw"] == [1] * 5 and answer["bounds"] == [[2, "gamma"], [0, "omega"]]
+    assert answer["crop"] == CROP.as_dict()
     face = handler(tmp_path, combination="face")
     monkeypatch.setattr(face.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = face.handle([{"data": encode(Image.new("RGB", (320, 320)))}], face.context)
@@ -176,8 +180,8 @@ def test_handler_settings_switch_the_combination_points_and_bounds(
     ("setting", "message"),
     [
         ({"combination": "majority"}, "combination"),
-        ({"points": {"face": [1, 2]}}, "points.face"),
-        ({"bounds": [[0, "sigma"]]}, "unknown types"),
+        ({"points": {"face": [1, 2]}}, "points"),
+        ({"crop_margin": 0.3}, "crop_margin"),
     ],
 )
 def test_handler_refuses_bad_settings(

@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from core.contract import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import (
@@ -136,12 +137,22 @@ def test_face_check_answers_a_bad_image_without_failing_the_batch(
 
 
 def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandler) -> None:
+    assert face_check.max_pixels == MAX_PIXELS
     handler = FaceCheckHandler()
-    handler.initialize(
-        local_context("face_check", REPO, model_config("face_check", max_pixels=100))
-    )
+    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.max_pixels = 20 * 20 - 1
     [answer] = handler.handle([{"data": encode(Image.new("RGB", (20, 20)))}], handler.context)
-    assert answer == {"error": "image_too_large"}
+    assert answer == {"error": "image_too_many_pixels"}
+
+
+@pytest.mark.parametrize("key", RETIRED_CONFIG_KEYS)
+def test_a_model_config_naming_a_contract_parameter_is_refused(key: str) -> None:
+    """The crop, the pixel limit, the threshold, points and bounds are core.contract's alone."""
+    handler = FaceCheckHandler()
+    with pytest.raises(ValueError, match=key):
+        handler.initialize(
+            local_context("face_check", REPO, model_config("face_check", **{key: 1}))
+        )
 
 
 def test_face_check_answers_images_below_its_floor_as_too_small(
@@ -206,7 +217,8 @@ def test_checkpoint_round_trip_is_fp16_on_disk_and_fp32_loaded(tmp_path: Path) -
 
 def check_regions_answer(answer: dict[str, Any], width: int, height: int) -> None:
     """The documented JSON shape: where each part is, and whether all three were found."""
-    assert set(answer) == {"complete", "regions", "threshold", "width", "height", "model"}
+    assert set(answer) == {"complete", "regions", "threshold", "width", "height", "crop", "model"}
+    assert answer["crop"] == CROP.as_dict()
     assert (answer["width"], answer["height"]) == (width, height)
     assert answer["model"] == {"name": "face_regions", "version": "1.0", "trained": False}
     assert set(answer["regions"]) == set(PARTS)
@@ -262,17 +274,17 @@ PARTS_FOUND = FixedDetector(
 @pytest.mark.parametrize(
     ("threshold", "found"),
     [
-        (None, {"face": True, "t_zone": True, "jaw": True}),  # the shipped yaml: 0.75
+        (None, {"face": True, "t_zone": True, "jaw": True}),  # core.contract's: 0.75
         (0.77, {"face": True, "t_zone": True, "jaw": False}),
         (0.95, {"face": False, "t_zone": False, "jaw": False}),
     ],
 )
-def test_face_regions_finds_parts_by_the_threshold_from_the_yaml(
+def test_face_regions_finds_parts_by_the_threshold(
     untrained_checkpoint: Path, threshold: float | None, found: dict[str, bool]
 ) -> None:
-    handler = regions_handler(
-        untrained_checkpoint, **({"threshold": threshold} if threshold else {})
-    )
+    handler = regions_handler(untrained_checkpoint)
+    assert handler.threshold == PART_THRESHOLD
+    handler.threshold = threshold or handler.threshold
     handler.model = PARTS_FOUND
     [answer] = handler.handle([{"data": encode(non_face_images()["shapes"])}], handler.context)
     check_regions_answer(answer, 640, 480)

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.contract import SCORE_POINTS
 from core.taxonomy import PARTS
 from model_server.runtime.labels import NUM_CLASSES, decode_label, encode_label
 from model_server.runtime.parts import Detection, decide_part, decide_parts, iou
-from model_server.runtime.scoring import (
-    DEFAULT_POINTS,
-    parse_bounds,
-    parse_points,
-    part_points,
-    type_for_score,
-    weighted_score,
-)
+from model_server.runtime.scoring import part_points, type_for_score, weighted_score
 
 BOX = (10.0, 10.0, 110.0, 110.0)
 
@@ -72,40 +66,23 @@ def test_weighted_score_and_outcome(
 
 
 def test_points_follow_the_seeds_table() -> None:
-    assert DEFAULT_POINTS == {
+    assert SCORE_POINTS == {
         "face": (50, 40, 30, 20, 10),
         "t_zone": (40, 32, 24, 16, 8),
         "jaw": (10, 8, 6, 4, 2),
     }
 
 
-def test_points_and_bounds_are_configurable() -> None:
+def test_points_and_bounds_can_be_given() -> None:
     types = {"face": "beta", "t_zone": "beta", "jaw": "beta"}
-    flat = parse_points({p: (5, 4, 3, 2, 1) for p in PARTS})
-    bounds = parse_bounds([[0, "omega"], [11, "alpha"]])
-    assert bounds == ((11.0, "alpha"), (0.0, "omega"))  # sorted top-down
+    flat = {p: (5, 4, 3, 2, 1) for p in PARTS}
     assert part_points(types, flat) == {"face": 4, "t_zone": 4, "jaw": 4}
-    assert type_for_score(weighted_score(types, flat), bounds) == "alpha"
+    assert type_for_score(weighted_score(types, flat), ((11, "alpha"), (0, "omega"))) == "alpha"
 
 
 def test_every_part_is_needed_for_a_score() -> None:
     with pytest.raises(ValueError, match="parts missing"):
         weighted_score({"face": "alpha", "t_zone": "alpha"})
-
-
-@pytest.mark.parametrize(
-    ("points", "bounds", "message"),
-    [
-        ({"face": [1, 2]}, None, "points.face"),
-        (None, [[0, "sigma"]], "unknown types"),
-    ],
-)
-def test_bad_points_and_bounds_are_refused(
-    points: dict | None, bounds: list | None, message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        parse_points(points)
-        parse_bounds(bounds)
 
 
 def test_labels_are_background_and_three_parts() -> None:

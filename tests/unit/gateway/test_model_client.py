@@ -1,0 +1,46 @@
+"""The model server client at its boundary: what TorchServe answers becomes a domain outcome.
+
+TorchServe itself is faked here (``httpx.MockTransport``) because the faults under test, an
+answer for another crop and a handler's refusal, are its answers; the real server is exercised
+in ``tests/integration/test_torchserve.py``.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from core.contract import CROP
+from gateway.clients.torchserve import ModelServerClient
+from gateway.errors import AppError, ImageTooManyPixels, ModelUnavailable
+from tests.unit.gateway.test_analysis_service import regions, typed
+
+
+def client_answering(body: dict) -> ModelServerClient:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    return ModelServerClient(httpx.AsyncClient(transport=transport), "http://ts", "http://ts-mgmt")
+
+
+@pytest.mark.parametrize(
+    ("model", "answer"),
+    [("face_regions", regions(True, True, True)), ("face_type", typed("beta", "beta", "beta"))],
+)
+async def test_an_answer_for_the_crop_sent_is_taken_and_another_crop_is_refused(
+    model: str, answer: dict
+) -> None:
+    ask = getattr(client_answering(answer), model)
+    assert (await ask(b"crop")).crop.size == CROP.size
+    other = answer | {"crop": {"margin": CROP.margin + 0.1, "size": CROP.size}}
+    with pytest.raises(ModelUnavailable, match="expects the crop"):
+        await getattr(client_answering(other), model)(b"crop")
+
+
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [("image_too_many_pixels", ImageTooManyPixels), ("image_too_large", ModelUnavailable)],
+)
+async def test_a_handler_refusal_is_its_4xx_and_an_unknown_one_breaks_the_contract(
+    refusal: str, error: type[AppError]
+) -> None:
+    with pytest.raises(error):
+        await client_answering({"error": refusal}).face_check(b"photo")
