@@ -27,7 +27,7 @@ from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.tools import archive
 from model_server.tools.dlib_weights import converted
-from model_server.tools.local import local_context, model_config
+from model_server.tools.worker_context import local_context, model_config
 
 CLASSES: dict[str, type[ImageHandler]] = {
     "face_check": FaceCheckHandler,

@@ -25,7 +25,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,15 +64,6 @@ class Stack:
     base_url: str
     management_url: str
     inference_url: str
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports that were free a moment ago."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def gateway_env(var: Path, ts_ports: dict[str, int], port: int) -> dict[str, str]:
@@ -151,7 +141,7 @@ def running_stack(
     """TorchServe and the gateway on free loopback ports, both stopped on the way out;
     ``settings`` are extra ``ALPHAMALE_*`` variables of the gateway."""
     var = Path(tempfile.mkdtemp(prefix="alphamale-soak-"))
-    ts_port, mgmt_port, metrics_port, port = free_ports(4)
+    ts_port, mgmt_port, metrics_port, port = serve.free_ports(4)
     ts_ports = {"inference": ts_port, "management": mgmt_port, "metrics": metrics_port}
     env = gateway_env(var, ts_ports, port) | (settings or {})
     log = var / "gateway.log"

@@ -28,7 +28,7 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_settings(context: ContextDep) -> Settings:
+def context_settings(context: ContextDep) -> Settings:
     return context.settings
 
 
@@ -44,7 +44,7 @@ def catalog_service(context: ContextDep) -> CatalogService:
     return context.catalog_service()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(context_settings)]
 ModelsDep = Annotated[ModelServerClient, Depends(get_models)]
 AnalysisServiceDep = Annotated[AnalysisService, Depends(analysis_service)]
 CatalogDep = Annotated[CatalogService, Depends(catalog_service)]

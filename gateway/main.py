@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway import files, health
+from gateway import health, local_files
 from gateway.analyses import legacy
 from gateway.analyses import router as analyses
 from gateway.catalog.router import admin_router as catalog_admin
@@ -25,7 +25,7 @@ from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge
 from gateway.limits import check_size, request_body_limit
-from gateway.memory import limit_heap_growth
+from gateway.malloc import limit_heap_growth
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_admin,
         models_admin.router,
         health.router,
-        files.router,
+        local_files.router,
         web.router,
     ):
         app.include_router(router)

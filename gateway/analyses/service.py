@@ -40,7 +40,7 @@ from gateway.errors import (
     RegionsIncomplete,
 )
 from gateway.imaging import CleanImage, ImageLimits, decode_upload, encode_jpeg, encode_upload
-from gateway.memory import release_free_memory
+from gateway.malloc import release_free_memory
 from gateway.metrics import Metrics
 from gateway.persistence import object_then_row
 from gateway.validation import normalise_mbti, parse_birth_date

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from core.contract import CROP
-from model_server.runtime.regions import DEFAULT_BACKBONE, build_detector
+from model_server.runtime.region_detector import DEFAULT_BACKBONE, build_detector
 
 StateDict = dict[str, torch.Tensor]
 

@@ -19,7 +19,7 @@ from core.taxonomy import LANDMARKS
 
 
 @dataclass(frozen=True)
-class Face:
+class DetectedFace:
     box: tuple[float, float, float, float]
     landmarks: tuple[tuple[float, float], ...]
     probability: float
@@ -56,7 +56,7 @@ class FaceDetector:
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, device=device).eval()
 
     @torch.inference_mode()
-    def detect(self, images: Sequence[Image.Image]) -> list[list[Face]]:
+    def detect(self, images: Sequence[Image.Image]) -> list[list[DetectedFace]]:
         results = []
         for image in images:  # MTCNN batches only same-sized images; requests rarely are
             boxes, probs, points = self.mtcnn.detect(image.convert("RGB"), landmarks=True)
@@ -66,7 +66,7 @@ class FaceDetector:
                     if prob is None or float(prob) < self.min_probability:
                         continue
                     faces.append(
-                        Face(
+                        DetectedFace(
                             box=tuple(float(v) for v in box),  # type: ignore[arg-type]
                             landmarks=tuple((float(x), float(y)) for x, y in pts),
                             probability=float(prob),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from core.contract import PART_THRESHOLD
 from core.schemas import Region
 from core.taxonomy import PARTS
-from model_server.runtime.labels import decode_label
+from model_server.runtime.part_labels import decode_label
 
 Box = tuple[float, float, float, float]
 

@@ -27,8 +27,8 @@ from torchvision.transforms.functional import to_tensor
 
 from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import load_checkpoint, save_checkpoint
-from model_server.runtime.labels import NUM_CLASSES
-from model_server.runtime.regions import BACKBONES, DEFAULT_BACKBONE, build_detector
+from model_server.runtime.part_labels import NUM_CLASSES
+from model_server.runtime.region_detector import BACKBONES, DEFAULT_BACKBONE, build_detector
 from model_server.training import REPO_ROOT, default_dataset_dir
 from model_server.training import autolabel as al
 from model_server.training import labels as lb

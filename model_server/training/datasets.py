@@ -18,7 +18,7 @@ from torchvision import tv_tensors
 
 from core.crop import upright_crop
 from core.taxonomy import PARTS
-from model_server.runtime.labels import encode_label
+from model_server.runtime.part_labels import encode_label
 
 
 @dataclass

@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 from core.contract import PART_THRESHOLD
 from core.taxonomy import PARTS
-from model_server.runtime.labels import decode_label
+from model_server.runtime.part_labels import decode_label
 from model_server.runtime.parts import decide_parts
-from model_server.runtime.regions import to_detections
+from model_server.runtime.region_detector import to_detections
 
 
 def warmup_cosine(total_iters: int, warmup_iters: int) -> Any:

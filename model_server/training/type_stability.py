@@ -24,7 +24,7 @@ from core.contract import CROP
 from core.crop import upright_crop
 from core.taxonomy import TYPES
 from model_server.runtime.embedding import FaceEmbedder, Features
-from model_server.runtime.face_detector import Face, FaceDetector
+from model_server.runtime.face_detector import DetectedFace, FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
 from model_server.training.datasets import person_of
@@ -62,7 +62,7 @@ VARIANTS: dict[str, Callable[[Image.Image], Image.Image]] = {
 BOX_SHIFT = 0.05  # shift_5: the face box moves right and down by 5 % of its width
 
 
-def crop_of(image: Image.Image, face: Face, shift: float = 0.0) -> Image.Image:
+def crop_of(image: Image.Image, face: DetectedFace, shift: float = 0.0) -> Image.Image:
     """The gateway's upright crop of a face, its box moved by ``shift`` of its width."""
     x1, y1, x2, y2 = face.box
     d = shift * (x2 - x1)

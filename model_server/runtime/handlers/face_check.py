@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from core.schemas import FaceCheckAnswer
-from model_server.runtime.face_detector import Face, FaceDetector
+from model_server.runtime.face_detector import DetectedFace, FaceDetector
 from model_server.runtime.handlers import ImageHandler
 
 
@@ -28,10 +28,10 @@ class FaceCheckHandler(ImageHandler):
             device=self.device,
         )
 
-    def predict(self, images: list[Image.Image]) -> list[list[Face]]:
+    def predict(self, images: list[Image.Image]) -> list[list[DetectedFace]]:
         return self.detector.detect(images)
 
-    def answer(self, image: Image.Image, faces: list[Face]) -> FaceCheckAnswer:
+    def answer(self, image: Image.Image, faces: list[DetectedFace]) -> FaceCheckAnswer:
         return FaceCheckAnswer(
             faces=[face.as_answer() for face in faces],
             count=len(faces),

@@ -20,7 +20,7 @@ from core.schemas import CropInfo, RegionsAnswer, ServedModel
 from model_server.runtime.checkpoint import load_checkpoint
 from model_server.runtime.handlers import ImageHandler
 from model_server.runtime.parts import Detection, decide_parts
-from model_server.runtime.regions import to_detections
+from model_server.runtime.region_detector import to_detections
 
 DEFAULT_CHECKPOINT = "face_regions.pt"
 

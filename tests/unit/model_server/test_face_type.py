@@ -22,7 +22,7 @@ from core.taxonomy import PARTS, TYPES
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import Calibration, TypeModel, strength, type_index
 from model_server.tools.dlib_weights import converted
-from model_server.tools.local import local_context, model_config
+from model_server.tools.worker_context import local_context, model_config
 
 WEIGHTS = Path(__file__).resolve().parents[3] / "model_server" / "weights"
 LONDON = default_dataset_dir() / "images"

@@ -21,8 +21,8 @@ from model_server.runtime.checkpoint import (
 )
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
-from model_server.runtime.labels import encode_label
-from model_server.tools.local import local_context, model_config
+from model_server.runtime.part_labels import encode_label
+from model_server.tools.worker_context import local_context, model_config
 
 REPO = Path(__file__).resolve().parents[3]
 LONDON = default_dataset_dir()

@@ -6,7 +6,7 @@ import pytest
 
 from core.contract import SCORE_POINTS
 from core.taxonomy import PARTS
-from model_server.runtime.labels import NUM_CLASSES, decode_label, encode_label
+from model_server.runtime.part_labels import NUM_CLASSES, decode_label, encode_label
 from model_server.runtime.parts import Detection, decide_part, decide_parts, iou
 from model_server.runtime.scoring import part_points, type_for_score, weighted_score
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from model_server.runtime.labels import encode_label
+from model_server.runtime.part_labels import encode_label
 from model_server.training.engine import average_precision, evaluate, false_parts, warmup_cosine
 
 GT = torch.tensor(

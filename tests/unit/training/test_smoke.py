@@ -23,7 +23,7 @@ import yaml
 from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import load_checkpoint, make_untrained_checkpoint
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
-from model_server.tools.local import local_context
+from model_server.tools.worker_context import local_context
 from model_server.training import autolabel as al
 from model_server.training import labels as lb
 from model_server.training.cli import cmd_archive, get_args_parser, main

@@ -1,6 +1,6 @@
 """Builder for the face-region detector: torchvision Faster R-CNN with FPN, 4 classes.
 
-Background and the three face parts (:mod:`model_server.runtime.labels`).
+Background and the three face parts (:mod:`model_server.runtime.part_labels`).
 
 Weights are never downloaded: the backbone starts from scratch (or from our own checkpoint).
 Defaults are tuned for CPU (measured here: 300 RPN proposals and 128 RoIs per image are ~3x
@@ -21,7 +21,7 @@ from torchvision.models.detection import (
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 
 from core.contract import CROP
-from model_server.runtime.labels import NUM_CLASSES
+from model_server.runtime.part_labels import NUM_CLASSES
 from model_server.runtime.parts import Detection
 
 BACKBONES = {

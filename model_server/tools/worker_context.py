@@ -1,7 +1,8 @@
 """Run a handler in this process, as a TorchServe worker would: for tests, benchmarks, training.
 
 ``local_context`` stands in for TorchServe's context (manifest, model dir, the model-config yaml,
-metrics); ``handler.handle([{"body": bytes}], context)`` then answers exactly as in a worker.
+the handler's timings); ``handler.handle([{"body": bytes}], context)`` then answers exactly as
+in a worker.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock
 
 import yaml
 
@@ -21,6 +21,16 @@ def model_config(name: str, **handler: Any) -> dict[str, Any]:
     config = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
     config["handler"].update(handler)
     return config
+
+
+class HandlerTimes:
+    """What a handler reports to TorchServe's metrics (``add_time``), kept for a look."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[str, float]] = []
+
+    def add_time(self, name: str, value: float, *args: Any, **kwargs: Any) -> None:
+        self.times.append((name, value))
 
 
 def local_context(
@@ -40,6 +50,6 @@ def local_context(
         system_properties={"model_dir": str(model_dir), "gpu_id": None, "batch_size": batch_size},
         manifest=manifest,
         model_yaml_config=config if config is not None else model_config(name),
-        metrics=MagicMock(),
+        metrics=HandlerTimes(),
         get_request_header=lambda index, key: None,
     )

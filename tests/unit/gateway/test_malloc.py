@@ -6,21 +6,21 @@ import sys
 
 import pytest
 
-from gateway import memory
+from gateway import malloc
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
 
 
 @linux_only
 def test_the_allocator_settings_apply() -> None:
-    assert memory.limit_heap_growth() is True
+    assert malloc.limit_heap_growth() is True
 
 
 @linux_only
 def test_the_trim_runs_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_last_trim", 0.0)
+    monkeypatch.setattr(malloc, "_last_trim", 0.0)
     clock = iter([1000.0, 1000.5, 1001.2])
-    monkeypatch.setattr(memory, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(malloc, "monotonic", lambda: next(clock))
     calls: list[int] = []
 
     class Libc:
@@ -28,15 +28,15 @@ def test_the_trim_runs_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch
             calls.append(pad)
             return 1
 
-    monkeypatch.setattr(memory, "_libc", lambda: Libc())
-    assert memory.release_free_memory() is True  # first: trims
-    assert memory.release_free_memory() is False  # 0.5 s later: throttled
-    assert memory.release_free_memory() is True  # 1.2 s after the first: trims again
+    monkeypatch.setattr(malloc, "_libc", lambda: Libc())
+    assert malloc.release_free_memory() is True  # first: trims
+    assert malloc.release_free_memory() is False  # 0.5 s later: throttled
+    assert malloc.release_free_memory() is True  # 1.2 s after the first: trims again
     assert calls == [0, 0]
 
 
 def test_without_glibc_nothing_happens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_last_trim", 0.0)
-    monkeypatch.setattr(memory, "_libc", lambda: None)
-    assert memory.limit_heap_growth() is False
-    assert memory.release_free_memory() is False
+    monkeypatch.setattr(malloc, "_last_trim", 0.0)
+    monkeypatch.setattr(malloc, "_libc", lambda: None)
+    assert malloc.limit_heap_growth() is False
+    assert malloc.release_free_memory() is False
