@@ -1,4 +1,4 @@
-"""ORM models: face types, catalog images, analyses (spec section 4)."""
+"""ORM models: face types, catalog images, analyses (spec section 4), groups (spec section 8)."""
 
 from __future__ import annotations
 
@@ -113,6 +113,44 @@ class Analysis(Base):
     request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     face_type: Mapped[FaceType | None] = relationship()
+
+
+class Group(Base):
+    """Friends comparing their results: opened by one result (the owner), joined by others.
+
+    ``owner_analysis_id`` is None once the owner's result is deleted; the group is closed then.
+    """
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    owner_analysis_id: Mapped[str | None] = mapped_column(
+        ForeignKey("analyses.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class GroupMember(Base):
+    """One result in one group, under the nickname its owner chose."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    analysis_id: Mapped[str] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    nickname: Mapped[str] = mapped_column(String(20))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    analysis: Mapped[Analysis] = relationship()
 
 
 class RateLimitState(Base):

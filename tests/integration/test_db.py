@@ -14,7 +14,7 @@ from db.seed import TYPES, seed_types
 from db.session import create_engine, make_sessionmaker
 from gateway.overload.ratelimit import DatabaseStore, Rate
 
-TABLES = {"face_types", "catalog_images", "analyses", "rate_limits"}
+TABLES = {"face_types", "catalog_images", "analyses", "rate_limits", "groups", "group_members"}
 
 
 async def table_names(url: str) -> set[str]:
