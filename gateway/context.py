@@ -16,6 +16,7 @@ from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
+from gateway.groups.service import GroupService
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
 from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Store
@@ -39,6 +40,9 @@ class AppContext:
             settings=self.settings,
             metrics=self.metrics,
         )
+
+    def group_service(self) -> GroupService:
+        return GroupService(sessions=self.sessions, settings=self.settings)
 
     def analysis_service(self) -> AnalysisService:
         return AnalysisService(

@@ -19,6 +19,7 @@ from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.errors import Unauthorized
+from gateway.groups.service import GroupService
 
 
 def get_context(request: Request) -> AppContext:
@@ -44,10 +45,15 @@ def catalog_service(context: ContextDep) -> CatalogService:
     return context.catalog_service()
 
 
+def group_service(context: ContextDep) -> GroupService:
+    return context.group_service()
+
+
 SettingsDep = Annotated[Settings, Depends(context_settings)]
 ModelsDep = Annotated[ModelServerClient, Depends(get_models)]
 AnalysisServiceDep = Annotated[AnalysisService, Depends(analysis_service)]
 CatalogDep = Annotated[CatalogService, Depends(catalog_service)]
+GroupServiceDep = Annotated[GroupService, Depends(group_service)]
 
 bearer = HTTPBearer(auto_error=False, description="ALPHAMALE_ADMIN_TOKEN")
 

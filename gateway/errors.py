@@ -171,6 +171,13 @@ class InvalidBirthDate(AppError):
     hint = "Give a real past date (YYYY-MM-DD); age must be between 14 and 120."
 
 
+class InvalidNickname(AppError):
+    code = "invalid_nickname"
+    status = 422
+    title = "Invalid nickname"
+    hint = "Use 1 to 20 characters, at least one of them visible, and no control characters."
+
+
 class InvalidRequest(AppError):
     code = "invalid_request"
     status = 422
@@ -220,6 +227,13 @@ class Unauthorized(AppError):
     hint = "Send the right bearer token."
 
 
+class Forbidden(AppError):
+    code = "forbidden"
+    status = 403
+    title = "Wrong delete token"
+    hint = "Send the delete_token the result was created with (only its owner has it)."
+
+
 class IdempotencyConflict(AppError):
     code = "idempotency_conflict"
     status = 409
@@ -232,6 +246,21 @@ class Conflict(AppError):
     status = 409
     title = "Conflict"
     hint = "The resource is in a state that forbids this."
+
+
+# Groups
+class GroupFull(AppError):
+    code = "group_full"
+    status = 409
+    title = "Group full"
+    hint = "This group has as many members as a group can have; start a group of your own."
+
+
+class GroupClosed(AppError):
+    code = "group_closed"
+    status = 410
+    title = "Group closed"
+    hint = "Its owner closed this group: it takes no new members. Start a group of your own."
 
 
 # Dependencies (503)

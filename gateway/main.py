@@ -24,6 +24,7 @@ from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge
+from gateway.groups import router as groups
 from gateway.limits import check_size, request_body_limit
 from gateway.malloc import limit_heap_growth
 from gateway.metrics import Metrics
@@ -33,6 +34,7 @@ from gateway.overload.middleware import Guards, OverloadGuard
 from gateway.overload.ratelimit import Rate
 from gateway.problems import problem_response
 from gateway.validation import invalid_request
+from gateway.web import group_router as web_groups
 from gateway.web import router as web
 
 log = logging.getLogger("alphamale.gateway")
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, settings, metrics, guards)
     for router in (
         analyses.router,
+        groups.router,
         types_router,
         legacy.router,
         catalog_admin,
@@ -172,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         local_files.router,
         web.router,
+        web_groups.router,
     ):
         app.include_router(router)
     problem_openapi(app)

@@ -1,19 +1,30 @@
-"""Rules for the person's answers: MBTI code and birth date (spec 2.1); and the one way a
-request that fails its schema is told (``422 invalid_request``)."""
+"""Rules for the person's answers: MBTI code and birth date (spec 2.1), a group nickname
+(spec 8); and the one way a request that fails its schema is told (``422 invalid_request``)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from gateway.errors import InvalidBirthDate, InvalidMbti, InvalidRequest
+from gateway.errors import InvalidBirthDate, InvalidMbti, InvalidNickname, InvalidRequest
 
 # The request schemas state these patterns; the checks below enforce exactly them.
 MBTI_PATTERN = "^[EIei][SNsn][TFtf][JPjp]$"  # the 16 types, any case
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD only (fromisoformat takes more)
 MIN_AGE, MAX_AGE = 14, 120
+# A nickname: 1 to 20 characters, none of them a control, format (zero-width, bidi) or line
+# separator character, at least one of them visible (not only spaces or Hangul fillers). The
+# escapes read the same in Python's and ECMA-262's regular expressions.
+NICKNAME_MAX = 20
+INVISIBLE = (
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb"
+)
+BLANK = r" \u00a0\u115f\u1160\u1680\u2000-\u200a\u202f\u205f\u3000\u3164\uffa0"
+NICKNAME_PATTERN = f"^[^{INVISIBLE}]*[^{INVISIBLE}{BLANK}][^{INVISIBLE}]*$"
 
 
 def normalise_mbti(value: object) -> str:
@@ -21,6 +32,19 @@ def normalise_mbti(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(MBTI_PATTERN, value):
         raise InvalidMbti(f"{str(value)[:20]!r} is not one of the 16 MBTI codes.")
     return value.upper()
+
+
+def normalise_nickname(value: object) -> str:
+    """The nickname as given, less surrounding spaces; refused (``invalid_nickname``) unless
+    it is 1-20 characters of :data:`NICKNAME_PATTERN` (and no lone surrogate)."""
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= NICKNAME_MAX
+        or not re.fullmatch(NICKNAME_PATTERN, value)
+        or any(unicodedata.category(character) == "Cs" for character in value)
+    ):
+        raise InvalidNickname(f"{str(value)[:NICKNAME_MAX]!r} is not a nickname.")
+    return value.strip()
 
 
 def age_on(birth: date, today: date) -> int:

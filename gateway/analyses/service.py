@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.crop import Crop, upright_crop
 from core.schemas import Face, FaceCheckAnswer, RegionsAnswer, TypeAnswer
-from db import repositories
+from db import groups, repositories
 from db.models import Analysis
 from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
 from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo, Verdict
@@ -67,6 +67,12 @@ class AnalysisCreated:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(analysis: Analysis, token: str) -> bool:
+    """Whether ``token`` is the analysis' delete token (compared in constant time): the proof
+    of ownership of every write on a result (its deletion, its groups)."""
+    return secrets.compare_digest(analysis.delete_token_hash, token_hash(token))
 
 
 def fingerprint(request: AnalysisRequest, mbti: str, birth: date) -> str:
@@ -269,14 +275,13 @@ class AnalysisService:
     async def delete(self, analysis_id: str, token: str) -> None:
         """The person's delete: only with the token given at creation."""
         analysis = await self.find(analysis_id)
-        if analysis is None or not secrets.compare_digest(
-            analysis.delete_token_hash, token_hash(token)
-        ):
+        if analysis is None or not token_matches(analysis, token):
             raise NotFound("No analysis with that id and delete token.")
         await self.remove(analysis_id)
 
     async def remove(self, analysis_id: str) -> bool:
         """Row and object together: the row's deletion commits only once the object is gone.
+        The result leaves every group in the same transaction (the groups it owns close).
 
         False when there is no such analysis; a storage failure propagates and the row stays.
         """
@@ -284,6 +289,7 @@ class AnalysisService:
             analysis = await repositories.get_analysis(session, analysis_id)
             if analysis is None:
                 return False
+            await groups.detach_analysis(session, analysis_id)
             await repositories.delete_analysis(session, analysis_id)
             await session.flush()
             await self.storage.delete(analysis.object_key)

@@ -1,5 +1,6 @@
 """The guard in front of the analysis endpoints: per-client rates, then admission, before any
-byte of the body is read.
+byte of the body is read. Group starts and joins count against the same per-client rate (one
+budget per client) but not against admission: they ask no model anything.
 
 A client over its rate gets ``429 rate_limited``; when the analyses in flight already reach
 the adaptive bound, ``503 overloaded``; both with ``Retry-After`` and answered at once. Admitted
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +31,20 @@ from gateway.overload.limiter import AdaptiveLimit
 from gateway.overload.ratelimit import Decision, Rate, Store
 from gateway.problems import problem_response
 
-GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}
+GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}  # rate, then admission
+RATED = re.compile(r"/v1/groups(/[^/]+/members)?/?")  # POST: the rate only
 POLICY = "analyses"
+
+
+def guard_of(scope: Scope) -> str | None:
+    """ "analysis" (rate and admission), "group" (the rate only) or None (not guarded)."""
+    if scope["type"] != "http":
+        return None
+    if (scope["method"], scope["path"]) in GUARDED:
+        return "analysis"
+    if scope["method"] == "POST" and RATED.fullmatch(scope["path"]):
+        return "group"
+    return None
 
 
 def client_key(
@@ -94,10 +108,12 @@ class OverloadGuard:
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) not in GUARDED:
+        kind = guard_of(scope)
+        if kind is None:
             await self.app(scope, receive, send)
             return
-        limit, store, metrics = self.guards.admission, self.guards.rate_store, self.metrics
+        limit = self.guards.admission if kind == "analysis" else None
+        store, metrics = self.guards.rate_store, self.metrics
         if limit is None and store is None:  # both off, or the lifespan has not filled them
             await self.app(scope, receive, send)
             return
@@ -107,7 +123,8 @@ class OverloadGuard:
             extra = rate_headers(self.rate, decision)
             if not decision.allowed:
                 error = RateLimited(
-                    f"At most {self.rate.quota} analyses per {self.rate.period_s:g} s per client.",
+                    f"At most {self.rate.quota} analyses, group starts and joins per "
+                    f"{self.rate.period_s:g} s per client.",
                     headers=extra,
                 )
                 await refuse(error, metrics, scope, receive, send)

@@ -67,8 +67,9 @@ def live_url(
         asyncio.run(drop_postgres_database(postgres_url, database))
 
 
-def stored_analysis(live_url: str) -> str:
-    """The id of a real analysis of a London face, stored through the live gateway."""
+def stored_analysis(live_url: str) -> tuple[str, str]:
+    """The id and delete token of a real analysis of a London face, stored through the live
+    gateway."""
     photo = default_dataset_dir() / "images" / "004_03.jpg"
     if not photo.is_file():
         pytest.skip(f"London Face set not found at {photo.parent} (set ALPHAMALE_DATASET_DIR)")
@@ -79,12 +80,25 @@ def stored_analysis(live_url: str) -> str:
         timeout=120,
     )
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return response.json()["id"], response.json()["delete_token"]
+
+
+def started_group(live_url: str, analysis_id: str, token: str) -> str:
+    """The code of a group that analysis started."""
+    body = {"analysis_id": analysis_id, "delete_token": token, "nickname": "Owner"}
+    response = httpx.post(f"{live_url}/v1/groups", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
 
 
 def test_every_operation_keeps_its_documented_contract(live_url: str, tmp_path: Path) -> None:
     """``st run`` with every check; its report is the failure message."""
-    env = {**os.environ, "ALPHAMALE_ST_ANALYSIS_ID": stored_analysis(live_url)}
+    analysis_id, token = stored_analysis(live_url)
+    env = {
+        **os.environ,
+        "ALPHAMALE_ST_ANALYSIS_ID": analysis_id,
+        "ALPHAMALE_ST_GROUP_CODE": started_group(live_url, analysis_id, token),
+    }
     command = [
         str(Path(sys.executable).with_name("st")),
         "--config-file",

@@ -238,3 +238,29 @@ async def test_other_routes_are_not_guarded(app_client: tuple[httpx.AsyncClient,
     fill(context.admission)  # type: ignore[attr-defined]
     response = await client.get("/v1/types")
     assert response.status_code in (200, 503) and "RateLimit" not in response.headers
+
+
+async def test_group_starts_and_joins_share_the_clients_budget_but_not_admission(
+    app_client: tuple[httpx.AsyncClient, object],
+) -> None:
+    client, context = app_client
+    ip = {"X-Forwarded-For": "203.0.113.20"}
+    body = {
+        "analysis_id": "00000000-0000-4000-8000-000000000000",
+        "delete_token": "t",
+        "nickname": "x",
+    }
+    analysis = await post(client, "203.0.113.20")
+    assert analysis.status_code == 422  # one of the client's two
+    held = fill(context.admission)  # type: ignore[attr-defined]
+    try:
+        start = await client.post("/v1/groups", json=body, headers=ip)
+        assert start.status_code == 404, start.text  # admitted though the bound is full
+        assert start.headers["RateLimit"].startswith('"analyses";r=0;')
+        join = await client.post("/v1/groups/some-code/members", json=body, headers=ip)
+        assert join.status_code == 429 and join.json()["code"] == "rate_limited"
+        read = await client.get("/v1/groups/some-code", headers=ip)
+        assert read.status_code == 404 and "RateLimit" not in read.headers
+    finally:
+        for _ in range(held):
+            context.admission.release(None)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Compare with friends: groups of results, side by side (spec 8)."""

@@ -1,0 +1,100 @@
+"""POST/GET/DELETE /v1/groups: start a group, join it, read it, leave it, close it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from gateway.deps import GroupServiceDep
+from gateway.groups.schemas import MAX_MEMBERS, GroupOut, MemberOut, Membership
+from gateway.openapi import problems
+
+router = APIRouter(prefix="/v1/groups", tags=["groups"])
+
+TokenHeader = Annotated[
+    str, Header(description="The `delete_token` of the result this request acts for")
+]
+PROOF = (
+    "Every write proves it is made by a result's owner with that result's delete token: a wrong "
+    "one is `403 forbidden`; an unknown code or result is `404 not_found`, like any miss."
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GroupOut,
+    responses=problems(400, 403, 404, 422, 429, 503),
+    summary="Start a group from a result",
+    description=(
+        "The result becomes the group's first member and its owner; share `invite_url`. "
+        f"{PROOF} Counts against the per-client rate limit, like an analysis."
+    ),
+)
+async def create_group(body: Membership, response: Response, service: GroupServiceDep) -> GroupOut:
+    group = await service.create(body.analysis_id, body.delete_token, body.nickname)
+    response.headers["Location"] = f"/v1/groups/{group.code}"
+    return group
+
+
+@router.get("/{code}", response_model=GroupOut, responses=problems(404, 503))
+async def get_group(code: str, service: GroupServiceDep) -> GroupOut:
+    """The group and its members side by side, by score (highest first)."""
+    return await service.get(code)
+
+
+@router.post(
+    "/{code}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
+    responses={
+        200: {"model": MemberOut, "description": "Already a member: the member, unchanged"},
+        **problems(400, 403, 404, 409, 410, 422, 429, 503),
+    },
+    summary="Join a group with a result",
+    description=(
+        f"At most {MAX_MEMBERS} members (`409 group_full`); a closed group takes no one "
+        "(`410 group_closed`); a result that is already a member is not a second one (`200`). "
+        f"{PROOF} Counts against the per-client rate limit, like an analysis."
+    ),
+)
+async def join_group(
+    code: str, body: Membership, response: Response, service: GroupServiceDep
+) -> MemberOut:
+    joined = await service.join(code, body.analysis_id, body.delete_token, body.nickname)
+    if not joined.created:
+        response.status_code = status.HTTP_200_OK
+    return joined.member
+
+
+@router.delete(
+    "/{code}/members/{analysis_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404, 422, 503),
+    summary="Leave a group",
+    description=(
+        "With the member's own result's token. The owner leaving closes the group; a group "
+        f"left with no member is removed. {PROOF}"
+    ),
+)
+async def leave_group(
+    code: str, analysis_id: str, service: GroupServiceDep, x_delete_token: TokenHeader
+) -> Response:
+    await service.leave(code, analysis_id, x_delete_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/{code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404, 422, 503),
+    summary="Close a group",
+    description=(
+        "With the owner's result's token: the group takes no new members; its members stay "
+        f"listed until they leave. {PROOF}"
+    ),
+)
+async def close_group(code: str, service: GroupServiceDep, x_delete_token: TokenHeader) -> Response:
+    await service.close(code, x_delete_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
