@@ -22,6 +22,7 @@ from core.taxonomy import PARTS, TYPE_COLOURS, TYPE_LETTERS
 
 WIDTH, HEIGHT = 1200, 630
 PANEL = (40, 40, 520, 590)  # left panel: photo or emblem
+PHOTO_SIZE = (240, 275)  # a group member's shared face: the panel's crop at half its size
 TEXT_LEFT, TEXT_RIGHT = 570, 1160
 BACKGROUND = (17, 19, 28)
 INK = (244, 245, 250)
@@ -197,16 +198,24 @@ def region_polygons(regions: dict[str, Any]) -> dict[str, list[list[float]]]:
     return out
 
 
+def face_crop(
+    photo: Image.Image, regions: dict[str, Any], size: tuple[int, int]
+) -> tuple[Image.Image, tuple[float, float, float, float]]:
+    """The photo cropped around the face (:func:`focus_box`) to ``size``'s aspect and resized
+    to it, and the crop's box on the photo: the only way a shared photo is ever shown."""
+    polygons = region_polygons(regions)
+    crop = focus_box(photo.size, list(polygons.values()), size[0] / size[1])
+    return photo.convert("RGB").resize(size, Image.Resampling.LANCZOS, box=crop), crop
+
+
 def draw_photo(image: Image.Image, box: Box, photo: Image.Image, regions: dict[str, Any]) -> None:
     """The photo in ``box``, cropped around the face, each region outlined in its part colour."""
     x0, y0, x1, y1 = box
     panel_w, panel_h = x1 - x0, y1 - y0
-    polygons = region_polygons(regions)
-    crop = focus_box(photo.size, list(polygons.values()), panel_w / panel_h)
+    shown, crop = face_crop(photo, regions, (panel_w, panel_h))
     scale = panel_w / (crop[2] - crop[0])
-    shown = photo.convert("RGB").resize((panel_w, panel_h), Image.Resampling.LANCZOS, box=crop)
     draw = ImageDraw.Draw(shown)
-    for part, polygon in polygons.items():
+    for part, polygon in region_polygons(regions).items():
         corners = [((x - crop[0]) * scale, (y - crop[1]) * scale) for x, y in polygon]
         draw.polygon(corners, outline=PART_COLOURS[part], width=max(5, round(panel_w / 96)))
     mask = Image.new("L", (panel_w, panel_h), 0)
@@ -320,6 +329,17 @@ def render_card(content: CardContent, photo: Image.Image | None) -> bytes:
     draw_lines(draw, content.description, (TEXT_LEFT, 250), width, font(28, cjk=cjk), 38, 6)
     draw_chips(draw, content, TEXT_LEFT, TEXT_RIGHT, 482)
     return png(card)
+
+
+def face_jpeg(data: bytes, regions: dict[str, Any], size: tuple[int, int] = PHOTO_SIZE) -> bytes:
+    """A stored photo as the card's face crop (no outlines), a JPEG of ``size``; empty when
+    the photo cannot be read."""
+    photo = load_photo(data)
+    if photo is None:
+        return b""
+    buffer = io.BytesIO()
+    face_crop(photo, regions, size)[0].save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def load_photo(data: bytes) -> Image.Image | None:

@@ -123,6 +123,52 @@ TEXTS: dict[Lang, Texts] = {
 }
 
 
+@dataclass(frozen=True)
+class GroupTexts:
+    """The fixed strings of a group's page tags and images, in one language."""
+
+    kicker: str  # the small line above the title on the images
+    title: str  # the images' title
+    members: str  # {count}: the members, under the title
+    og_title: str  # {name}: the owner's nickname (the first member's once the owner left)
+    og_description: str  # {count}
+    card_alt: str
+    more: str  # {count}: members the image has no room for
+    closed: str
+    cta: str  # the story's last line
+
+
+GROUP_TEXTS: dict[Lang, GroupTexts] = {
+    "en": GroupTexts(
+        kicker="ALPHAMALE · COMPARE WITH FRIENDS",
+        title="Face types, side by side",
+        members="{count} in the group · by score",
+        og_title="Compare face types with {name}",
+        og_description=(
+            "{count} in the group so far. Find your face type, join, and see how you compare, "
+            "region by region."
+        ),
+        card_alt="The group's face types side by side",
+        more="+{count} more",
+        closed="Closed",
+        cta="Find your type and compare",
+    ),
+    "ko": GroupTexts(
+        kicker="ALPHAMALE · 친구와 비교",
+        title="얼굴 유형 나란히 보기",
+        members="{count}명 참여 · 점수순",
+        og_title="{name}님과 얼굴 유형 비교하기",
+        og_description=(
+            "지금 {count}명이 참여했어요. 내 얼굴 유형을 알아보고 참여해서 부위별로 비교해 보세요."
+        ),
+        card_alt="그룹의 얼굴 유형 비교",
+        more="외 {count}명",
+        closed="마감",
+        cta="내 유형 알아보고 비교하기",
+    ),
+}
+
+
 def other(lang: Lang) -> Lang:
     """The language the switch link offers."""
     return "en" if lang == "ko" else "ko"

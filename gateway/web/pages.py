@@ -1,4 +1,5 @@
-"""A shared result, worded in one language: the share page, the 404 page and the images' words.
+"""A shared result or group, worded in one language: the share page, the 404 page, a group's
+invite page (the client with the group's Open Graph tags) and the images' words.
 
 Pages are Jinja2 templates of gateway/web/templates, rendered with autoescape: every value goes
 in as plain text and Jinja2 escapes it, in text and attributes alike. The photo never appears on
@@ -16,10 +17,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from core.taxonomy import PARTS, TYPE_COLOURS
-from db.models import Analysis
+from db.models import Analysis, GroupMember
 from gateway.analyses.schemas import Links
+from gateway.groups.service import GroupView
 from gateway.web.card import CardContent, Chip, font_path
+from gateway.web.group_card import GroupContent, MemberLine
 from gateway.web.i18n import (
+    GROUP_TEXTS,
     LOCALES,
     TEXTS,
     Lang,
@@ -28,6 +32,7 @@ from gateway.web.i18n import (
     other,
     part_label,
     pick,
+    points,
     region_value,
     title,
     type_label,
@@ -147,6 +152,68 @@ def card_content(analysis: Analysis, lang: Lang, site: str = "") -> CardContent:
         score=texts.score.format(score=analysis.score) if analysis.score is not None else "",
         chips=chips,
         regions=regions,
+        footer=f"{site} · {texts.cta}" if site else texts.cta,
+        cjk=lang == "ko",
+    )
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+def host_nickname(view: GroupView) -> str:
+    """Whose group the invite is: the owner's nickname, else the first member's."""
+    owner = view.group.owner_analysis_id
+    hosts = [m for m in view.members if m.analysis_id == owner] or list(view.members)
+    return hosts[0].nickname if hosts else ""
+
+
+def group_client_page(index_html: str, view: GroupView, invite_url: str, lang: Lang) -> str:
+    """The client's page with the group's Open Graph tags (for chat previews) in its head."""
+    texts, switch = GROUP_TEXTS[lang], other(lang)
+    values = {
+        "og_title": texts.og_title.format(name=host_nickname(view)),
+        "description": texts.og_description.format(count=len(view.members)),
+        "locale": LOCALES[lang],
+        "locale_alternate": LOCALES[switch],
+        "card_url": with_lang(f"{invite_url}/card.png", lang),
+        "card_alt": texts.card_alt,
+        "invite_url": with_lang(invite_url, lang),
+    }
+    return index_html.replace("</head>", render("group_head.html", values) + "</head>", 1)
+
+
+def member_line(member: GroupMember, rank: int, lang: Lang) -> MemberLine:
+    """One member (with its result and type) on the group's images."""
+    analysis = member.analysis
+    assert analysis.face_type is not None
+    regions = analysis.regions or {}
+    slug = analysis.face_type.slug
+    return MemberLine(
+        rank=rank,
+        nickname=member.nickname,
+        type_slug=slug,
+        type_name=type_label(slug, lang, analysis.face_type.name),
+        score=points(analysis.score, lang),
+        parts=tuple(str((regions.get(part) or {}).get("type") or "") for part in PARTS),
+        regions=regions,
+    )
+
+
+def group_content(view: GroupView, lang: Lang, site: str = "") -> GroupContent:
+    """The words of a group's card and story in ``lang`` (see :func:`image_lang`)."""
+    texts = GROUP_TEXTS[lang]
+    lines = tuple(
+        member_line(member, rank, lang)
+        for member, rank in zip(view.members, view.ranks, strict=True)
+    )
+    return GroupContent(
+        kicker=texts.kicker,
+        title=texts.title,
+        subtitle=texts.members.format(count=len(lines)),
+        legend=" · ".join(part_label(part, lang) for part in PARTS),
+        members=lines,
+        more=texts.more,
+        closed=texts.closed if view.group.closed else "",
         footer=f"{site} · {texts.cta}" if site else texts.cta,
         cjk=lang == "ko",
     )
