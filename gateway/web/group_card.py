@@ -58,6 +58,7 @@ class GroupContent:
     members: tuple[MemberLine, ...]  # every member, by score
     more: str  # "+{count} more", filled in for the members left out
     closed: str  # "" while the group is open
+    invite: str  # the empty seat under the members, while the group is open and has room
     footer: str
     cjk: bool = False
 
@@ -176,6 +177,24 @@ def draw_row(
     )
 
 
+def draw_seat(image: Image.Image, layout: Layout, top: int, content: GroupContent) -> None:
+    """An empty seat after the members: an outlined row asking the reader to join."""
+    draw = ImageDraw.Draw(image)
+    size, middle = layout.text, top + layout.height / 2
+    box = (layout.left, top, layout.right, top + layout.height)
+    draw.rounded_rectangle(box, layout.height // 4, outline=MUTED, width=2)
+    avatar_x, side = layout.left + 2 * size, layout.avatar
+    avatar_top = round(middle - side / 2)
+    draw.ellipse((avatar_x, avatar_top, avatar_x + side, avatar_top + side), outline=MUTED, width=3)
+    plus = font(round(side * 0.6), bold=True)
+    draw.text((avatar_x + side / 2, middle), "+", font=plus, fill=MUTED, anchor="mm")
+    name_x = avatar_x + side + round(size * 0.6)
+    width = layout.right - name_x - size
+    words = fit_text(draw, content.invite, width, range(size, 18, -2), cjk=content.cjk)
+    text = ellipsized(draw, content.invite, words, width)
+    draw.text((name_x, middle), text, font=words, fill=MUTED, anchor="lm")
+
+
 def draw_rows(
     image: Image.Image, layout: Layout, content: GroupContent, photos: Sequence[Image.Image | None]
 ) -> str:
@@ -184,6 +203,8 @@ def draw_rows(
     for index, line in enumerate(shown):
         photo = photos[index] if index < len(photos) else None
         draw_row(image, layout, layout.top + index * layout.pitch, line, photo, content.cjk)
+    if len(shown) < layout.rows and not content.closed:
+        draw_seat(image, layout, layout.top + len(shown) * layout.pitch, content)
     left_out = len(content.members) - len(shown)
     return content.more.format(count=left_out) if left_out else ""
 

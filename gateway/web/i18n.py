@@ -135,6 +135,7 @@ class GroupTexts:
     card_alt: str
     more: str  # {count}: members the image has no room for
     closed: str
+    invite: str  # the empty seat under the members
     cta: str  # the story's last line
 
 
@@ -151,6 +152,7 @@ GROUP_TEXTS: dict[Lang, GroupTexts] = {
         card_alt="The group's face types side by side",
         more="+{count} more",
         closed="Closed",
+        invite="Your face type here? Take the test and join",
         cta="Find your type and compare",
     ),
     "ko": GroupTexts(
@@ -164,6 +166,7 @@ GROUP_TEXTS: dict[Lang, GroupTexts] = {
         card_alt="그룹의 얼굴 유형 비교",
         more="외 {count}명",
         closed="마감",
+        invite="여기에 내 유형을? 테스트하고 참여하기",
         cta="내 유형 알아보고 비교하기",
     ),
 }

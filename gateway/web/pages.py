@@ -214,6 +214,7 @@ def group_content(view: GroupView, lang: Lang, site: str = "") -> GroupContent:
         members=lines,
         more=texts.more,
         closed=texts.closed if view.group.closed else "",
+        invite=texts.invite,
         footer=f"{site} · {texts.cta}" if site else texts.cta,
         cjk=lang == "ko",
     )

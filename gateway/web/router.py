@@ -51,7 +51,7 @@ SHARE_CSP = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
-ASSETS = {"app.js": JS, "strings.js": JS, "styles.css": CSS}
+ASSETS = {"app.js": JS, "groups.js": JS, "strings.js": JS, "styles.css": CSS}
 
 Renderer = Callable[[CardContent, Image.Image | None], bytes]
 

@@ -252,19 +252,23 @@ async def test_client_is_served(tmp_path: Path) -> None:
         script = await client.get("/static/app.js")
         styles = await client.get("/static/styles.css")
         strings = await client.get("/static/strings.js")
+        groups = await client.get("/static/groups.js")
         missing = await client.get("/static/secrets.txt")
 
     assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
     assert set(re.findall(r'"([EI][NS][FT][JP])"', script.text)) == MBTI  # the MBTI choices
     assert 'accept="image/*,.heic,.heif" capture="user"' in index.text
     assert '<script src="/static/strings.js" defer>' in index.text
+    assert '<script src="/static/groups.js" defer>' in index.text
+    assert groups.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "/v1/groups/" in groups.text and "innerHTML" not in groups.text  # nicknames: text
     assert script.headers["content-type"].startswith("text/javascript")
     assert "Idempotency-Key" in script.text and "/v1/analyses" in script.text
     assert strings.headers["content-type"] == "text/javascript; charset=utf-8"
     assert '"part.face": "얼굴"' in strings.text
     assert styles.headers["content-type"].startswith("text/css")
     assert missing.status_code == 404
-    for text in (index.text, script.text, styles.text, strings.text):
+    for text in (index.text, script.text, styles.text, strings.text, groups.text):
         assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?(https?:)?//", text)
 
 
@@ -285,7 +289,8 @@ def test_the_client_strings_are_complete_in_both_languages() -> None:
         assert tables["ko"][f"type.{slug}"] == name
         assert tables["en"][f"type.{slug}"] == slug.capitalize()
     used = set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.]+)"', (static / "index.html").read_text()))
-    used |= set(re.findall(r'\bt\("([\w.]+)"', (static / "app.js").read_text()))
+    for script in ("app.js", "groups.js"):
+        used |= set(re.findall(r'\bt\("([\w.]+)"', (static / script).read_text()))
     assert used and used <= tables["en"].keys(), used - tables["en"].keys()
 
 

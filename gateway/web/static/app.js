@@ -1,6 +1,7 @@
 // AlphaMale mobile web client: plain JS, no build step, no external requests.
 // Views: main -> image -> (loading) -> result | problem; each is a history entry, a result has
-// its own address (/r/{id}) that reloads to the same result. Strings live in strings.js.
+// its own address (/r/{id}) that reloads to the same result. Strings live in strings.js; groups
+// (/g/{code}: the group, "you vs X") in groups.js.
 "use strict";
 
 (() => {
@@ -24,6 +25,7 @@
   ]);
   const MAX_WAIT_S = 30;
   const RESULT_PATH = /^\/r\/([A-Za-z0-9_-]+)\/?$/;
+  const GROUP_PATH = /^\/g\/([A-Za-z0-9_-]+)\/?$/;
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -68,12 +70,16 @@
     for (const element of document.querySelectorAll("[data-i18n-aria-label]")) {
       element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
     }
+    for (const element of document.querySelectorAll("[data-i18n-placeholder]")) {
+      element.placeholder = t(element.dataset.i18nPlaceholder);
+    }
     const other = state.lang === "ko" ? "en" : "ko";
     $("lang-switch").textContent = t("lang.other");
     $("lang-switch").lang = other;
     fillDateParts();
     if (state.view === "result" && state.result) renderResult(state.result);
     if (state.view === "problem" && state.problem) renderProblem(state.problem);
+    if (state.view === "group" || state.view === "versus") groups.render();
   }
 
   function switchLanguage() {
@@ -108,7 +114,9 @@
   }
 
   function clearNotices() {
-    for (const id of ["main-notice", "image-notice", "result-notice"]) notify($(id), "");
+    for (const id of ["main-notice", "image-notice", "result-notice", "groups-notice", "group-notice"]) {
+      notify($(id), "");
+    }
   }
 
   function uuid() {
@@ -342,6 +350,7 @@
     state.result = result;
     state.deleteToken = result.delete_token || null;
     if (result.delete_token) remember("token", result.id, result.delete_token);
+    groups.keep(result);
     if (!state.photoUrl) return;
     const dataUrl = await new Promise((resolve) => {
       const reader = new FileReader();
@@ -429,6 +438,7 @@
     renderVerdict(result);
     renderReferences(result.references || []);
     drawPhoto(result.regions || {});
+    groups.renderResultPanel(result, state.deleteToken);
   }
 
   function renderVerdict(result) {
@@ -597,24 +607,31 @@
     }
   }
 
-  async function save(story) {
-    const card = withLang(state.result.links.card);
-    if (story) card.pathname = card.pathname.replace(/card\.png$/, "story.png");
-    const path = card.pathname + card.search; // same origin, so the download attribute works
+  // An image of ours, in the page's language, saved under ``filename``.
+  async function download(link, filename, notice) {
+    const url = withLang(link);
+    const path = url.pathname + url.search; // same origin, so the download attribute works
     try {
       const response = await fetch(path);
       if (!response.ok) throw new Error(String(response.status));
       const href = URL.createObjectURL(await response.blob());
-      const link = document.createElement("a");
-      link.href = href;
-      link.download = `alphamale-${state.result.type.slug}${story ? "-story" : ""}.png`;
-      document.body.append(link);
-      link.click();
-      link.remove();
+      const anchor = document.createElement("a");
+      anchor.href = href;
+      anchor.download = filename;
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
       setTimeout(() => URL.revokeObjectURL(href), 10000);
     } catch (error) {
-      notify($("result-notice"), t("result.saveFailed"));
+      notify(notice, t("result.saveFailed"));
     }
+  }
+
+  function save(story) {
+    const card = withLang(state.result.links.card);
+    if (story) card.pathname = card.pathname.replace(/card\.png$/, "story.png");
+    const name = `alphamale-${state.result.type.slug}${story ? "-story" : ""}.png`;
+    return download(card.href, name, $("result-notice"));
   }
 
   function askDelete() {
@@ -637,6 +654,7 @@
     }
     remember("token", result.id, null);
     remember("photo", result.id, null);
+    groups.forget(result.id);
     history.replaceState({ view: "main" }, "", "/"); // the result's address is gone
     startOver(false);
     notify($("main-notice"), t("main.deleted"), "success");
@@ -648,6 +666,8 @@
     state.pending += 1; // whatever was loading is no longer wanted
     const match = window.location.pathname.match(RESULT_PATH);
     if (match) return openResult(match[1]);
+    const group = window.location.pathname.match(GROUP_PATH);
+    if (group) return groups.open(group[1], new URLSearchParams(window.location.search).get("vs"));
     const view = entry && entry.view;
     if (view === "image" && state.upload) return show("image");
     if (view === "problem" && state.problem) {
@@ -656,6 +676,15 @@
     }
     return show("main");
   }
+
+  // What groups.js shares of this client.
+  const groups = window.ALPHAMALE_GROUPS({
+    $, t, slugName, show, go, notify, withLang, download, startOver,
+    lang: () => state.lang,
+    view: () => state.view,
+    ticket: () => state.pending,
+    result: () => state.result,
+  });
 
   function init() {
     state.lang = preferredLanguage();
@@ -680,6 +709,7 @@
     $("delete-cancel").addEventListener("click", () => { $("delete-confirm").hidden = true; });
     $("delete-yes").addEventListener("click", remove);
     window.addEventListener("popstate", (event) => route(event.state));
+    groups.init();
     updateAnalyse();
     history.replaceState({ view: "main" }, "", window.location.href);
     route(history.state);
