@@ -11,8 +11,8 @@ Fixtures:
   ``base_url`` is the live stack (``phone.goto("/")``). Console errors and uncaught exceptions
   fail the test at teardown unless allowed (``support.allow_errors``); a failed test leaves a
   screenshot at ``var/screenshots/failed-<test>.png``.
-- ``photos`` (session) and ``face_photo`` / ``group_photo`` / ``landscape_photo`` /
-  ``fake_jpeg``: files for ``page.set_input_files``.
+- ``photos`` (session) and ``face_photo`` / ``friend_photo`` / ``group_photo`` /
+  ``landscape_photo`` / ``fake_jpeg``: files for ``page.set_input_files``.
 
 The sync API marks its event loop as running in the main thread for as long as it lives, so no
 asyncio code can run beside it: browser tests and their fixtures are sync, and ``browser`` is
@@ -76,6 +76,7 @@ PHONE = {
 }
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 FACE_STEM = "004_03"  # the e2e tests' default face
+FRIEND_STEM = "010_03"  # another person the e2e tests analyse
 READY_TIMEOUT_S = 120.0
 CALL_FAILED = pytest.StashKey[bool]()
 
@@ -235,6 +236,7 @@ def desktop(
 @dataclass(frozen=True)
 class Photos:
     face: Path  # a London Face set photo: one face, analysed (201, 4 references)
+    friend: Path  # another person's London photo, analysed too
     group: Path  # several small faces: 422 face_too_small, face_count > 1
     landscape: Path  # a generated landscape: 422 no_face
     not_image: Path  # a text file named photo.jpg
@@ -242,13 +244,17 @@ class Photos:
 
 @pytest.fixture(scope="session")
 def photos(tmp_path_factory: pytest.TempPathFactory) -> Photos:
-    source = default_dataset_dir() / "images" / f"{FACE_STEM}.jpg"
-    if not source.is_file():
-        unavailable("London Face set", f"{source} not found (set ALPHAMALE_DATASET_DIR)")
-    face = source.read_bytes()
+    images = default_dataset_dir() / "images"
+    for stem in (FACE_STEM, FRIEND_STEM):
+        if not (images / f"{stem}.jpg").is_file():
+            unavailable(
+                "London Face set", f"{images / stem}.jpg not found (set ALPHAMALE_DATASET_DIR)"
+            )
+    face = (images / f"{FACE_STEM}.jpg").read_bytes()
     folder = tmp_path_factory.mktemp("photos")
     files = {
         "face": ("face.jpg", face),
+        "friend": ("friend.jpg", (images / f"{FRIEND_STEM}.jpg").read_bytes()),
         "group": ("group.jpg", group_photo(face)),
         "landscape": ("landscape.jpg", landscape_photo()),
         "not_image": ("photo.jpg", NOT_AN_IMAGE),
@@ -263,6 +269,11 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Photos:
 @pytest.fixture
 def face_photo(photos: Photos) -> Path:
     return photos.face
+
+
+@pytest.fixture
+def friend_photo(photos: Photos) -> Path:
+    return photos.friend
 
 
 @pytest.fixture(name="group_photo")
