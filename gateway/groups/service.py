@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.taxonomy import TYPE_COLOURS, TYPE_NAMES_KO
+from core.taxonomy import PARTS, TYPE_COLOURS, TYPE_NAMES_KO
 from db import groups, repositories
 from db.models import Analysis, Group, GroupMember
 from gateway.analyses.service import token_matches
@@ -75,7 +75,7 @@ def member_regions(analysis: Analysis) -> dict[str, MemberRegion]:
         part: MemberRegion.model_validate(
             {key: (regions.get(part) or {}).get(key) for key in ("type", "points", "strength")}
         )
-        for part in ("face", "t_zone", "jaw")
+        for part in PARTS
     }
 
 
