@@ -101,3 +101,52 @@ def test_readme_curl_examples(gateway_url: str, tmp_path: Path) -> None:
     assert [t["slug"] for t in json.loads(types)] == ["alpha", "beta", "gamma", "delta", "omega"]
     assert json.loads(health) == {"status": "ok"} and json.loads(ready)["status"] == "ready"
     assert "alphamale_analyses_total" in metrics
+
+
+def section_commands(title: str) -> list[str]:
+    """Each command of the first bash block under the README's section ``title``."""
+    section = README.read_text().split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, f"README has no bash block under '## {title}'"
+    text = block.group(1).replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_readme_group_examples(gateway_url: str, tmp_path: Path) -> None:
+    results = []
+    for stem in ("030_03", "010_03"):
+        photo = DATASET / "images" / f"{stem}.jpg"
+        if not photo.is_file():
+            pytest.skip(f"London Face set not found at {DATASET}")
+        response = httpx.post(
+            f"{gateway_url}/v1/analyses",
+            data={"mbti": "INTJ", "birth_date": "1995-04-17"},
+            files={"image": ("face.jpg", photo.read_bytes(), "image/jpeg")},
+            timeout=120,
+        )
+        assert response.status_code == 201, response.text
+        results.append(response.json())
+    ids = {
+        "FRIEND_ID": results[1]["id"],
+        "FRIEND_TOKEN": results[1]["delete_token"],
+        "ANALYSIS_ID": results[0]["id"],
+        "DELETE_TOKEN": results[0]["delete_token"],
+    }
+    outputs: list[str] = []
+    for command in section_commands("Compare with friends"):
+        command = command.replace(DEFAULT, gateway_url)
+        if outputs:
+            ids["CODE"] = json.loads(outputs[0])["code"]
+        for name, value in ids.items():
+            command = command.replace(name, value)
+        outputs.append(run(command, tmp_path))
+    started, joined, listed, left, closed = outputs
+    assert [m["nickname"] for m in json.loads(started)["members"]] == ["Sam"]
+    assert json.loads(joined)["nickname"] == "민수"
+    members = json.loads(listed)["members"]
+    assert sorted(m["nickname"] for m in members) == ["Sam", "민수"]
+    assert members[0]["score"] >= members[1]["score"]
+    assert (left, closed) == ("", "")
+    final = httpx.get(f"{gateway_url}/v1/groups/{ids['CODE']}").json()
+    assert final["closed"] and [m["nickname"] for m in final["members"]] == ["Sam"]
