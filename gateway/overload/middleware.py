@@ -1,9 +1,11 @@
 """The guard in front of the analysis endpoints: per-client rates, then admission, before any
 byte of the body is read.
 
-A client over its rate gets ``429 rate_limited``; when the analyses in flight already reach
-the adaptive bound, ``503 overloaded``; both with ``Retry-After`` and answered at once. Admitted
-analyses report their latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
+A client over its rate gets ``429 rate_limited`` at once. When the analyses in flight reach the
+adaptive bound, a request waits in a short queue if it will still be served within the wait
+budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once; both refusals
+carry ``Retry-After``. Admitted analyses (201, and the legacy endpoint's 200) report their
+latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
 of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
 draft).
 
@@ -25,11 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import AppError, Overloaded, RateLimited
 from gateway.metrics import Metrics
-from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Decision, Rate, Store
 from gateway.problems import problem_response
 
 GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}
+SUCCESS = {"/v1/analyses": 201, "/api/RegisterResult": 200}  # an analysis done: its latency counts
 POLICY = "analyses"
 
 
@@ -71,7 +74,7 @@ def rate_headers(rate: Rate, decision: Decision) -> dict[str, str]:
 class Guards:
     """The admission bound and the per-client rate store (None: that guard is off)."""
 
-    admission: AdaptiveLimit | None = None
+    admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
 
@@ -112,14 +115,26 @@ class OverloadGuard:
                 )
                 await refuse(error, metrics, scope, receive, send)
                 return
-        if limit is not None and not limit.try_acquire():
+        if limit is not None and not await self.wait_for_slot(limit, metrics):
             error = Overloaded(
-                f"{limit.in_flight} analyses are running, the most this server takes now.",
+                f"{limit.limit.in_flight} analyses are running and {len(limit.waiting)} waiting, "
+                "the most this server takes now.",
                 headers=extra | {"Retry-After": str(limit.retry_after_s())},
             )
             await refuse(error, metrics, scope, receive, send)
             return
         await self.admit(scope, receive, send, extra, limit, metrics)
+
+    @staticmethod
+    async def wait_for_slot(queue: AdmissionQueue, metrics: Metrics) -> bool:
+        started = time.perf_counter()
+        metrics.admission_queue.set(len(queue.waiting) + 1)
+        try:
+            admitted = await queue.acquire()
+        finally:
+            metrics.admission_queue.set(len(queue.waiting))
+        metrics.admission_wait.observe(time.perf_counter() - started)
+        return admitted
 
     async def admit(
         self,
@@ -127,7 +142,7 @@ class OverloadGuard:
         receive: Receive,
         send: Send,
         extra: dict[str, str],
-        limit: AdaptiveLimit | None,
+        limit: AdmissionQueue | None,
         metrics: Metrics,
     ) -> None:
         started = time.perf_counter()
@@ -147,9 +162,11 @@ class OverloadGuard:
             await self.app(scope, receive, send_with_headers)
         finally:
             if limit is not None:
-                latency = time.perf_counter() - started if status == 201 else None
-                limit.release(latency, overloaded=status == 503)
-                metrics.admission_limit.set(limit.bound)
+                done = status == SUCCESS[scope["path"]]
+                limit.release(
+                    time.perf_counter() - started if done else None, overloaded=status == 503
+                )
+                metrics.admission_limit.set(limit.limit.bound)
 
 
 async def refuse(

@@ -176,6 +176,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, o
         rate_limit_period_s=60,
         trusted_proxies=["127.0.0.0/8"],
         admission_initial=2,
+        admission_wait_budget_s=0,  # no queue: a full server refuses at once
         model_inference_url="http://127.0.0.1:9",  # never reached: every request is refused early
     )
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
@@ -219,7 +220,7 @@ async def test_a_full_server_refuses_with_503_before_reading_the_body(
     app_client: tuple[httpx.AsyncClient, object],
 ) -> None:
     client, context = app_client
-    limit = context.admission  # type: ignore[attr-defined]
+    limit = context.admission.limit  # type: ignore[attr-defined]
     held = fill(limit)  # the analyses "in flight" are held by the test
     try:
         refused = await post(client, "203.0.113.9")  # its bad MBTI would be a 422 if read
@@ -235,6 +236,6 @@ async def test_a_full_server_refuses_with_503_before_reading_the_body(
 
 async def test_other_routes_are_not_guarded(app_client: tuple[httpx.AsyncClient, object]) -> None:
     client, context = app_client
-    fill(context.admission)  # type: ignore[attr-defined]
+    fill(context.admission.limit)  # type: ignore[attr-defined]
     response = await client.get("/v1/types")
     assert response.status_code in (200, 503) and "RateLimit" not in response.headers
