@@ -7,7 +7,7 @@ budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once; bo
 carry ``Retry-After``. Admitted analyses (201, and the legacy endpoint's 200) report their
 latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
 of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
-draft).
+draft). Clients are known to the rate store by a keyed hash of their address alone.
 
 The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
 holder that the app's lifespan fills with the bound and the rate store it makes (with the
@@ -16,6 +16,8 @@ database, after the middleware is built); until then nothing is limited.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import time
@@ -36,7 +38,7 @@ SUCCESS = {"/v1/analyses": 201, "/api/RegisterResult": 200}  # an analysis done:
 POLICY = "analyses"
 
 
-def client_key(
+def client_address(
     scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 ) -> str:
     """The client's address: the peer, or, when the peer is a trusted proxy, the nearest
@@ -89,12 +91,20 @@ class OverloadGuard:
         metrics: Metrics,
         rate: Rate,
         trusted_proxies: Sequence[str] = (),
+        client_secret: bytes = b"",
     ) -> None:
         self.app = app
         self.guards = guards
         self.metrics = metrics
         self.rate = rate
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.client_secret = client_secret
+
+    def client_key(self, scope: Scope) -> str:
+        """What the rate store keeps of a client: a keyed hash of its address, never the address
+        (the store's rows outlive requests; the purge removes them once they have expired)."""
+        address = client_address(scope, self.trusted).encode()
+        return hmac.new(self.client_secret, address, hashlib.sha256).hexdigest()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (scope["method"], scope["path"]) not in GUARDED:
@@ -106,7 +116,7 @@ class OverloadGuard:
             return
         extra: dict[str, str] = {}
         if store is not None:
-            decision = await store.hit(client_key(scope, self.trusted), self.rate)
+            decision = await store.hit(self.client_key(scope), self.rate)
             extra = rate_headers(self.rate, decision)
             if not decision.allowed:
                 error = RateLimited(

@@ -5,18 +5,21 @@ flight" is held by the test itself."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from db import migrate
+from db import migrate, rate_limits
+from db.models import RateLimitState
 from db.session import create_engine, make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.middleware import client_key
+from gateway.overload.middleware import client_address
 from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Rate, gcra
 
 RATE = Rate(quota=3, period_s=30.0)  # 3 at once, then one every 10 s
@@ -147,6 +150,23 @@ async def test_gateway_processes_share_one_client_budget_through_the_database(
             await engine.dispose()
 
 
+async def test_the_purge_deletes_the_rate_rows_that_limit_no_more(shared_db: str) -> None:
+    """A row whose arrival time has passed is as good as none: the purge removes it."""
+    engine = create_engine(shared_db)
+    try:
+        sessions, clock = make_sessionmaker(engine), Clock()
+        store = DatabaseStore(sessions, clock)
+        await store.hit("spent", RATE)  # tat 1010: past by 1011
+        for _ in range(3):
+            await store.hit("busy", RATE)  # tat 1030
+        async with sessions.begin() as session:
+            assert await rate_limits.delete_expired(session, 1011.0) == 1
+        async with sessions() as session:
+            assert [r.key for r in await session.scalars(select(RateLimitState))] == ["busy"]
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("peer", "forwarded", "trusted", "expected"),
     [
@@ -164,7 +184,7 @@ def test_the_client_is_the_nearest_untrusted_address(
 
     scope = {"client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
     networks = [ipaddress.ip_network(t) for t in trusted]
-    assert client_key(scope, networks) == expected
+    assert client_address(scope, networks) == expected
 
 
 # --- the guard, through the app -----------------------------------------------------------
@@ -202,7 +222,7 @@ def post(client: httpx.AsyncClient, ip: str, **body: object) -> object:
 async def test_one_client_over_its_limit_gets_429_while_another_is_admitted(
     app_client: tuple[httpx.AsyncClient, object],
 ) -> None:
-    client, _ = app_client
+    client, context = app_client
     first = [await post(client, "203.0.113.7") for _ in range(2)]
     assert [r.status_code for r in first] == [422, 422]  # admitted (then refused: bad MBTI)
     assert first[0].headers["RateLimit-Policy"] == '"analyses";q=2;w=60'
@@ -214,6 +234,8 @@ async def test_one_client_over_its_limit_gets_429_while_another_is_admitted(
     assert int(limited.headers["Retry-After"]) == 30
     other = await post(client, "198.51.100.2")
     assert other.status_code == 422 and other.json()["code"] == "invalid_mbti"
+    keys = list(context.rate_store.tats)  # type: ignore[attr-defined]
+    assert len(keys) == 2 and all(re.fullmatch("[0-9a-f]{64}", key) for key in keys)  # no address
 
 
 async def test_a_full_server_refuses_with_503_before_reading_the_body(
