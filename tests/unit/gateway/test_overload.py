@@ -260,4 +260,55 @@ async def test_other_routes_are_not_guarded(app_client: tuple[httpx.AsyncClient,
     client, context = app_client
     fill(context.admission.limit)  # type: ignore[attr-defined]
     response = await client.get("/v1/types")
-    assert response.status_code in (200, 503) and "RateLimit" not in response.headers
+    assert response.status_code == 200 and "RateLimit" not in response.headers
+
+
+async def test_the_legacy_endpoint_is_guarded_like_the_other(
+    app_client: tuple[httpx.AsyncClient, object],
+) -> None:
+    client, context = app_client
+
+    def legacy(ip: str) -> object:
+        return client.post("/api/RegisterResult", json={}, headers={"X-Forwarded-For": ip})
+
+    assert [(await legacy("203.0.113.50")).status_code for _ in range(2)] == [422, 422]
+    limited = await legacy("203.0.113.50")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    limit = context.admission.limit  # type: ignore[attr-defined]
+    held = fill(limit)
+    try:
+        refused = await legacy("198.51.100.50")
+        assert refused.status_code == 503 and refused.json()["code"] == "overloaded"
+    finally:
+        for _ in range(held):
+            limit.release(None)
+
+
+async def test_the_database_store_and_admission_off_are_set_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "VAR_DIR": str(tmp_path),
+        "RATE_LIMIT_STORE": "database",
+        "RATE_LIMIT_QUOTA": "1",
+        "ADMISSION_ENABLED": "false",
+        "TRUSTED_PROXIES": '["127.0.0.0/8"]',
+        "MODEL_INFERENCE_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(f"ALPHAMALE_{name}", value)
+    settings = Settings()
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        context = app.state.context
+        assert context.admission is None and isinstance(context.rate_store, DatabaseStore)
+        assert (await post(client, "203.0.113.7")).status_code == 422
+        assert (await post(client, "203.0.113.7")).status_code == 429
+        assert (await post(client, "198.51.100.2")).status_code == 422  # another client
+        async with context.sessions() as session:
+            rows = list(await session.scalars(select(RateLimitState)))
+        assert len(rows) == 2 and not any("." in row.key for row in rows)  # hashes, no address
