@@ -1,8 +1,11 @@
-"""``python -m bench.overload``: a spike of 10x capacity for 60 s, without and with the guard.
+"""``python -m bench.overload``: bursts of 8 and 16 at once, then a spike of 10x capacity for 60 s,
+without and with the guard.
 
 Loopback only and bounded. For each setting (``before``: admission control off; ``after``: on)
 it starts the local stack (TorchServe + uvicorn gateway, SQLite, local files), measures one
-request alone (p50) and (unguarded) the capacity at concurrency 8, then offers ``--load`` x
+request alone (p50), sends each burst (``BURSTS`` requests at the same moment, each from its own
+address: friends comparing results) to the fresh server, measures (unguarded) the capacity at
+concurrency 8, then offers ``--load`` x
 that capacity as open-loop arrivals for ``--seconds``, each from its own client address
 (``X-Forwarded-For`` through a trusted loopback proxy, so the per-client limit does not
 bind). Then one client sends more than its quota while a second sends two: the first must get
@@ -31,6 +34,7 @@ from model_server.tools import archive
 
 OUTPUT = ROOT / "var" / "bench" / "overload.json"
 QUOTA = 5  # per-client analyses per minute in the rate-limit check
+BURSTS = (8, 16)
 
 
 @dataclass
@@ -93,6 +97,19 @@ async def spike(
     return list(shots), time.monotonic() - started
 
 
+async def burst(client: httpx.AsyncClient, photos: list[bytes], size: int) -> dict[str, Any]:
+    """``size`` requests at once, each its own client: how many are served, the slowest."""
+    shots = await asyncio.gather(
+        *(post(client, photos[i % len(photos)], f"172.16.{size}.{i + 1}", 60) for i in range(size))
+    )
+    return {
+        "size": size,
+        "served": sum(s.status == 201 for s in shots),
+        "slowest_ms": round(max(s.latency_ms for s in shots), 1),
+        "statuses": sorted(str(s.status) for s in shots),
+    }
+
+
 async def one_client_over_its_limit(client: httpx.AsyncClient, photo: bytes) -> dict[str, Any]:
     greedy = [await post(client, photo, "192.0.2.10", 60) for _ in range(QUOTA + 3)]
     polite = [await post(client, photo, "192.0.2.20", 60) for _ in range(2)]
@@ -120,6 +137,11 @@ async def scenario(
         photos = await pick_photos(client, 4, 60)
         alone, _ = await closed(client, photos, 1, args.alone_seconds)
         single_p50 = statistics.median(s.latency_ms for s in alone if s.status == 201)
+        bursts = []
+        for size in BURSTS:
+            await asyncio.sleep(2)  # the server idle again
+            bursts.append(await burst(client, photos, size))
+            print(f"  burst of {size}: {bursts[-1]}", flush=True)
         if capacity is None:
             loaded, elapsed = await closed(client, photos, 8, args.capacity_seconds)
             capacity = sum(s.status == 201 for s in loaded) / elapsed
@@ -137,6 +159,8 @@ async def scenario(
     return {
         "guarded": guarded,
         "single_p50_ms": round(single_p50, 1),
+        **{f"burst_{b['size']}_served": b["served"] for b in bursts},
+        **{f"burst_{b['size']}_slowest_ms": b["slowest_ms"] for b in bursts},
         "capacity_per_s": round(capacity, 2),
         "offered_per_s": round(args.load * capacity, 2),
         "arrivals": len(shots),
@@ -173,6 +197,14 @@ def report(runs: list[dict[str, Any]]) -> str:
         )
 
     line("one request alone, p50 ms", "single_p50_ms")
+    for size in BURSTS:
+        line(f"burst of {size} at once: served", f"burst_{size}_served", str(size))
+        slowest = (size + 2) * after["single_p50_ms"]
+        line(
+            f"burst of {size}: slowest ms",
+            f"burst_{size}_slowest_ms",
+            f"<= {size + 2}x alone ({slowest:.0f})",
+        )
     line("capacity at concurrency 8 (unguarded), /s", "capacity_per_s", digits=2)
     line("offered, /s (10x capacity)", "offered_per_s", digits=1)
     line("arrivals in the spike", "arrivals")

@@ -1,11 +1,14 @@
-"""The per-client rate store's rows: one theoretical arrival time (tat) per client key.
+"""The per-client rate store's rows: one theoretical arrival time (tat) per client key (a keyed
+hash of the address, never the address).
 
-Both calls belong in one transaction of the caller: lock the client's row, decide, store.
+``lock_state`` and ``set_tat`` belong in one transaction of the caller: lock the client's row,
+decide, store. A row whose arrival time has passed says no more than a missing row (the client
+has its whole allowance again): the purge deletes those (``delete_expired``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import RateLimitState
@@ -28,3 +31,9 @@ def set_tat(session: AsyncSession, key: str, state: RateLimitState | None, tat: 
         session.add(RateLimitState(key=key, tat=tat))
     else:
         state.tat = tat
+
+
+async def delete_expired(session: AsyncSession, now: float) -> int:
+    """Delete the rows whose arrival time has passed; how many went."""
+    result = await session.execute(delete(RateLimitState).where(RateLimitState.tat < now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

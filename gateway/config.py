@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     admission_latency_budget_s: float = Field(
         1.0, description="An analysis slower than this shrinks the bound (about 1.6x one alone)."
     )
+    admission_wait_budget_s: float = Field(
+        6.0,
+        description="Longest a request of a burst may take, waiting for a slot and analysed: one "
+        "that the queue ahead would keep longer is refused at once (0: no queue).",
+    )
     rate_limit_quota: int = Field(
         20, description="Analyses per client per period (0: no per-client limit)."
     )

@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.groups.service import GroupService
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Store
 
 
@@ -30,7 +31,7 @@ class AppContext:
     storage: Storage
     models: ModelServerClient
     metrics: Metrics
-    admission: AdaptiveLimit | None = None
+    admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
     def catalog_service(self) -> CatalogService:
@@ -57,13 +58,16 @@ class AppContext:
 
 def overload_guards(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> tuple[AdaptiveLimit | None, Store | None]:
+) -> tuple[AdmissionQueue | None, Store | None]:
     """The process's admission bound and per-client rate store, as configured."""
     admission = (
-        AdaptiveLimit(
-            initial=settings.admission_initial,
-            maximum=settings.admission_max,
-            budget_s=settings.admission_latency_budget_s,
+        AdmissionQueue(
+            AdaptiveLimit(
+                initial=settings.admission_initial,
+                maximum=settings.admission_max,
+                budget_s=settings.admission_latency_budget_s,
+            ),
+            settings.admission_wait_budget_s,
         )
         if settings.admission_enabled
         else None

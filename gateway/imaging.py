@@ -107,6 +107,27 @@ _WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SRGB = ImageCms.createProfile("sRGB")
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def _base64_pattern() -> str:
+    """What :func:`decode_base64_image` takes, as a regular expression (for the schemas).
+
+    Optional ``data:...;base64,``, then base64 with whitespace anywhere: whole groups of four
+    and a last group of two or three characters, its padding optional. Any case in the data
+    URL's words; JSON Schema patterns have no flags.
+    """
+    space = r"[ \t\r\n\f\v]*"
+    char = rf"(?:[A-Za-z0-9+/]{space})"
+    tail = rf"{char}{{2}}(?:={space}){{0,2}}|{char}{{3}}(?:={space})?"
+    data_url = rf"{_any_case('data')}:[^,]*;[ ]*{_any_case('base64')},"
+    return rf"^{space}(?:{data_url})?{space}(?:(?:{char}{{4}})+(?:{tail})?|{tail})$"
+
+
+BASE64_PATTERN = _base64_pattern()
 pillow_heif.register_heif_opener()
 
 

@@ -130,6 +130,7 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
         metrics=metrics,
         rate=Rate(max(1, settings.rate_limit_quota), settings.rate_limit_period_s),
         trusted_proxies=settings.trusted_proxies,
+        client_secret=settings.signing_key.get_secret_value().encode(),
     )
     if settings.cors_origins:
         app.add_middleware(

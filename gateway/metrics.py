@@ -37,6 +37,15 @@ class Metrics:
         self.admission_limit = Gauge(
             "alphamale_admission_limit", "Analyses admitted at once (adaptive bound)", registry=r
         )
+        self.admission_queue = Gauge(
+            "alphamale_admission_queue", "Analyses waiting for a slot (the burst queue)", registry=r
+        )
+        self.admission_wait = Histogram(
+            "alphamale_admission_wait_seconds",
+            "Time an analysis waited for a slot (0 when one was free; refusals included)",
+            buckets=(0.005, 0.05, 0.25, 0.5, 1, 2, 4, 8),
+            registry=r,
+        )
         self.orphans = Counter(
             "alphamale_orphan_objects",
             "Objects left behind after a failed compensation",

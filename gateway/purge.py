@@ -1,4 +1,5 @@
-"""Retention: delete analyses older than N days, each photo together with its row.
+"""Retention: delete analyses older than N days, each photo together with its row, and the
+rate store's expired rows (keyed hashes of client addresses, kept no longer than they limit).
 
 Usage: ``python -m gateway.purge [--days N] [--dry-run]`` (N defaults to the
 ``retention_days`` setting). An object that is already gone is fine; when storage fails, the row
@@ -10,10 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from db import repositories
+from db import rate_limits, repositories
 from db.models import Analysis
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
@@ -30,6 +32,7 @@ class PurgeReport:
     deleted: int = 0
     objects_missing: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (analysis id, reason)
+    rate_rows_deleted: int = 0
 
     def summary(self, days: int) -> str:
         when = f"older than {days} days (before {self.cutoff:%Y-%m-%d %H:%M} UTC)"
@@ -37,7 +40,8 @@ class PurgeReport:
             return f"Dry run: {self.matched} analyses {when} would be purged; nothing changed."
         return (
             f"Purged {self.deleted} analyses {when}; {self.objects_missing} objects were already "
-            f"missing; {len(self.failures)} failed and remain for the next run."
+            f"missing; {len(self.failures)} failed and remain for the next run; "
+            f"{self.rate_rows_deleted} expired rate-limit rows deleted."
         )
 
 
@@ -68,6 +72,8 @@ async def purge(
     if dry_run:
         report.matched = await count_before(context, report.cutoff)
         return report
+    async with context.sessions.begin() as session:
+        report.rate_rows_deleted = await rate_limits.delete_expired(session, time.time())
     failed: set[str] = set()  # kept this run; they come back first in every later batch
     while True:
         async with context.sessions() as session:

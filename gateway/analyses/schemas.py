@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.schemas import Combination, Region, Strength
 from core.taxonomy import PartName, TypeSlug
 from gateway.catalog.schemas import FaceTypeOut, ReferenceImage
+from gateway.imaging import BASE64_PATTERN
 from gateway.validation import DATE_PATTERN, MBTI_PATTERN
 
 
@@ -93,7 +94,9 @@ class AnalysisJSON(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image_base64: str = Field(
-        min_length=1, description="Base64 image or a data: URL (JPEG, PNG or WebP)"
+        min_length=1,
+        description="Base64 image or a data: URL (JPEG, PNG, WebP or HEIC)",
+        json_schema_extra={"pattern": BASE64_PATTERN},
     )
     mbti: str = Field(json_schema_extra=MBTI_SCHEMA)
     birth_date: str = Field(json_schema_extra=BIRTH_DATE_SCHEMA)
@@ -101,7 +104,11 @@ class AnalysisJSON(BaseModel):
 
 
 class LegacyUser(BaseModel):
-    user_img: str = Field(min_length=1, description="Base64 image (JPEG, PNG or WebP)")
+    user_img: str = Field(
+        min_length=1,
+        description="Base64 image or a data: URL (JPEG, PNG, WebP or HEIC)",
+        json_schema_extra={"pattern": BASE64_PATTERN},
+    )
     age: str = Field(
         json_schema_extra=BIRTH_DATE_SCHEMA
         | {"description": "Birth date, YYYY-MM-DD (the seed's field name)"}

@@ -2,11 +2,13 @@
 byte of the body is read. Group starts and joins count against the same per-client rate (one
 budget per client) but not against admission: they ask no model anything.
 
-A client over its rate gets ``429 rate_limited``; when the analyses in flight already reach
-the adaptive bound, ``503 overloaded``; both with ``Retry-After`` and answered at once. Admitted
-analyses report their latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
+A client over its rate gets ``429 rate_limited`` at once. When the analyses in flight reach the
+adaptive bound, a request waits in a short queue if it will still be served within the wait
+budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once; both refusals
+carry ``Retry-After``. Admitted analyses (201, and the legacy endpoint's 200) report their
+latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
 of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
-draft).
+draft). Clients are known to the rate store by a keyed hash of their address alone.
 
 The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
 holder that the app's lifespan fills with the bound and the rate store it makes (with the
@@ -15,6 +17,8 @@ database, after the middleware is built); until then nothing is limited.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import re
@@ -27,12 +31,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import AppError, Overloaded, RateLimited
 from gateway.metrics import Metrics
-from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Decision, Rate, Store
 from gateway.problems import problem_response
 
 GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}  # rate, then admission
 RATED = re.compile(r"/v1/groups(/[^/]+/members)?/?")  # POST: the rate only
+SUCCESS = {"/v1/analyses": 201, "/api/RegisterResult": 200}  # an analysis done: its latency counts
 POLICY = "analyses"
 
 
@@ -47,7 +52,7 @@ def guard_of(scope: Scope) -> str | None:
     return None
 
 
-def client_key(
+def client_address(
     scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 ) -> str:
     """The client's address: the peer, or, when the peer is a trusted proxy, the nearest
@@ -85,7 +90,7 @@ def rate_headers(rate: Rate, decision: Decision) -> dict[str, str]:
 class Guards:
     """The admission bound and the per-client rate store (None: that guard is off)."""
 
-    admission: AdaptiveLimit | None = None
+    admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
 
@@ -100,12 +105,20 @@ class OverloadGuard:
         metrics: Metrics,
         rate: Rate,
         trusted_proxies: Sequence[str] = (),
+        client_secret: bytes = b"",
     ) -> None:
         self.app = app
         self.guards = guards
         self.metrics = metrics
         self.rate = rate
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.client_secret = client_secret
+
+    def client_key(self, scope: Scope) -> str:
+        """What the rate store keeps of a client: a keyed hash of its address, never the address
+        (the store's rows outlive requests; the purge removes them once they have expired)."""
+        address = client_address(scope, self.trusted).encode()
+        return hmac.new(self.client_secret, address, hashlib.sha256).hexdigest()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = guard_of(scope)
@@ -119,7 +132,7 @@ class OverloadGuard:
             return
         extra: dict[str, str] = {}
         if store is not None:
-            decision = await store.hit(client_key(scope, self.trusted), self.rate)
+            decision = await store.hit(self.client_key(scope), self.rate)
             extra = rate_headers(self.rate, decision)
             if not decision.allowed:
                 error = RateLimited(
@@ -129,14 +142,26 @@ class OverloadGuard:
                 )
                 await refuse(error, metrics, scope, receive, send)
                 return
-        if limit is not None and not limit.try_acquire():
+        if limit is not None and not await self.wait_for_slot(limit, metrics):
             error = Overloaded(
-                f"{limit.in_flight} analyses are running, the most this server takes now.",
+                f"{limit.limit.in_flight} analyses are running and {len(limit.waiting)} waiting, "
+                "the most this server takes now.",
                 headers=extra | {"Retry-After": str(limit.retry_after_s())},
             )
             await refuse(error, metrics, scope, receive, send)
             return
         await self.admit(scope, receive, send, extra, limit, metrics)
+
+    @staticmethod
+    async def wait_for_slot(queue: AdmissionQueue, metrics: Metrics) -> bool:
+        started = time.perf_counter()
+        metrics.admission_queue.set(len(queue.waiting) + 1)
+        try:
+            admitted = await queue.acquire()
+        finally:
+            metrics.admission_queue.set(len(queue.waiting))
+        metrics.admission_wait.observe(time.perf_counter() - started)
+        return admitted
 
     async def admit(
         self,
@@ -144,7 +169,7 @@ class OverloadGuard:
         receive: Receive,
         send: Send,
         extra: dict[str, str],
-        limit: AdaptiveLimit | None,
+        limit: AdmissionQueue | None,
         metrics: Metrics,
     ) -> None:
         started = time.perf_counter()
@@ -164,9 +189,11 @@ class OverloadGuard:
             await self.app(scope, receive, send_with_headers)
         finally:
             if limit is not None:
-                latency = time.perf_counter() - started if status == 201 else None
-                limit.release(latency, overloaded=status == 503)
-                metrics.admission_limit.set(limit.bound)
+                done = status == SUCCESS[scope["path"]]
+                limit.release(
+                    time.perf_counter() - started if done else None, overloaded=status == 503
+                )
+                metrics.admission_limit.set(limit.limit.bound)
 
 
 async def refuse(

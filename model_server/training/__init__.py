@@ -1,8 +1,13 @@
-"""Training pipeline for the face-region detector (spec section 6).
+"""Training of AlphaMale's two models, one package each, and their model cards.
 
-``python -m model_server.training {labels,autolabel,train,evaluate,archive}``: survey ratings to
-type labels, landmark-based auto-labelling of the three face parts, Faster R-CNN training on the
-upright face crops the gateway sends, evaluation on unseen people, and archiving to ``.mar``.
+``python -m model_server.training <subcommand>`` (:mod:`.__main__` lists them all):
+
+- :mod:`.face_regions`: the part detector (Faster R-CNN): ``autolabel``, ``train``,
+  ``evaluate``, ``archive``.
+- :mod:`.face_type`: the type model (ridges on dlib face embeddings): ``labels``,
+  ``type-model``, ``type-views``, ``face-net-parity``.
+- :mod:`.cards`: ``MODEL_CARD.md`` rendered from the templates in ``cards/templates``: ``card``.
+- :mod:`.london`: the London set's photos and people, which both read.
 """
 
 from __future__ import annotations
@@ -12,4 +17,6 @@ from pathlib import Path
 from core.dataset import DATASET_ENV, default_dataset_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-__all__ = ["DATASET_ENV", "REPO_ROOT", "default_dataset_dir"]
+WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"  # what is committed and archived
+WORK_DIR = REPO_ROOT / "var" / "training"  # labels, auto-labels, runs (not committed)
+__all__ = ["DATASET_ENV", "REPO_ROOT", "WEIGHTS_DIR", "WORK_DIR", "default_dataset_dir"]

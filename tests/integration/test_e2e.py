@@ -69,6 +69,7 @@ WEIGHTS = REPO / "model_server/weights/face_regions.pt"
 TYPE_MODEL = REPO / "model_server/weights/type_model.json"
 LEGACY_NULLS = ("male_type", "dsc", "img1", "img2", "img3", "img4")
 TYPES = ("alpha", "beta", "gamma", "delta", "omega")
+IMAGES = ("card.png", "story.png")  # a share page's images
 
 
 def expected_score_and_type(regions: dict) -> tuple[int, str]:
@@ -400,3 +401,57 @@ async def test_admin_swaps_the_served_model_version(
     assert [v["modelVersion"] for v in versions] == ["1.0"]
     missing = await admin.delete("/v1/admin/models/face_type/versions/2.0", headers=ADMIN)
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+async def test_share_opt_in_is_stored_and_off_by_default(live: Api) -> None:
+    """``share_opt_in=true`` (form or JSON) is kept on the row; a request without it is not
+    opted in: only then may the card and story draw the photo."""
+    photo = london()
+    image = base64.b64encode(photo).decode()
+    json_body = {"image_base64": image, "mbti": "INTJ", "birth_date": "1995-04-17"}
+    answers = {
+        "form, absent": await live.client.post("/v1/analyses", **form(photo)),
+        "form, true": await live.client.post("/v1/analyses", **form(photo, share_opt_in="true")),
+        "form, false": await live.client.post("/v1/analyses", **form(photo, share_opt_in="false")),
+        "json, absent": await live.client.post("/v1/analyses", json=json_body),
+        "json, true": await live.client.post(
+            "/v1/analyses", json=json_body | {"share_opt_in": True}
+        ),
+    }
+    expected = {case: case.endswith("true") for case in answers}
+    for case, response in answers.items():
+        assert response.status_code == 201, (case, response.text)
+    assert {case: r.json()["share_opt_in"] for case, r in answers.items()} == expected
+    async with live.context.sessions() as session:
+        rows = dict((await session.execute(text("SELECT id, share_opt_in FROM analyses"))).all())
+    assert {case: rows[r.json()["id"]] for case, r in answers.items()} == expected
+    for case, response in answers.items():
+        read = await live.client.get(f"/v1/analyses/{response.json()['id']}")
+        assert read.json()["share_opt_in"] is expected[case], case
+
+
+async def test_a_deleted_result_is_no_longer_shared(live: Api) -> None:
+    """Once deleted, the share page, its card and its story are 404 (as is the result the
+    permalink /r/{id} loads), even for a result that was opted in."""
+    created = await live.client.post("/v1/analyses", **form(london(), share_opt_in="true"))
+    assert created.status_code == 201, created.text
+    result = created.json()
+    pages = [f"/share/{result['id']}", *(f"/share/{result['id']}/{n}" for n in IMAGES)]
+    for path in pages:  # shared while it exists
+        assert (await live.client.get(path)).status_code == 200, path
+    deleted = await live.client.delete(
+        f"/v1/analyses/{result['id']}", headers={"X-Delete-Token": result["delete_token"]}
+    )
+    assert deleted.status_code == 204 and await live.nothing_stored()
+
+    page = await live.client.get(pages[0])
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Result not found" in page.text
+    for path in pages[1:]:
+        for method in ("GET", "HEAD"):
+            image = await live.client.request(method, path)
+            assert image.status_code == 404, (method, path)
+            assert image.headers["content-type"].startswith("application/problem+json")
+        assert (await live.client.get(path)).json()["code"] == "not_found"
+    read = await live.client.get(f"/v1/analyses/{result['id']}")
+    assert read.status_code == 404 and read.json()["code"] == "not_found"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -13,7 +12,8 @@ from botocore.config import Config
 
 from gateway.clients.storage import LocalStorage, S3Storage, Storage, new_key
 from gateway.errors import NotFound, StorageUnavailable
-from tests.fixtures.s3 import S3Endpoint, s3_client
+from tests.fixtures.app import running, settings_for
+from tests.fixtures.s3 import S3Endpoint, bucket_names, s3_client, temporary_bucket
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -22,9 +22,7 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         yield LocalStorage(tmp_path / "objects", "http://testserver", b"k" * 32)
         return
     endpoint: S3Endpoint = request.getfixturevalue("s3_endpoint")
-    async with s3_client(endpoint) as client:
-        s3 = S3Storage(client, f"test-{secrets.token_hex(4)}")
-        await s3.ensure_bucket()
+    async with temporary_bucket(endpoint) as s3:
         yield s3
 
 
@@ -51,15 +49,33 @@ async def test_keys_are_server_generated_and_checked(storage: Storage) -> None:
 
 
 async def test_s3_presigned_url_serves_the_object(s3_endpoint: S3Endpoint) -> None:
-    async with s3_client(s3_endpoint) as client:
-        s3 = S3Storage(client, f"test-{secrets.token_hex(4)}")
-        await s3.ensure_bucket()
+    async with temporary_bucket(s3_endpoint) as s3:
         key = new_key("catalog", "png")
         await s3.put(key, b"png-bytes", "image/png")
         url = await s3.url(key, expires_in=60)
         async with httpx.AsyncClient() as http:
             response = await http.get(url)
         assert response.status_code == 200 and response.content == b"png-bytes"
+
+
+async def test_a_temporary_bucket_is_deleted_with_its_objects(s3_endpoint: S3Endpoint) -> None:
+    """Tests leave no bucket behind on the S3 API (a shared MinIO or endpoint outlives them)."""
+    async with temporary_bucket(s3_endpoint) as s3:
+        await s3.put(new_key("uploads", "jpg"), b"\xff\xd8x", "image/jpeg")
+        assert s3.bucket in await bucket_names(s3_endpoint)
+    assert s3.bucket not in await bucket_names(s3_endpoint)
+
+
+async def test_the_app_bucket_is_deleted_after_the_test(
+    tmp_path: Path, pg_database: str, s3_endpoint: S3Endpoint
+) -> None:
+    """The bucket the gateway creates at start (``running``, on ``settings_for``'s new name)."""
+    async with running(settings_for(tmp_path, pg_database, s3_endpoint)) as api:
+        await api.context.storage.put(new_key("uploads", "jpg"), b"\xff\xd8x", "image/jpeg")
+        assert await api.object_keys() != []
+        bucket = api.settings.s3_bucket
+        assert bucket in await bucket_names(s3_endpoint)
+    assert bucket not in await bucket_names(s3_endpoint)
 
 
 async def test_s3_unreachable_is_storage_unavailable() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from PIL import Image
 
 from core.crop import upright_crop
@@ -23,8 +25,10 @@ from gateway.errors import (
     NotFound,
 )
 from model_server.runtime.checkpoint import make_untrained_checkpoint
+from model_server.tools import archive
+from model_server.tools.archive import CONFIG_DIR
 from tests.fixtures.services import free_ports
-from tests.fixtures.torchserve import TorchServeInstance
+from tests.fixtures.torchserve import MODELS, TorchServeInstance, stock_archives
 
 LONDON = default_dataset_dir() / "images"
 PHOTOS = [LONDON / f"{n:03d}_03.jpg" for n in (1, 2, 3)]
@@ -175,17 +179,54 @@ async def test_second_version_register_default_follow_unregister(
         await client.describe("face_regions", "2.0")
 
 
+def configured_workers(name: str) -> tuple[int, int]:
+    """``minWorkers`` and ``maxWorkers`` of ``model_server/config/<name>.yaml``: what the session's
+    TorchServe serves (and must serve again after a test scaled it)."""
+    config = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    return int(config["minWorkers"]), int(config["maxWorkers"])
+
+
 @torchserve_only
 async def test_scale_workers(client: ModelServerClient, photos: list[bytes]) -> None:
-    await client.scale("face_check", 2, 2)
+    """Scaling face_check up serves with the new workers; it is restored to its configuration."""
+    low, high = configured_workers("face_check")
+    more = low + 1  # a count other than the configured one, whatever the yaml says
+    await client.scale("face_check", more, max(high, more))
     try:
         [described] = await client.describe("face_check")
-        assert [w["status"] for w in described["workers"]] == ["READY", "READY"]
+        assert [w["status"] for w in described["workers"]] == ["READY"] * more
         assert (await client.face_check(photos[0])).count == 1
     finally:
-        await client.scale("face_check", 1, 1)
+        await client.scale("face_check", low, high)
     [described] = await client.describe("face_check")
-    assert described["minWorkers"] == 1 and len(described["workers"]) == 1
+    assert (described["minWorkers"], described["maxWorkers"]) == (low, high)
+    assert len(described["workers"]) == low
+
+
+def test_archives_are_never_built_in_the_repository_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's TorchServe gets its archives without writing to ``model_store/``: an up to
+    date archive there is copied, a stale or missing one is built into the private store."""
+    built, store = tmp_path / "model_store", tmp_path / "private"
+    built.mkdir()
+    store.mkdir()
+    fresh = MODELS[0]
+    (built / f"{fresh}.mar").write_bytes(b"up to date")
+    builds: list[tuple[str, Path]] = []
+
+    def build(spec: archive.ArchiveSpec, where: Path, **options: object) -> bool:
+        builds.append((spec.name, where))
+        return True
+
+    monkeypatch.setattr(archive, "is_up_to_date", lambda spec, where: spec.name == fresh)
+    monkeypatch.setattr(archive, "build", build)
+
+    stock_archives(store, built)
+
+    assert builds == [(name, store) for name in MODELS if name != fresh]
+    assert (store / f"{fresh}.mar").read_bytes() == b"up to date"
+    assert sorted(p.name for p in built.iterdir()) == [f"{fresh}.mar"]
 
 
 async def test_unreachable_model_server_is_model_unavailable() -> None:

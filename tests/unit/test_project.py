@@ -85,7 +85,6 @@ def test_gateway_runs_without_torch() -> None:
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.slow
 def requirement_closure(requirements: list[str]) -> set[str]:
     """Every distribution the requirements pull in, read from the installed metadata (offline)."""
     seen: set[str] = set()

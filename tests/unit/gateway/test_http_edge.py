@@ -25,6 +25,7 @@ from gateway.main import create_app
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
 from gateway.overload.middleware import Guards, OverloadGuard
+from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Rate
 from gateway.problems import PROBLEM_MEDIA_TYPE, problem_response
 from gateway.validation import invalid_request
@@ -215,10 +216,10 @@ async def test_the_guard_works_with_the_holder_it_was_given() -> None:
     guards, metrics = Guards(), Metrics()
     guard = OverloadGuard(created, guards=guards, metrics=metrics, rate=Rate(5, 60.0))
     assert (await call(guard))[0]["status"] == 201  # not filled yet: nothing is limited
-    guards.admission = AdaptiveLimit(initial=1)  # what the lifespan does
-    guards.admission.try_acquire()  # the one place is taken
+    guards.admission = AdmissionQueue(AdaptiveLimit(initial=1), 0.0)  # what the lifespan does
+    guards.admission.limit.try_acquire()  # the one place is taken
     refused = await call(guard)
     assert refused[0]["status"] == 503
     assert (b"content-type", PROBLEM_MEDIA_TYPE.encode()) in refused[0]["headers"]
     guards.admission.release(None)
-    assert (await call(guard))[0]["status"] == 201 and guards.admission.in_flight == 0
+    assert (await call(guard))[0]["status"] == 201 and guards.admission.limit.in_flight == 0

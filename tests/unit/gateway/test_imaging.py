@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from PIL import Image, ImageFile
 from gateway import imaging
 from gateway.errors import AppError, ImageTooLarge
 from gateway.imaging import (
+    BASE64_PATTERN,
     CleanImage,
     ImageLimits,
     clean_image,
@@ -484,3 +486,34 @@ def test_bounded_decoding_keeps_the_exif_orientation() -> None:
     clean = clean_image(phone_photo(orientation=6))  # stored landscape, shown portrait
     assert (clean.width, clean.height) == (1512, 2016)
     assert _is_red(clean, 700, 100) and not _is_red(clean, 700, 1900)  # left became top
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        B64,
+        f"data:image/jpeg;base64,{B64}",
+        f"DATA:IMAGE/JPEG;BASE64,{B64}",
+        f"data:;base64,{B64}",
+        f"  \n{B64}\n  ",
+        "\r\n".join(B64[i : i + 76] for i in range(0, len(B64), 76)),
+        " ".join(B64[i : i + 4] for i in range(0, len(B64), 4)),
+        B64.rstrip("="),
+        "AA",
+        "AAA=",
+    ],
+)
+def test_the_schemas_base64_pattern_takes_what_the_decoder_takes(value: str) -> None:
+    assert re.fullmatch(BASE64_PATTERN, value)
+    decode_base64_image(value)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in bad_base64() if c.name != "oversize"], ids=lambda case: case.name
+)
+def test_the_schemas_base64_pattern_refuses_what_the_decoder_refuses(case: BadBase64) -> None:
+    assert not re.fullmatch(BASE64_PATTERN, case.value)
+    for value in ("0", "A", "A===", "AAAAA"):  # schemathesis found "0" schema-valid before
+        assert not re.fullmatch(BASE64_PATTERN, value)
+        with pytest.raises(AppError):
+            decode_base64_image(value)

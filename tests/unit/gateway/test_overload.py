@@ -5,18 +5,21 @@ flight" is held by the test itself."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from db import migrate
+from db import migrate, rate_limits
+from db.models import RateLimitState
 from db.session import create_engine, make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.middleware import client_key
+from gateway.overload.middleware import client_address
 from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Rate, gcra
 
 RATE = Rate(quota=3, period_s=30.0)  # 3 at once, then one every 10 s
@@ -147,6 +150,23 @@ async def test_gateway_processes_share_one_client_budget_through_the_database(
             await engine.dispose()
 
 
+async def test_the_purge_deletes_the_rate_rows_that_limit_no_more(shared_db: str) -> None:
+    """A row whose arrival time has passed is as good as none: the purge removes it."""
+    engine = create_engine(shared_db)
+    try:
+        sessions, clock = make_sessionmaker(engine), Clock()
+        store = DatabaseStore(sessions, clock)
+        await store.hit("spent", RATE)  # tat 1010: past by 1011
+        for _ in range(3):
+            await store.hit("busy", RATE)  # tat 1030
+        async with sessions.begin() as session:
+            assert await rate_limits.delete_expired(session, 1011.0) == 1
+        async with sessions() as session:
+            assert [r.key for r in await session.scalars(select(RateLimitState))] == ["busy"]
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("peer", "forwarded", "trusted", "expected"),
     [
@@ -164,7 +184,7 @@ def test_the_client_is_the_nearest_untrusted_address(
 
     scope = {"client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
     networks = [ipaddress.ip_network(t) for t in trusted]
-    assert client_key(scope, networks) == expected
+    assert client_address(scope, networks) == expected
 
 
 # --- the guard, through the app -----------------------------------------------------------
@@ -176,6 +196,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, o
         rate_limit_period_s=60,
         trusted_proxies=["127.0.0.0/8"],
         admission_initial=2,
+        admission_wait_budget_s=0,  # no queue: a full server refuses at once
         model_inference_url="http://127.0.0.1:9",  # never reached: every request is refused early
     )
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
@@ -201,7 +222,7 @@ def post(client: httpx.AsyncClient, ip: str, **body: object) -> object:
 async def test_one_client_over_its_limit_gets_429_while_another_is_admitted(
     app_client: tuple[httpx.AsyncClient, object],
 ) -> None:
-    client, _ = app_client
+    client, context = app_client
     first = [await post(client, "203.0.113.7") for _ in range(2)]
     assert [r.status_code for r in first] == [422, 422]  # admitted (then refused: bad MBTI)
     assert first[0].headers["RateLimit-Policy"] == '"analyses";q=2;w=60'
@@ -213,13 +234,15 @@ async def test_one_client_over_its_limit_gets_429_while_another_is_admitted(
     assert int(limited.headers["Retry-After"]) == 30
     other = await post(client, "198.51.100.2")
     assert other.status_code == 422 and other.json()["code"] == "invalid_mbti"
+    keys = list(context.rate_store.tats)  # type: ignore[attr-defined]
+    assert len(keys) == 2 and all(re.fullmatch("[0-9a-f]{64}", key) for key in keys)  # no address
 
 
 async def test_a_full_server_refuses_with_503_before_reading_the_body(
     app_client: tuple[httpx.AsyncClient, object],
 ) -> None:
     client, context = app_client
-    limit = context.admission  # type: ignore[attr-defined]
+    limit = context.admission.limit  # type: ignore[attr-defined]
     held = fill(limit)  # the analyses "in flight" are held by the test
     try:
         refused = await post(client, "203.0.113.9")  # its bad MBTI would be a 422 if read
@@ -235,9 +258,60 @@ async def test_a_full_server_refuses_with_503_before_reading_the_body(
 
 async def test_other_routes_are_not_guarded(app_client: tuple[httpx.AsyncClient, object]) -> None:
     client, context = app_client
-    fill(context.admission)  # type: ignore[attr-defined]
+    fill(context.admission.limit)  # type: ignore[attr-defined]
     response = await client.get("/v1/types")
-    assert response.status_code in (200, 503) and "RateLimit" not in response.headers
+    assert response.status_code == 200 and "RateLimit" not in response.headers
+
+
+async def test_the_legacy_endpoint_is_guarded_like_the_other(
+    app_client: tuple[httpx.AsyncClient, object],
+) -> None:
+    client, context = app_client
+
+    def legacy(ip: str) -> object:
+        return client.post("/api/RegisterResult", json={}, headers={"X-Forwarded-For": ip})
+
+    assert [(await legacy("203.0.113.50")).status_code for _ in range(2)] == [422, 422]
+    limited = await legacy("203.0.113.50")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    limit = context.admission.limit  # type: ignore[attr-defined]
+    held = fill(limit)
+    try:
+        refused = await legacy("198.51.100.50")
+        assert refused.status_code == 503 and refused.json()["code"] == "overloaded"
+    finally:
+        for _ in range(held):
+            limit.release(None)
+
+
+async def test_the_database_store_and_admission_off_are_set_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "VAR_DIR": str(tmp_path),
+        "RATE_LIMIT_STORE": "database",
+        "RATE_LIMIT_QUOTA": "1",
+        "ADMISSION_ENABLED": "false",
+        "TRUSTED_PROXIES": '["127.0.0.0/8"]',
+        "MODEL_INFERENCE_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(f"ALPHAMALE_{name}", value)
+    settings = Settings()
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        context = app.state.context
+        assert context.admission is None and isinstance(context.rate_store, DatabaseStore)
+        assert (await post(client, "203.0.113.7")).status_code == 422
+        assert (await post(client, "203.0.113.7")).status_code == 429
+        assert (await post(client, "198.51.100.2")).status_code == 422  # another client
+        async with context.sessions() as session:
+            rows = list(await session.scalars(select(RateLimitState)))
+        assert len(rows) == 2 and not any("." in row.key for row in rows)  # hashes, no address
 
 
 async def test_group_starts_and_joins_share_the_clients_budget_but_not_admission(
@@ -252,7 +326,8 @@ async def test_group_starts_and_joins_share_the_clients_budget_but_not_admission
     }
     analysis = await post(client, "203.0.113.20")
     assert analysis.status_code == 422  # one of the client's two
-    held = fill(context.admission)  # type: ignore[attr-defined]
+    limit = context.admission.limit  # type: ignore[attr-defined]
+    held = fill(limit)
     try:
         start = await client.post("/v1/groups", json=body, headers=ip)
         assert start.status_code == 404, start.text  # admitted though the bound is full
@@ -263,4 +338,4 @@ async def test_group_starts_and_joins_share_the_clients_budget_but_not_admission
         assert read.status_code == 404 and "RateLimit" not in read.headers
     finally:
         for _ in range(held):
-            context.admission.release(None)  # type: ignore[attr-defined]
+            limit.release(None)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from core.crop import upright_crop
-from model_server.training.autolabel import (
+from model_server.training.face_regions.autolabel import (
     autolabel_images,
     compare_with_landmarks,
     face_in_crop,

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from model_server.runtime.checkpoint import load_checkpoint
-from model_server.training import autolabel as al
-from model_server.training.cli import DEFAULT_WEIGHTS, ensure_labels, run_evaluation
-from model_server.training.datasets import person_of
+from model_server.training.face_regions import autolabel as al
+from model_server.training.face_regions.data import ensure_labels
+from model_server.training.face_regions.evaluate import DEFAULT_WEIGHTS, run_evaluation
+from model_server.training.london import person_of
 
 WEIGHTS = DEFAULT_WEIGHTS
 CARD = WEIGHTS.with_name("MODEL_CARD.md")

@@ -7,7 +7,12 @@ import torch
 from torch import nn
 
 from model_server.runtime.part_labels import encode_label
-from model_server.training.engine import average_precision, evaluate, false_parts, warmup_cosine
+from model_server.training.face_regions.engine import (
+    average_precision,
+    evaluate,
+    false_parts,
+    warmup_cosine,
+)
 
 GT = torch.tensor(
     [[20.0, 20.0, 300.0, 300.0], [80.0, 80.0, 240.0, 160.0], [70.0, 160.0, 250.0, 290.0]]

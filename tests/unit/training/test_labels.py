@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model_server.training.labels import (
+from model_server.training.face_type.ratings import (
     SEED_SHARES,
     assign_types,
     build_labels,

@@ -2,7 +2,7 @@
 
 A handful of London photos are overfitted (no augmentation); on those same photos the trained
 checkpoint must find the labelled parts far better than two controls that know nothing about
-them. Then the ``.mar`` that ``cmd_archive`` builds is served, from its extracted files, by the
+them. Then the ``.mar`` that ``archive`` builds is served, from its extracted files, by the
 real ``FaceRegionsHandler``.
 """
 
@@ -24,12 +24,13 @@ from core.taxonomy import PARTS
 from model_server.runtime.checkpoint import load_checkpoint, make_untrained_checkpoint
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.tools.worker_context import local_context
-from model_server.training import autolabel as al
-from model_server.training import labels as lb
-from model_server.training.cli import cmd_archive, get_args_parser, main
-from model_server.training.datasets import FaceRegions, Sample, collate, load_samples
-from model_server.training.engine import evaluate
-from model_server.training.transforms import get_transform
+from model_server.training.face_regions import autolabel as al
+from model_server.training.face_regions.cli import archive
+from model_server.training.face_regions.data import FaceRegions, Sample, collate, load_samples
+from model_server.training.face_regions.engine import evaluate
+from model_server.training.face_regions.train import get_args_parser, main
+from model_server.training.face_regions.transforms import get_transform
+from model_server.training.face_type import ratings
 
 PHOTOS = 6  # 3 people x (neutral, smiling): 2 people (4 photos) train, 1 person held out
 EPOCHS = 50  # x 2 steps of 2 photos = 100 iterations (see the margins below)
@@ -105,7 +106,7 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
 
     # Learning, not noise: score the photos it was trained on against two controls.
     coco = json.loads(autolabels.read_text())
-    types = lb.load_labels(tmp_path / "labels.json")
+    types = ratings.load_labels(tmp_path / "labels.json")
     seen = load_samples(dataset_dir, coco, types, people=set(meta["split"]["train"]))
     assert len(seen) == 4
     model = ckpt.build_model()
@@ -135,7 +136,7 @@ def test_train_smoke(dataset_dir: Path, tmp_path: Path, torch_threads: int) -> N
 
     # The archive serves these weights through the real handler.
     store = tmp_path / "store"
-    rc = cmd_archive(
+    rc = archive(
         argparse.Namespace(checkpoint=weights, version=VERSION, store=store, model_card=None)
     )
     assert rc == 0

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from model_server.training.transforms import PERTURBATIONS, get_transform
+from model_server.training.face_regions.transforms import PERTURBATIONS, get_transform
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:torchvision.io.image")
 

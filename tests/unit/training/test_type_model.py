@@ -11,12 +11,12 @@ import pytest
 
 from core.taxonomy import PARTS
 from model_server.runtime.type_model import TypeModel
-from model_server.training import labels as lb
-from model_server.training import type_cli
-from model_server.training import type_model as tm
+from model_server.training.face_type import cli as type_cli
+from model_server.training.face_type import evaluate, ratings, train
+from model_server.training.face_type.data import Faces
 
 
-def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> tm.Faces:
+def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> Faces:
     """Two photos a person; the target is a linear function of the features plus noise."""
     rng = np.random.default_rng(seed)
     ids = np.repeat([f"{i:03d}" for i in range(people)], 2)
@@ -26,21 +26,21 @@ def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> tm.Faces:
     weights = rng.normal(size=16)
     y_person = signal * (base @ weights) + rng.normal(size=people)
     y = np.repeat((y_person - y_person.mean()) / y_person.std(), 2)
-    return tm.Faces(ids, sexes, y, {region: x for region in PARTS})
+    return Faces(ids, sexes, y, {region: x for region in PARTS})
 
 
 def test_ridge_path_shrinks_towards_the_mean_and_fits_a_line() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 5))
     y = x @ np.array([1.0, -2.0, 0.0, 0.5, 3.0]) + 4.0
-    weak, strong = tm.ridge_path(x, y, [1e-6, 1e6])
+    weak, strong = train.ridge_path(x, y, [1e-6, 1e6])
     assert np.allclose(weak.predict(x), y, atol=1e-3)
     assert np.allclose(strong.predict(x), y.mean(), atol=0.1)
 
 
 def test_folds_keep_each_person_whole() -> None:
     faces = synthetic(people=20)
-    folds = tm.person_folds(faces.people, 5, np.random.default_rng(0))
+    folds = train.person_folds(faces.people, 5, np.random.default_rng(0))
     assert sorted(np.concatenate(folds).tolist()) == list(range(40))
     for fold in folds:
         inside = set(faces.people[fold].tolist())
@@ -49,17 +49,21 @@ def test_folds_keep_each_person_whole() -> None:
 
 def test_out_of_fold_predictions_find_a_real_signal_and_not_a_shuffled_one() -> None:
     faces = synthetic(people=60, signal=2.0)
-    protocol = tm.Protocol(folds=5, repeats=1, seed=0)
-    result = tm.evaluate_all(faces, protocol)
+    protocol = train.Protocol(folds=5, repeats=1, seed=0)
+    result = evaluate.evaluate_all(faces, protocol)
     assert result["all"]["face"].r > 0.8 and result["all"]["face"].exact > 0.4
-    shuffled = tm.shuffled_within(faces.target, faces.people, faces.sexes, np.random.default_rng(3))
-    noise = tm.evaluate_all(faces, protocol, shuffled)
+    shuffled = evaluate.shuffled_within(
+        faces.target, faces.people, faces.sexes, np.random.default_rng(3)
+    )
+    noise = evaluate.evaluate_all(faces, protocol, shuffled)
     assert noise["all"]["face"].r < 0.4
 
 
 def test_shuffles_move_whole_people_within_their_sex() -> None:
     faces = synthetic(people=20)
-    moved = tm.shuffled_within(faces.target, faces.people, faces.sexes, np.random.default_rng(0))
+    moved = evaluate.shuffled_within(
+        faces.target, faces.people, faces.sexes, np.random.default_rng(0)
+    )
     for person in set(faces.people.tolist()):
         assert len(set(moved[faces.people == person].tolist())) == 1
     for sex in ("female", "male"):
@@ -71,10 +75,10 @@ def test_shuffles_move_whole_people_within_their_sex() -> None:
 def test_types_follow_the_seed_quotas_within_sex() -> None:
     scores = {f"{i:03d}": float(i) for i in range(40)}
     sexes = {p: ("female" if i % 2 else "male") for i, p in enumerate(scores)}
-    types = tm.types_by_quota(scores, sexes)
+    types = evaluate.types_by_quota(scores, sexes)
     for sex in ("female", "male"):
         counts = Counter(t for p, t in types.items() if sexes[p] == sex)
-        assert [counts[i] for i in range(5)] == lb.quota_counts(20)
+        assert [counts[i] for i in range(5)] == ratings.quota_counts(20)
     assert types["039"] == 0 and types["000"] == 4  # the highest score is alpha
 
 
@@ -86,21 +90,21 @@ def test_the_seed_vote_adds_up_region_points() -> None:
         "jaw": {"a": 0, "b": 0, "c": 4},
     }
     # a: 50 + 40 + 10 = 100 > 85 alpha; b: 40 + 24 + 10 = 74 > 68 beta; c: 10 + 8 + 2 = 20 omega
-    assert tm.seed_vote(region_types) == {"a": 0, "b": 1, "c": 4}
-    assert set(people) == set(tm.seed_vote(region_types))
+    assert evaluate.seed_vote(region_types) == {"a": 0, "b": 1, "c": 4}
+    assert set(people) == set(evaluate.seed_vote(region_types))
 
 
 def test_cut_points_give_the_quota_shares() -> None:
     scores = {f"{i:03d}": float(i) for i in range(102)}
-    edges = tm.cut_points(scores)
+    edges = train.cut_points(scores)
     assert edges == sorted(edges, reverse=True) and len(edges) == 4
     tiers = [sum(value < edge for edge in edges) for value in scores.values()]
-    assert [tiers.count(i) for i in range(5)] == lb.quota_counts(102)
+    assert [tiers.count(i) for i in range(5)] == ratings.quota_counts(102)
 
 
 def test_p_value_counts_the_shuffles_at_least_as_good() -> None:
-    assert tm.p_value(0.5, [0.1] * 199) == pytest.approx(1 / 200)
-    assert tm.p_value(0.5, [0.6] * 9 + [0.1]) == pytest.approx(10 / 11)
+    assert evaluate.p_value(0.5, [0.1] * 199) == pytest.approx(1 / 200)
+    assert evaluate.p_value(0.5, [0.6] * 9 + [0.1]) == pytest.approx(10 / 11)
 
 
 @pytest.mark.dataset

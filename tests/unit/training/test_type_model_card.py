@@ -28,10 +28,10 @@ from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
-from model_server.training import type_cli
-from model_server.training import type_model as tm
-from model_server.training.report import write_model_card
-from model_server.training.type_stability import crop_of, reencoding
+from model_server.training.cards.model_card import write_model_card
+from model_server.training.face_type import evaluate, train
+from model_server.training.face_type.data import SERVED_FEATURES, Faces, load_faces
+from model_server.training.face_type.stability import crop_of, reencoding
 
 ROOT = Path(__file__).resolve().parents[3]
 WEIGHTS = ROOT / "model_server" / "weights"
@@ -67,8 +67,8 @@ def test_the_artefact_carries_the_eval_figures_and_meta() -> None:
 def test_the_artefact_features_are_the_runtimes_and_trainings() -> None:
     meta = ARTEFACT["meta"]["features"]
     assert (meta["chip_size"], meta["chip_padding"]) == (CHIP_SIZE, CHIP_PADDING)
-    assert Features.from_meta(meta) == type_cli.SERVED_FEATURES
-    assert meta == type_cli.SERVED_FEATURES.as_meta()
+    assert Features.from_meta(meta) == SERVED_FEATURES
+    assert meta == SERVED_FEATURES.as_meta()
 
 
 def test_a_chip_the_runtime_cannot_make_is_refused() -> None:
@@ -135,23 +135,23 @@ def test_pinned_london_photos_get_their_types_through_the_handler(
 def london(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Any]:
     """The served features of every London photo (about a minute), with their targets."""
     cache = tmp_path_factory.mktemp("type") / "features.npz"
-    return type_cli.load_faces(dataset_dir, cache)
+    return load_faces(dataset_dir, cache)
 
 
-def in_sample(artefact: dict[str, Any], names: list[str], faces: tm.Faces) -> dict[str, float]:
+def in_sample(artefact: dict[str, Any], names: list[str], faces: Faces) -> dict[str, float]:
     """The artefact's own answers on the London photos: r of the face region's value with the
     rating, and the served type's exact rate against the person's type."""
     model = TypeModel(artefact)
     decided = [model.predict({p: faces.features[p][i] for p in PARTS}) for i in range(len(names))]
     sexes = dict(zip(faces.people.tolist(), faces.sexes.tolist(), strict=True))
-    truth = tm.types_by_quota(tm.by_person(faces.target, faces.people), sexes)
+    truth = evaluate.types_by_quota(evaluate.by_person(faces.target, faces.people), sexes)
     face = np.array([d.regions["face"].value for d in decided])
     r = float(np.corrcoef(face, faces.target)[0, 1]) if face.std() > 0 else 0.0
     served = [TYPES.index(d.type) == truth[p] for d, p in zip(decided, faces.people, strict=True)]
     return {"r": r, "exact": float(np.mean(served))}
 
 
-def held_to_card(artefact: dict[str, Any], names: list[str], faces: tm.Faces) -> list[str]:
+def held_to_card(artefact: dict[str, Any], names: list[str], faces: Faces) -> list[str]:
     """What the artefact misses of the card (fitted on these people, it must do at least as well
     on them as the card's out-of-fold figures)."""
     figures, card = in_sample(artefact, names, faces), METRICS["figures"]
@@ -181,7 +181,7 @@ def constant_artefact() -> dict[str, Any]:
 @pytest.mark.dataset
 @pytest.mark.slow
 def test_the_committed_artefact_does_on_london_what_its_card_says(
-    london: tuple[list[str], tm.Faces], torch_threads: int
+    london: tuple[list[str], Faces], torch_threads: int
 ) -> None:
     names, faces = london
     assert held_to_card(ARTEFACT, names, faces) == []
@@ -191,7 +191,7 @@ def test_the_committed_artefact_does_on_london_what_its_card_says(
 @pytest.mark.slow
 @pytest.mark.parametrize("swap", [random_artefact, constant_artefact], ids=["random", "constant"])
 def test_a_random_or_constant_artefact_fails_the_card(
-    london: tuple[list[str], tm.Faces], swap: Any, torch_threads: int
+    london: tuple[list[str], Faces], swap: Any, torch_threads: int
 ) -> None:
     names, faces = london
     assert held_to_card(swap(), names, faces) != []
@@ -200,14 +200,14 @@ def test_a_random_or_constant_artefact_fails_the_card(
 @pytest.mark.dataset
 @pytest.mark.slow
 def test_a_reduced_person_grouped_cv_beats_its_null(
-    london: tuple[list[str], tm.Faces], torch_threads: int
+    london: tuple[list[str], Faces], torch_threads: int
 ) -> None:
     """10 folds x 1 repeat, 20 within-sex shuffles: men's exact type >= 30 % and above the
     null's 95th percentile, as the card's full protocol says."""
     _, faces = london
-    protocol = tm.Protocol(folds=10, repeats=1, seed=0)
-    men = tm.evaluate_all(faces, protocol)["men"][SERVED]
-    null = tm.permutation_null(faces, protocol, 20)[f"{SERVED}:men"]
+    protocol = train.Protocol(folds=10, repeats=1, seed=0)
+    men = evaluate.evaluate_all(faces, protocol)["men"][SERVED]
+    null = evaluate.permutation_null(faces, protocol, 20)[f"{SERVED}:men"]
     assert men.exact >= 0.30
     assert men.exact > np.percentile([n["exact"] for n in null], 95)
 

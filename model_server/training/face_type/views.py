@@ -38,11 +38,11 @@ from model_server.runtime.embedding import FaceEmbedder, Features, View
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
-from model_server.training import REPO_ROOT
-from model_server.training import type_model as tm
-from model_server.training.datasets import person_of
-from model_server.training.type_cli import targets
-from model_server.training.type_stability import BOX_SHIFT, VARIANTS, crop_of
+from model_server.training import REPO_ROOT, WEIGHTS_DIR, london
+from model_server.training.face_type.data import Faces, save_json, targets
+from model_server.training.face_type.evaluate import by_person, types_by_quota
+from model_server.training.face_type.stability import BOX_SHIFT, VARIANTS, crop_of
+from model_server.training.face_type.train import cut_points, fit, person_folds
 
 CANDIDATE_VIEWS: tuple[View, ...] = (
     (0.0, 0.0, 1.0),
@@ -123,16 +123,16 @@ def served_features(features: np.ndarray, mirror: bool, views: Sequence[int]) ->
     return chosen.mean(axis=(2, 3))
 
 
-def fold_values(x: np.ndarray, faces: tm.Faces, folds: int, seed: int) -> np.ndarray:
+def fold_values(x: np.ndarray, faces: Faces, folds: int, seed: int) -> np.ndarray:
     """(photos, 1 + variants, regions) values, each photo's from models that never saw its
     person (one person-grouped ``folds``-fold split, ridges fitted on original photos)."""
     rng = np.random.default_rng(seed)
     values = np.zeros(x.shape[:3])
     folds = min(folds, len(set(faces.people.tolist())))
-    for test in tm.person_folds(faces.people, folds, rng):
+    for test in person_folds(faces.people, folds, rng):
         train = np.setdiff1d(np.arange(len(faces.people)), test)
         for r in range(len(PARTS)):
-            model = tm.fit(x[train, 0, r], faces.target[train], faces.people[train], rng)
+            model = fit(x[train, 0, r], faces.target[train], faces.people[train], rng)
             values[test, :, r] = model.predict(x[test, :, r].reshape(-1, x.shape[-1])).reshape(
                 len(test), -1
             )
@@ -142,8 +142,8 @@ def fold_values(x: np.ndarray, faces: tm.Faces, folds: int, seed: int) -> np.nda
 def served_types(values: np.ndarray, combination: str) -> np.ndarray:
     """(photos, 1 + variants) type indices, cut at the originals' out-of-fold quota points."""
     originals = {part: values[:, 0, r] for r, part in enumerate(PARTS)}
-    cuts = {p: tm.cut_points(dict(enumerate(v))) for p, v in originals.items()}
-    cuts["average"] = tm.cut_points(dict(enumerate(values[:, 0].mean(axis=1))))
+    cuts = {p: cut_points(dict(enumerate(v))) for p, v in originals.items()}
+    cuts["average"] = cut_points(dict(enumerate(values[:, 0].mean(axis=1))))
     unit = {"slope": 1.0, "intercept": 0.0, "sigma": 1.0}
     model = TypeModel(
         {
@@ -169,13 +169,13 @@ def stability(types: np.ndarray, rows: np.ndarray) -> dict[str, float]:
 
 
 def evaluate_sets(
-    names: Sequence[str], features: np.ndarray, faces: tm.Faces, combination: str, seed: int
+    names: Sequence[str], features: np.ndarray, faces: Faces, combination: str, seed: int
 ) -> dict[str, Any]:
     """Every view set's stability and exact rate on the choosing and the reporting half."""
-    people = np.array([int(person_of(n)) for n in names])
+    people = np.array([int(london.person_of(n)) for n in names])
     halves = {"choose": people % 2 == 0, "report": people % 2 == 1}
     sexes = dict(zip(faces.people.tolist(), faces.sexes.tolist(), strict=True))
-    true_types = tm.types_by_quota(tm.by_person(faces.target, faces.people), sexes)
+    true_types = types_by_quota(by_person(faces.target, faces.people), sexes)
     truth = np.array([true_types[p] for p in faces.people])
     out: dict[str, Any] = {}
     for name, (mirror, views) in VIEW_SETS.items():
@@ -193,7 +193,7 @@ def evaluate_sets(
     return out
 
 
-def faces_of(names: Sequence[str], dataset_dir: Path) -> tm.Faces:
+def faces_of(names: Sequence[str], dataset_dir: Path) -> Faces:
     """The targets of the photos (features are not needed here)."""
     return targets(list(names), dataset_dir, {r: np.zeros((len(names), 1)) for r in PARTS})
 
@@ -202,9 +202,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--cache", type=Path, default=REPO_ROOT / "var/type_model/views.npz")
-    p.add_argument(
-        "--out", type=Path, default=REPO_ROOT / "model_server/weights/eval/type_views.json"
-    )
+    p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "eval/type_views.json")
     p.add_argument("--combination", default="seed_vote")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -214,7 +212,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    photos = sorted((args.dataset_dir / "images").glob("*.jpg"))[: args.limit_photos or None]
+    photos = london.photos(args.dataset_dir, args.limit_photos)
     sets: dict[str, Any] = {}
     for gain in (False, True):
         cache = args.cache.with_suffix(".gain.npz") if gain else args.cache
@@ -224,7 +222,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         sets |= {f"{n} + gain" if gain else n: f | {"gain": gain} for n, f in evaluated.items()}
     body = {"photos": len(names), "variants": list(VARIANTS), "combination": args.combination}
     body["chosen"] = chosen(sets, args.budget_chips)
-    tm.save_json(args.out, body | {"sets": sets})
+    save_json(args.out, body | {"sets": sets})
     for name, figures in sets.items():
         row = {h: (figures[h]["all_variants"], worst(figures[h])) for h in ("choose", "report")}
         print(f"  {name:<29} chips {figures['chips']:>2}  (all, worst): {row}")

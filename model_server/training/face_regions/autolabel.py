@@ -1,4 +1,4 @@
-"""Auto-labelling of the three face parts from MTCNN's box and 5 landmarks.
+"""Auto-labelling of the three face parts from MTCNN's box and 5 landmarks (``autolabel``).
 
 Geometry, in an upright frame, with ``d`` the eye-to-eye distance, ``(cx, ey)`` the midpoint of
 the eyes, ``ny`` the nose tip and ``my`` the mouth corners' mean height (constants are the medians

@@ -1,5 +1,8 @@
 """Survey ratings to type labels: mean rating per face, then the seed's quota rule by rank.
 
+``python -m model_server.training labels`` writes them (:mod:`.cli`); the type model's targets and
+the part detector's split (balanced by sex) read the same survey.
+
 The seed's rule (spec 6): counts = round(N x share); while their sum overshoots, take one from the
 rounded-up type whose fractional part is nearest 0.5; while it undershoots, give one to the
 rounded-down type whose fractional part is nearest 0.5. The highest-rated faces get Alpha.
@@ -15,9 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.taxonomy import TYPES
+from model_server.training import WORK_DIR
 
 # The seed's survey distribution over alpha..omega, in percent.
 SEED_SHARES: tuple[float, ...] = (21.8, 21.4, 22.5, 19.2, 15.2)
+# Where ``labels`` writes them and the part detector's training reads them.
+LABELS = WORK_DIR / "labels.json"
 
 
 def quota_counts(n: int, shares: Sequence[float] = SEED_SHARES) -> list[int]:

@@ -32,11 +32,9 @@ from model_server.runtime.embedding import FaceEmbedder, Features, model_file
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import DAT_NAME, converted
-from model_server.training import REPO_ROOT
-from model_server.training.type_model import save_json
-from model_server.training.type_stability import crop_of
-
-WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"
+from model_server.training import WEIGHTS_DIR, london
+from model_server.training.face_type.data import save_json
+from model_server.training.face_type.stability import crop_of
 
 
 def parity(photos: list[Path], artefact: Path) -> dict[str, Any]:
@@ -97,7 +95,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    photos = sorted((args.dataset_dir / "images").glob("*.jpg"))[: args.limit_photos or None]
+    photos = london.photos(args.dataset_dir, args.limit_photos)
     figures = parity(photos, args.artefact)
     save_json(args.out, figures)
     print(json.dumps(figures, indent=1))

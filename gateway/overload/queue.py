@@ -1,0 +1,71 @@
+"""A short queue in front of the adaptive bound: a burst waits for a slot, overload is shed.
+
+A request beyond the bound waits, first come first served, when the queue ahead of it will
+drain in time: ``ceil(position / bound)`` rounds of the measured service time (the bound's
+smoothed latency, its budget before any is measured), plus its own analysis, within
+``wait_budget_s``. Otherwise it is refused at once, before its body is read (as in Netflix's
+concurrency-limits blocking limiter, or Envoy's adaptive concurrency with a queue). A waiter
+whose deadline passes is refused then. A freed slot goes straight to the first waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+
+from gateway.overload.limiter import AdaptiveLimit
+
+
+class AdmissionQueue:
+    """``await acquire()`` a slot (False: refused), ``release(...)`` it when done."""
+
+    def __init__(self, limit: AdaptiveLimit, wait_budget_s: float) -> None:
+        self.limit = limit
+        self.wait_budget_s = wait_budget_s
+        self.waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def service_s(self) -> float:
+        """What one analysis takes now: the smoothed latency, the budget before any."""
+        return self.limit.latency_s or self.limit.budget_s
+
+    def expected_wait_s(self, position: int) -> float:
+        """How long the ``position``-th waiter (1-based) should wait for its slot."""
+        return math.ceil(position / self.limit.bound) * self.service_s
+
+    async def acquire(self) -> bool:
+        if not self.waiting and self.limit.try_acquire():
+            return True
+        deadline_s = self.wait_budget_s - self.service_s  # it must still finish in the budget
+        if self.expected_wait_s(len(self.waiting) + 1) > deadline_s:
+            return False
+        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(slot)
+        try:
+            await asyncio.wait({slot}, timeout=deadline_s)
+        except asyncio.CancelledError:  # the client went away while waiting
+            self._abandon(slot)
+            raise
+        if slot.done():
+            return True
+        self._abandon(slot)
+        return False
+
+    def _abandon(self, slot: asyncio.Future[None]) -> None:
+        """Leave the queue; a slot handed over in the meantime is given back."""
+        if slot.done():
+            self.release(None)
+        else:
+            slot.cancel()
+            self.waiting.remove(slot)
+
+    def release(self, latency_s: float | None, *, overloaded: bool = False) -> None:
+        """One admitted analysis finished (see :meth:`AdaptiveLimit.release`); wake waiters."""
+        self.limit.release(latency_s, overloaded=overloaded)
+        while self.waiting and self.limit.try_acquire():
+            self.waiting.popleft().set_result(None)
+
+    def retry_after_s(self) -> int:
+        """Seconds a refused client should wait: about the time the queue takes to drain."""
+        return max(self.limit.retry_after_s(), math.ceil(self.expected_wait_s(len(self.waiting))))

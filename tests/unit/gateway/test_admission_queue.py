@@ -1,0 +1,142 @@
+"""The burst queue in front of the adaptive bound, and the guard that uses it.
+
+What is "in flight" is held by the test; slots are handed over by the test's own releases, so
+nothing here depends on how fast the machine is. The one wait that must run out is 0.15 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.metrics import Metrics
+from gateway.overload.limiter import AdaptiveLimit
+from gateway.overload.middleware import Guards, OverloadGuard
+from gateway.overload.queue import AdmissionQueue
+from gateway.overload.ratelimit import Rate
+
+NEVER_S = 30.0  # a wait that would only end by a bug: the test fails instead of hanging
+
+
+def queue(bound: int, service_s: float, wait_budget_s: float) -> AdmissionQueue:
+    limit = AdaptiveLimit(initial=bound, budget_s=service_s)
+    limit.latency_s = service_s  # as measured
+    return AdmissionQueue(limit, wait_budget_s)
+
+
+async def started(waiter: asyncio.Task[bool]) -> None:
+    """Let the task run until it waits."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not waiter.done()
+
+
+async def test_a_burst_waits_and_is_served_first_come_first_served() -> None:
+    slots = queue(bound=2, service_s=1.0, wait_budget_s=100.0)
+    assert await slots.acquire() and await slots.acquire()  # the bound, at once
+    third, fourth = (asyncio.create_task(slots.acquire()) for _ in range(2))
+    await started(third)
+    await started(fourth)
+    assert len(slots.waiting) == 2 and slots.limit.in_flight == 2
+    slots.release(0.5)  # one done: its slot goes to the first waiter
+    assert await asyncio.wait_for(third, NEVER_S) and not fourth.done()
+    slots.release(0.5)
+    assert await asyncio.wait_for(fourth, NEVER_S)
+    assert slots.limit.in_flight == 2 and not slots.waiting
+
+
+async def test_a_request_the_queue_would_keep_too_long_is_refused_at_once() -> None:
+    # One slot, 400 s per analysis, a 1000 s budget: the first waiter starts in 400 s and is
+    # done in 800 s; the second would start in 800 s, past its 600 s deadline.
+    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0)
+    assert await slots.acquire()
+    first = asyncio.create_task(slots.acquire())
+    await started(first)
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False  # not after 600 s
+    assert len(slots.waiting) == 1 and slots.retry_after_s() >= 400
+    first.cancel()
+
+
+async def test_a_waiter_past_its_deadline_is_refused_and_leaves_the_queue() -> None:
+    slots = queue(bound=1, service_s=0.05, wait_budget_s=0.2)  # waits at most 0.15 s
+    assert await slots.acquire()
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    assert not slots.waiting and slots.limit.in_flight == 1
+
+
+async def test_a_client_gone_while_waiting_gives_back_what_it_was_handed() -> None:
+    slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    assert await slots.acquire()
+    gone, handed = (asyncio.create_task(slots.acquire()) for _ in range(2))
+    await started(gone)
+    await started(handed)
+    gone.cancel()  # left before any slot was free
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert len(slots.waiting) == 1
+    slots.release(0.5)  # the slot is handed to the waiter ...
+    handed.cancel()  # ... which is cancelled before it runs again: the slot comes back
+    with pytest.raises(asyncio.CancelledError):
+        await handed
+    assert slots.limit.in_flight == 0 and not slots.waiting
+
+
+# --- through the guard --------------------------------------------------------------------
+def scope_for(path: str) -> Scope:
+    return {"type": "http", "method": "POST", "path": path, "headers": [], "client": ("h", 1)}
+
+
+async def run(guard: OverloadGuard, path: str) -> tuple[list[Message], int]:
+    """The guard's answer, and how many times the body was read."""
+    sent: list[Message] = []
+    reads = 0
+
+    async def receive() -> Message:
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b"photo", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await guard(scope_for(path), receive, send)
+    return sent, reads
+
+
+def answering(status: int):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # an endpoint reads its body
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+@pytest.mark.parametrize(("path", "success"), [("/v1/analyses", 201), ("/api/RegisterResult", 200)])
+async def test_both_endpoints_successes_feed_the_bound(path: str, success: int) -> None:
+    slots = AdmissionQueue(AdaptiveLimit(initial=1), 0.0)
+    guard = OverloadGuard(
+        answering(success), guards=Guards(slots), metrics=Metrics(), rate=Rate(5, 60.0)
+    )
+    (start, _), reads = await run(guard, path)
+    assert start["status"] == success and reads == 1
+    assert slots.limit.latency_s is not None  # its latency was counted
+
+
+async def test_a_refusal_reads_no_body_and_a_queued_request_is_served_after_a_release() -> None:
+    metrics = Metrics()
+    slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
+    assert await slots.acquire()  # the one slot is held
+    waiting = asyncio.create_task(run(guard, "/v1/analyses"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert metrics.admission_queue._value.get() == 1
+    slots.limit.latency_s = 400.0  # now a second waiter could not be served in time
+    refused, reads = await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
+    assert refused[0]["status"] == 503 and reads == 0  # refused before the body was read
+    slots.release(None)
+    (start, _), reads = await asyncio.wait_for(waiting, NEVER_S)
+    assert start["status"] == 201 and reads == 1 and slots.limit.in_flight == 0
