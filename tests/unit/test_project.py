@@ -112,6 +112,90 @@ def test_gateway_requirements_pull_in_no_torch() -> None:
     assert not {n for n in names if "torch" in n or n.startswith("nvidia")}
 
 
+LOCK = ROOT / "requirements/lock"
+# each lock and the inputs it is compiled from (make lock)
+LOCK_INPUTS = {
+    "dev.txt": ["gateway.txt", "model.txt", "dev.txt"],
+    "gateway.txt": ["gateway.txt"],
+    "model.txt": ["model.txt"],
+    "model-nodeps.txt": ["model-nodeps.txt"],
+}
+
+
+def lock_entries(name: str) -> dict[str, tuple[Requirement, list[str]]]:
+    """A lock's requirements (continuation lines joined) with their hashes, by canonical name."""
+    text = (LOCK / name).read_text().replace("\\\n", " ")
+    entries = {}
+    for line in text.splitlines():
+        spec, *hashes = line.split("--hash=")
+        if spec.strip() and not spec.lstrip().startswith("#"):
+            requirement = Requirement(spec.strip())
+            entries[canonicalize_name(requirement.name)] = (
+                requirement,
+                [h.strip() for h in hashes],
+            )
+    return entries
+
+
+def input_names(name: str) -> set[str]:
+    lines = (ROOT / "requirements" / name).read_text().splitlines()
+    return {
+        canonicalize_name(Requirement(ln).name)
+        for ln in lines
+        if ln.strip() and not ln.startswith("#")
+    }
+
+
+@pytest.mark.parametrize("lock", sorted(LOCK_INPUTS))
+def test_locks_pin_every_input_with_hashes(lock: str) -> None:
+    """Exact pins with sha256 hashes only (pip --require-hashes), and none of the inputs missing:
+    an input added without `make lock` fails here."""
+    entries = lock_entries(lock)
+    loose = {
+        n: str(r.specifier)
+        for n, (r, _) in entries.items()
+        if len(r.specifier) != 1 or next(iter(r.specifier)).operator != "=="
+    }
+    unhashed = [
+        n
+        for n, (_, hashes) in entries.items()
+        if not hashes or not all(h.startswith("sha256:") for h in hashes)
+    ]
+    assert loose == {} and unhashed == []
+    wanted = set().union(*(input_names(n) for n in LOCK_INPUTS[lock]))
+    assert wanted - set(entries) == set()
+
+
+def test_gateway_lock_holds_no_torch() -> None:
+    names = set(lock_entries("gateway.txt"))
+    assert {"fastapi", "uvicorn", "sqlalchemy", "pillow", "aioboto3"} <= names
+    assert not {n for n in names if "torch" in n or n.startswith(("nvidia", "triton", "cuda"))}
+
+
+@pytest.mark.parametrize("lock", ["gateway.txt", "model.txt"])
+def test_image_locks_pin_what_development_tests(lock: str) -> None:
+    """The images install the versions that `make test` ran (their locks are compiled against
+    the development lock)."""
+    dev = {n: str(r.specifier) for n, (r, _) in lock_entries("dev.txt").items()}
+    image = {n: str(r.specifier) for n, (r, _) in lock_entries(lock).items()}
+    assert {n: (v, dev.get(n)) for n, v in image.items() if dev.get(n) != v} == {}
+
+
+def test_venv_holds_the_locked_versions() -> None:
+    """What runs the tests is what the locks say (make venv installs them, hashes checked)."""
+    pins = {**lock_entries("dev.txt"), **lock_entries("model-nodeps.txt")}
+    stale = {}
+    for name, (requirement, _) in pins.items():
+        want = next(iter(requirement.specifier)).version
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = None
+        if have != want:
+            stale[name] = (have, want)
+    assert stale == {}, "run make venv"
+
+
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [f"ALPHAMALE_{name.upper()}" for name in Settings.model_fields]
