@@ -96,10 +96,12 @@ up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
 down: ## Stop the containerised stack
 	docker compose down
 
-lint: $(STAMP) ## Ruff lint and format check, and the import layering contracts
+lint: $(STAMP) ## Ruff, the import contracts, Dockerfiles (hadolint), compose
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(VENV)/bin/hadolint --failure-threshold warning infra/docker/*.Dockerfile
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -196,6 +197,19 @@ def test_venv_holds_the_locked_versions() -> None:
     assert stale == {}, "run make venv"
 
 
+def test_images_install_from_the_locks() -> None:
+    """Every pip install in a Dockerfile reads a lock with its hashes required."""
+    for dockerfile in (ROOT / "infra/docker").glob("*.Dockerfile"):
+        text = dockerfile.read_text().replace("\\\n", " ")
+        installs = [ln for ln in text.splitlines() if "pip install" in ln]
+        assert installs, dockerfile.name
+        for line in installs:
+            for command in line.split("&&"):
+                if "pip install" in command:
+                    assert "--require-hashes" in command, (dockerfile.name, command)
+                    assert "-r requirements/lock/" in command, (dockerfile.name, command)
+
+
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [f"ALPHAMALE_{name.upper()}" for name in Settings.model_fields]
@@ -211,6 +225,34 @@ def test_compose_file_matches_the_compose_spec() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+DOCKERFILES = sorted((ROOT / "infra/docker").glob("*.Dockerfile"))
+
+
+def venv_tool(name: str) -> str:
+    """A tool of the dev lock, beside this interpreter (make venv installs it)."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_dockerfiles_pass_hadolint() -> None:
+    result = subprocess.run(
+        [venv_tool("hadolint"), "--failure-threshold", "warning", *DOCKERFILES],
+        capture_output=True,
+        text=True,
+    )
+    assert DOCKERFILES and result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
+def test_images_run_as_a_numeric_user_with_a_healthcheck(dockerfile: Path) -> None:
+    """The final stage: a numeric non-root USER (Kubernetes' runAsNonRoot can check it), a
+    HEALTHCHECK and exec-form CMD (signals reach the server, not a shell)."""
+    final = dockerfile.read_text().split("\nFROM ")[-1]
+    users = re.findall(r"^USER (\S+)", final, re.M)
+    assert users and re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]), users
+    assert re.search(r"^HEALTHCHECK ", final, re.M)
+    assert re.search(r"^CMD \[", final, re.M)
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
