@@ -96,11 +96,14 @@ up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
 down: ## Stop the containerised stack
 	docker compose down
 
-lint: $(STAMP) ## Ruff, the import contracts, Dockerfiles (hadolint), compose
+lint: $(STAMP) ## Ruff, the import contracts, the workflows (schema, zizmor), Dockerfiles (hadolint), compose
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	# any finding fails (not only high ones); offline: ci.yml runs the online audits too
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
 	$(VENV)/bin/hadolint --failure-threshold warning infra/docker/*.Dockerfile
 
 format: $(STAMP) ## Apply ruff fixes and formatting

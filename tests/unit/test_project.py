@@ -227,12 +227,43 @@ def test_compose_file_matches_the_compose_spec() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 DOCKERFILES = sorted((ROOT / "infra/docker").glob("*.Dockerfile"))
 
 
 def venv_tool(name: str) -> str:
     """A tool of the dev lock, beside this interpreter (make venv installs it)."""
     return str(Path(sys.executable).with_name(name))
+
+
+def test_workflows_match_the_github_schema() -> None:
+    result = subprocess.run(
+        [venv_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
+    assert WORKFLOWS and result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflows_have_no_zizmor_findings() -> None:
+    result = subprocess.run(
+        [venv_tool("zizmor"), "--offline", "--quiet", str(ROOT / ".github/workflows")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_third_party_actions_are_pinned_by_commit() -> None:
+    """A tag can be moved; a commit cannot. The tag stays beside it, as a comment."""
+    pinned = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+# v\d.*")
+    loose = [
+        f"{workflow.name}: {use}"
+        for workflow in WORKFLOWS
+        for use in re.findall(r"\buses: (.+)", workflow.read_text())
+        if not use.startswith("./") and not pinned.fullmatch(use.strip())
+    ]
+    assert loose == []
 
 
 def test_dockerfiles_pass_hadolint() -> None:
@@ -253,6 +284,19 @@ def test_images_run_as_a_numeric_user_with_a_healthcheck(dockerfile: Path) -> No
     assert users and re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]), users
     assert re.search(r"^HEALTHCHECK ", final, re.M)
     assert re.search(r"^CMD \[", final, re.M)
+
+
+def test_one_python_version() -> None:
+    """.python-version is the locks' Python (make lock), the images' base and CI's container."""
+    version = (ROOT / ".python-version").read_text().strip()
+    for dockerfile in DOCKERFILES:
+        assert f"ARG PYTHON_VERSION={version}\n" in dockerfile.read_text(), dockerfile.name
+    assert (
+        f"container: python:{version}-bookworm\n" in (ROOT / ".github/workflows/ci.yml").read_text()
+    )
+    assert (
+        f'target-version = "py{version.replace(".", "")}"' in (ROOT / "pyproject.toml").read_text()
+    )
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
