@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.stamp
 LOCK := requirements/lock
-# dev.txt is the whole closure (gateway + model server + tools); model-nodeps.txt goes in with --no-deps.
+# dev.txt: the whole venv (gateway, model server, tools); model-nodeps.txt goes in with --no-deps.
 LOCKS := $(LOCK)/dev.txt $(LOCK)/model-nodeps.txt
 QUIET_PIP := grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
 UV ?= $(VENV)/bin/uv
