@@ -1,30 +1,50 @@
-# AlphaMale: `make help` lists the targets. Everything installs into .venv from requirements/.
+# AlphaMale: `make help` lists the targets. Everything installs into .venv from the hashed locks
+# in requirements/lock/ (`make lock` re-resolves them from the ranges in requirements/*.txt).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3.11
+# One Python for the locks, the venv, CI and the images' base.
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= python$(PYTHON_VERSION)
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
 STAMP := $(VENV)/.stamp
-REQS := requirements/gateway.txt requirements/model.txt requirements/dev.txt
+LOCK := requirements/lock
+# dev.txt: the whole venv (gateway, model server, tools); model-nodeps.txt goes in with --no-deps.
+LOCKS := $(LOCK)/dev.txt $(LOCK)/model-nodeps.txt
+QUIET_PIP := grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+UV ?= $(VENV)/bin/uv
+# Linux x86-64 (CI, the images, the model-server boxes); every file of each pin hashed.
+COMPILE = $(UV) pip compile -q --generate-hashes --python-version $(PYTHON_VERSION) \
+  --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" \
+  $(if $(UPGRADE),--upgrade)
 VAR := var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export ALPHAMALE_VAR_DIR ?= $(abspath $(VAR))
 
-.PHONY: help venv models model-server model-server-stop migrate seed run demo purge train test lint format bench bench-soak up down clean
+.PHONY: help venv lock models model-server model-server-stop migrate seed run demo purge train test lint format bench bench-soak up down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## Create .venv and install every requirement (idempotent)
-$(STAMP): $(REQS)
+venv: $(STAMP) ## Create .venv and install the locks, every file checked against its hash
+$(STAMP): $(LOCKS) .python-version
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
-	$(PY) -m pip install -q $(addprefix -r ,$(REQS)) 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
-	# facenet-pytorch pins an old torch: install it alone, without its dependencies.
-	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	$(PY) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v == "$(PYTHON_VERSION)" else \
+	  f"$(VENV) is Python {v}; the locks are for $(PYTHON_VERSION) (.python-version): rm -r $(VENV)")'
+	$(PIP) install -q --require-hashes -r $(LOCK)/dev.txt 2>&1 | $(QUIET_PIP)
+	# facenet-pytorch pins an old torch: its own lock, installed without its dependencies.
+	$(PIP) install -q --require-hashes --no-deps -r $(LOCK)/model-nodeps.txt 2>&1 | $(QUIET_PIP)
 	touch $@
+
+lock: $(STAMP) ## Re-resolve requirements/lock/ (keeps every pin that still fits; UPGRADE=1 takes new releases)
+	$(COMPILE) requirements/gateway.txt requirements/model.txt requirements/dev.txt -o $(LOCK)/dev.txt
+	# the images' locks: the same pins as the development lock, each with its own closure
+	$(COMPILE) requirements/gateway.txt -c $(LOCK)/dev.txt -o $(LOCK)/gateway.txt
+	$(COMPILE) requirements/model.txt -c $(LOCK)/dev.txt -o $(LOCK)/model.txt
+	$(COMPILE) --no-deps requirements/model-nodeps.txt -o $(LOCK)/model-nodeps.txt
 
 models: $(STAMP) ## Build face_check.mar, face_regions.mar and face_type.mar into model_store/
 	$(PY) -m model_server.tools.archive build-all --store model_store
@@ -76,10 +96,15 @@ up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
 down: ## Stop the containerised stack
 	docker compose down
 
-lint: $(STAMP) ## Ruff lint and format check, and the import layering contracts
+lint: $(STAMP) ## Ruff, the import contracts, the workflows (schema, zizmor), Dockerfiles (hadolint), compose
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	# any finding fails (not only high ones); offline: ci.yml runs the online audits too
+	$(VENV)/bin/zizmor --offline --quiet .github/workflows
+	$(VENV)/bin/hadolint --failure-threshold warning infra/docker/*.Dockerfile
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

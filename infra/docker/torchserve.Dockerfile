@@ -1,17 +1,41 @@
-# TorchServe with the AlphaMale handlers; archives are built inside the image (make models).
-FROM python:3.11-slim AS build
-RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless make \
-    && rm -rf /var/lib/apt/lists/*
-ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
+# TorchServe with the AlphaMale handlers. The build stage fills a venv from the hashed locks and
+# builds the archives (make models' step); the runtime adds Java and copies the venv, the
+# archives and the serving code (no pip, wheel cache or archive staging in the image).
+# PYTHON_VERSION follows .python-version (images.yml passes it); bookworm fixes the apt release
+# (and has Java 17, which TorchServe 0.12 runs on).
+ARG PYTHON_VERSION=3.11
+FROM python:${PYTHON_VERSION}-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
 WORKDIR /srv
-COPY requirements/model.txt requirements/model.txt
-RUN pip install -r requirements/model.txt && pip install --no-deps facenet-pytorch==2.6.0
+COPY requirements/lock/model.txt requirements/lock/model-nodeps.txt requirements/lock/
+# facenet-pytorch pins an old torch: its own lock, installed without its dependencies.
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/lock/model.txt \
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps \
+       -r requirements/lock/model-nodeps.txt
 COPY core core
 COPY model_server model_server
-RUN python -m model_server.tools.archive build-all --store /srv/model_store
-RUN useradd --system --uid 10002 torchserve && mkdir -p /srv/var && chown torchserve /srv/var
-USER torchserve
+RUN /opt/venv/bin/python -m model_server.tools.archive build-all --store /srv/model_store
+
+FROM python:${PYTHON_VERSION}-slim-bookworm
+ENV PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH
+# Unpinned on purpose: the bookworm base fixes the release and its security updates should land.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv
+COPY --from=build /opt/venv /opt/venv
+COPY core core
+COPY model_server model_server
+COPY --from=build /srv/model_store /srv/model_store
+RUN groupadd --system --gid 10002 torchserve \
+    && useradd --system --uid 10002 --gid 10002 --no-create-home torchserve \
+    && mkdir -p /srv/var && chown 10002:10002 /srv/var
+USER 10002:10002
 EXPOSE 8080 8081 8082
+# Healthy once every worker is READY (the same check as docker-compose.yml's).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=30 \
+  CMD ["python", "-m", "model_server.tools.serve", "status", "--var", "/srv/var"]
 # Inside the compose network: bind all interfaces; only the gateway can reach them (no ports
 # published). Token auth stays off because the network is private (see config.properties).
 CMD ["python", "-m", "model_server.tools.serve", "start", "--store", "/srv/model_store", "--var", \

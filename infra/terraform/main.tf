@@ -9,6 +9,9 @@ terraform {
   required_providers {
     aws = { source = "hashicorp/aws", version = "~> 5.0" }
   }
+  # State in S3, configured at init (deploy.yml: bucket, key, region, use_lockfile); a local
+  # look: `terraform init -backend=false`.
+  backend "s3" {}
 }
 
 provider "aws" {
@@ -174,9 +177,12 @@ resource "aws_launch_template" "model_server" {
   image_id               = var.model_server_ami # Docker (and the NVIDIA runtime for GPU types)
   instance_type          = var.model_server_instance_type
   vpc_security_group_ids = [aws_security_group.model_server.id]
+  iam_instance_profile { name = var.model_server_instance_profile } # ECR pull (read-only)
   user_data = base64encode(templatefile("${path.module}/model_server_user_data.sh", {
-    image = var.model_server_image
-    gpu   = var.model_server_gpu
+    image    = var.model_server_image
+    registry = split("/", var.model_server_image)[0]
+    region   = var.region
+    gpu      = var.model_server_gpu
   }))
   metadata_options { http_tokens = "required" }
   block_device_mappings {
@@ -232,9 +238,11 @@ resource "aws_autoscaling_group" "model_server" {
   target_group_arns         = [aws_lb_target_group.model_inference.arn]
   health_check_type         = "ELB"
   health_check_grace_period = 300 # TorchServe loads three models before /ping is healthy
+  # The version number, not "$Latest": a new image is a new launch template version, which
+  # changes the group and so starts the instance refresh below (deploy.yml waits for it).
   launch_template {
     id      = aws_launch_template.model_server.id
-    version = "$Latest"
+    version = aws_launch_template.model_server.latest_version
   }
   instance_refresh {
     strategy = "Rolling"
@@ -338,6 +346,12 @@ resource "aws_ecs_service" "gateway" {
   task_definition = aws_ecs_task_definition.gateway.arn
   desired_count   = var.gateway_count
   launch_type     = "FARGATE"
+  # A new image is a new task definition revision, rolled out task by task; a revision whose
+  # tasks never turn healthy is rolled back to the previous one.
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
   network_configuration {
     subnets         = var.private_subnet_ids
     security_groups = [aws_security_group.gateway.id]

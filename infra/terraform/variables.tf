@@ -14,6 +14,10 @@ variable "public_base_url" { type = string }
 variable "gateway_image" { type = string }
 variable "model_server_image" { type = string }
 variable "model_server_ami" { type = string }
+variable "model_server_instance_profile" {
+  description = "Instance profile of the model-server boxes: pulls model_server_image from ECR"
+  type        = string
+}
 variable "model_server_instance_type" {
   description = "CPU (e.g. c7i.xlarge) or GPU (e.g. g4dn.xlarge); set model_server_gpu to match"
   type        = string

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -112,6 +113,103 @@ def test_gateway_requirements_pull_in_no_torch() -> None:
     assert not {n for n in names if "torch" in n or n.startswith("nvidia")}
 
 
+LOCK = ROOT / "requirements/lock"
+# each lock and the inputs it is compiled from (make lock)
+LOCK_INPUTS = {
+    "dev.txt": ["gateway.txt", "model.txt", "dev.txt"],
+    "gateway.txt": ["gateway.txt"],
+    "model.txt": ["model.txt"],
+    "model-nodeps.txt": ["model-nodeps.txt"],
+}
+
+
+def lock_entries(name: str) -> dict[str, tuple[Requirement, list[str]]]:
+    """A lock's requirements (continuation lines joined) with their hashes, by canonical name."""
+    text = (LOCK / name).read_text().replace("\\\n", " ")
+    entries = {}
+    for line in text.splitlines():
+        spec, *hashes = line.split("--hash=")
+        if spec.strip() and not spec.lstrip().startswith("#"):
+            requirement = Requirement(spec.strip())
+            entries[canonicalize_name(requirement.name)] = (
+                requirement,
+                [h.strip() for h in hashes],
+            )
+    return entries
+
+
+def input_names(name: str) -> set[str]:
+    lines = (ROOT / "requirements" / name).read_text().splitlines()
+    return {
+        canonicalize_name(Requirement(ln).name)
+        for ln in lines
+        if ln.strip() and not ln.startswith("#")
+    }
+
+
+@pytest.mark.parametrize("lock", sorted(LOCK_INPUTS))
+def test_locks_pin_every_input_with_hashes(lock: str) -> None:
+    """Exact pins with sha256 hashes only (pip --require-hashes), and none of the inputs missing:
+    an input added without `make lock` fails here."""
+    entries = lock_entries(lock)
+    loose = {
+        n: str(r.specifier)
+        for n, (r, _) in entries.items()
+        if len(r.specifier) != 1 or next(iter(r.specifier)).operator != "=="
+    }
+    unhashed = [
+        n
+        for n, (_, hashes) in entries.items()
+        if not hashes or not all(h.startswith("sha256:") for h in hashes)
+    ]
+    assert loose == {} and unhashed == []
+    wanted = set().union(*(input_names(n) for n in LOCK_INPUTS[lock]))
+    assert wanted - set(entries) == set()
+
+
+def test_gateway_lock_holds_no_torch() -> None:
+    names = set(lock_entries("gateway.txt"))
+    assert {"fastapi", "uvicorn", "sqlalchemy", "pillow", "aioboto3"} <= names
+    assert not {n for n in names if "torch" in n or n.startswith(("nvidia", "triton", "cuda"))}
+
+
+@pytest.mark.parametrize("lock", ["gateway.txt", "model.txt"])
+def test_image_locks_pin_what_development_tests(lock: str) -> None:
+    """The images install the versions that `make test` ran (their locks are compiled against
+    the development lock)."""
+    dev = {n: str(r.specifier) for n, (r, _) in lock_entries("dev.txt").items()}
+    image = {n: str(r.specifier) for n, (r, _) in lock_entries(lock).items()}
+    assert {n: (v, dev.get(n)) for n, v in image.items() if dev.get(n) != v} == {}
+
+
+def test_venv_holds_the_locked_versions() -> None:
+    """What runs the tests is what the locks say (make venv installs them, hashes checked)."""
+    pins = {**lock_entries("dev.txt"), **lock_entries("model-nodeps.txt")}
+    stale = {}
+    for name, (requirement, _) in pins.items():
+        want = next(iter(requirement.specifier)).version
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = None
+        if have != want:
+            stale[name] = (have, want)
+    assert stale == {}, "run make venv"
+
+
+def test_images_install_from_the_locks() -> None:
+    """Every pip install in a Dockerfile reads a lock with its hashes required."""
+    for dockerfile in (ROOT / "infra/docker").glob("*.Dockerfile"):
+        text = dockerfile.read_text().replace("\\\n", " ")
+        installs = [ln for ln in text.splitlines() if "pip install" in ln]
+        assert installs, dockerfile.name
+        for line in installs:
+            for command in line.split("&&"):
+                if "pip install" in command:
+                    assert "--require-hashes" in command, (dockerfile.name, command)
+                    assert "-r requirements/lock/" in command, (dockerfile.name, command)
+
+
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [f"ALPHAMALE_{name.upper()}" for name in Settings.model_fields]
@@ -127,6 +225,78 @@ def test_compose_file_matches_the_compose_spec() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+DOCKERFILES = sorted((ROOT / "infra/docker").glob("*.Dockerfile"))
+
+
+def venv_tool(name: str) -> str:
+    """A tool of the dev lock, beside this interpreter (make venv installs it)."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_workflows_match_the_github_schema() -> None:
+    result = subprocess.run(
+        [venv_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
+    assert WORKFLOWS and result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflows_have_no_zizmor_findings() -> None:
+    result = subprocess.run(
+        [venv_tool("zizmor"), "--offline", "--quiet", str(ROOT / ".github/workflows")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_third_party_actions_are_pinned_by_commit() -> None:
+    """A tag can be moved; a commit cannot. The tag stays beside it, as a comment."""
+    pinned = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+# v\d.*")
+    loose = [
+        f"{workflow.name}: {use}"
+        for workflow in WORKFLOWS
+        for use in re.findall(r"\buses: (.+)", workflow.read_text())
+        if not use.startswith("./") and not pinned.fullmatch(use.strip())
+    ]
+    assert loose == []
+
+
+def test_dockerfiles_pass_hadolint() -> None:
+    result = subprocess.run(
+        [venv_tool("hadolint"), "--failure-threshold", "warning", *DOCKERFILES],
+        capture_output=True,
+        text=True,
+    )
+    assert DOCKERFILES and result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
+def test_images_run_as_a_numeric_user_with_a_healthcheck(dockerfile: Path) -> None:
+    """The final stage: a numeric non-root USER (Kubernetes' runAsNonRoot can check it), a
+    HEALTHCHECK and exec-form CMD (signals reach the server, not a shell)."""
+    final = dockerfile.read_text().split("\nFROM ")[-1]
+    users = re.findall(r"^USER (\S+)", final, re.M)
+    assert users and re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]), users
+    assert re.search(r"^HEALTHCHECK ", final, re.M)
+    assert re.search(r"^CMD \[", final, re.M)
+
+
+def test_one_python_version() -> None:
+    """.python-version is the locks' Python (make lock), the images' base and CI's container."""
+    version = (ROOT / ".python-version").read_text().strip()
+    for dockerfile in DOCKERFILES:
+        assert f"ARG PYTHON_VERSION={version}\n" in dockerfile.read_text(), dockerfile.name
+    assert (
+        f"container: python:{version}-bookworm\n" in (ROOT / ".github/workflows/ci.yml").read_text()
+    )
+    assert (
+        f'target-version = "py{version.replace(".", "")}"' in (ROOT / "pyproject.toml").read_text()
+    )
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
