@@ -126,11 +126,10 @@ def served_features(features: np.ndarray, mirror: bool, views: Sequence[int]) ->
 def fold_values(x: np.ndarray, faces: Faces, folds: int, seed: int) -> np.ndarray:
     """(photos, 1 + variants, regions) values, each photo's from models that never saw its
     person (one person-grouped ``folds``-fold split, ridges fitted on original photos)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.RandomState(seed)
     values = np.zeros(x.shape[:3])
     folds = min(folds, len(set(faces.people.tolist())))
-    for test in person_folds(faces.people, folds, rng):
-        train = np.setdiff1d(np.arange(len(faces.people)), test)
+    for train, test in person_folds(faces.people, folds, rng):
         for r in range(len(PARTS)):
             model = fit(x[train, 0, r], faces.target[train], faces.people[train], rng)
             values[test, :, r] = model.predict(x[test, :, r].reshape(-1, x.shape[-1])).reshape(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.model_selection import GridSearchCV
 
 from core.taxonomy import PARTS
 from model_server.runtime.type_model import TypeModel
@@ -29,22 +30,45 @@ def synthetic(people: int = 60, signal: float = 1.0, seed: int = 0) -> Faces:
     return Faces(ids, sexes, y, {region: x for region in PARTS})
 
 
-def test_ridge_path_shrinks_towards_the_mean_and_fits_a_line() -> None:
+def test_the_ridge_shrinks_towards_the_mean_and_fits_a_line() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 5))
     y = x @ np.array([1.0, -2.0, 0.0, 0.5, 3.0]) + 4.0
-    weak, strong = train.ridge_path(x, y, [1e-6, 1e6])
+    weak, strong = train.ridge(1e-6).fit(x, y), train.ridge(1e6).fit(x, y)
     assert np.allclose(weak.predict(x), y, atol=1e-3)
     assert np.allclose(strong.predict(x), y.mean(), atol=0.1)
+    stored = train.as_dict(weak)  # what type_model.json holds, as the runtime computes it
+    z = (x - np.array(stored["mean"])) / np.array(stored["scale"])
+    assert np.allclose(z @ np.array(stored["coef"]) + stored["intercept"], y, atol=1e-3)
 
 
 def test_folds_keep_each_person_whole() -> None:
     faces = synthetic(people=20)
-    folds = train.person_folds(faces.people, 5, np.random.default_rng(0))
-    assert sorted(np.concatenate(folds).tolist()) == list(range(40))
-    for fold in folds:
-        inside = set(faces.people[fold].tolist())
-        assert np.isin(faces.people, list(inside)).sum() == len(fold)  # both photos, same fold
+    folds = train.person_folds(faces.people, 5, np.random.RandomState(0))
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(40))
+    for fit_rows, test in folds:
+        assert set(faces.people[fit_rows]).isdisjoint(faces.people[test])
+        inside = set(faces.people[test].tolist())
+        assert np.isin(faces.people, list(inside)).sum() == len(test)  # both photos, same fold
+    again = train.person_folds(faces.people, 5, np.random.RandomState(0))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(folds, again, strict=True))
+
+
+def test_the_strength_is_the_one_a_grid_search_picks_on_the_same_folds() -> None:
+    """One multi-strength fit per fold picks what sklearn's grid search over ``Ridge`` picks
+    (equal folds: its mean of fold errors ranks the strengths as our summed error does)."""
+    faces = synthetic(people=50, signal=0.5, seed=2)
+    x, y = faces.features["face"], faces.target
+    for seed in range(3):
+        folds = train.person_folds(faces.people, 5, np.random.RandomState(seed))
+        search = GridSearchCV(
+            train.ridge(1.0),
+            {"ridge__alpha": list(train.ALPHAS)},
+            cv=folds,
+            scoring="neg_mean_squared_error",
+        ).fit(x, y)
+        picked = train.pick_alpha(x, y, faces.people, np.random.RandomState(seed))
+        assert picked == search.best_params_["ridge__alpha"]
 
 
 def test_out_of_fold_predictions_find_a_real_signal_and_not_a_shuffled_one() -> None:
