@@ -44,7 +44,7 @@ from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.scoring import iou
 from model_server.tools.worker_context import local_context
-from model_server.training.datasets import person_of
+from model_server.training.london import person_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "model_server" / "weights" / "face_regions.pt"

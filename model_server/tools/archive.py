@@ -133,7 +133,7 @@ def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
     if spec.name == "face_type":
         return type_model_card(spec.checkpoint)
     from model_server.runtime.checkpoint import load_checkpoint  # torch only when building
-    from model_server.training.report import checkpoint_card
+    from model_server.training.cards.detector_card import checkpoint_card
 
     meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
     return checkpoint_card(spec.version, meta)

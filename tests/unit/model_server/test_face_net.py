@@ -101,7 +101,7 @@ def test_torch_and_dlib_agree_on_london_region_chips(
     from PIL import Image
 
     from model_server.runtime.face_detector import FaceDetector
-    from model_server.training.type_stability import crop_of
+    from model_server.training.face_type.stability import crop_of
 
     embedder, detector = FaceEmbedder(converted()), FaceDetector()
     for name in ("002_03.jpg", "173_08.jpg"):
