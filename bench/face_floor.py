@@ -42,7 +42,7 @@ from model_server.runtime.checkpoint import load_checkpoint
 from model_server.runtime.handlers import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
-from model_server.runtime.scoring import iou
+from model_server.runtime.parts import iou
 from model_server.tools.worker_context import local_context
 from model_server.training.london import person_of
 
