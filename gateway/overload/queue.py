@@ -2,7 +2,9 @@
 
 A request beyond the bound waits, first come first served, when the queue ahead of it will
 drain in time: ``ceil(position / bound)`` rounds of the measured service time (the bound's
-smoothed latency, its budget before any is measured), plus its own analysis, within
+smoothed latency, its budget before any is measured), or ``position`` times the measured time
+between hand-overs while the queue is not empty if that is longer (under a sustained spike the
+bound shrinks and analyses slow while a request waits), plus its own analysis, within
 ``wait_budget_s``. Otherwise it is refused at once, before its body is read (as in Netflix's
 concurrency-limits blocking limiter, or Envoy's adaptive concurrency with a queue). A waiter
 whose deadline passes is refused then. A freed slot goes straight to the first waiter.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import deque
+from collections.abc import Callable
 
 from gateway.overload.limiter import AdaptiveLimit
 
@@ -20,10 +24,18 @@ from gateway.overload.limiter import AdaptiveLimit
 class AdmissionQueue:
     """``await acquire()`` a slot (False: refused), ``release(...)`` it when done."""
 
-    def __init__(self, limit: AdaptiveLimit, wait_budget_s: float) -> None:
+    def __init__(
+        self,
+        limit: AdaptiveLimit,
+        wait_budget_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.wait_budget_s = wait_budget_s
         self.waiting: deque[asyncio.Future[None]] = deque()
+        self.clock = clock
+        self.handover_s: float | None = None  # smoothed time between hand-overs, when queued
+        self._last_handover: float | None = None
 
     @property
     def service_s(self) -> float:
@@ -32,7 +44,8 @@ class AdmissionQueue:
 
     def expected_wait_s(self, position: int) -> float:
         """How long the ``position``-th waiter (1-based) should wait for its slot."""
-        return math.ceil(position / self.limit.bound) * self.service_s
+        rounds = math.ceil(position / self.limit.bound) * self.service_s
+        return max(rounds, position * (self.handover_s or 0.0))
 
     async def acquire(self) -> bool:
         if not self.waiting and self.limit.try_acquire():
@@ -63,6 +76,14 @@ class AdmissionQueue:
     def release(self, latency_s: float | None, *, overloaded: bool = False) -> None:
         """One admitted analysis finished (see :meth:`AdaptiveLimit.release`); wake waiters."""
         self.limit.release(latency_s, overloaded=overloaded)
+        if not self.waiting:
+            self._last_handover = None  # the queue is empty: the next wait starts afresh
+            return
+        now = self.clock()
+        if self._last_handover is not None:
+            gap = now - self._last_handover
+            self.handover_s = gap if self.handover_s is None else 0.8 * self.handover_s + 0.2 * gap
+        self._last_handover = now
         while self.waiting and self.limit.try_acquire():
             self.waiting.popleft().set_result(None)
 

@@ -140,3 +140,33 @@ async def test_a_refusal_reads_no_body_and_a_queued_request_is_served_after_a_re
     slots.release(None)
     (start, _), reads = await asyncio.wait_for(waiting, NEVER_S)
     assert start["status"] == 201 and reads == 1 and slots.limit.in_flight == 0
+
+
+async def test_a_slow_drain_measured_while_queued_lengthens_the_expected_wait() -> None:
+    clock = Clock()
+    slots = AdmissionQueue(AdaptiveLimit(initial=1, budget_s=1.0), 100.0, clock)
+    slots.limit.latency_s = 1.0
+    assert await slots.acquire()
+    waiters = [asyncio.create_task(slots.acquire()) for _ in range(3)]
+    for waiter in waiters:
+        await started(waiter)
+    assert slots.expected_wait_s(2) == 2.0  # by the bound and the latency alone
+    slots.release(1.0)  # t = 0: to the first waiter
+    clock.now += 10.0
+    slots.release(1.0)  # t = 10: a slot every 10 s while queued, though analyses take 1 s
+    assert slots.handover_s == 10.0 and slots.expected_wait_s(2) == 20.0
+    assert await asyncio.wait_for(waiters[0], NEVER_S) and await asyncio.wait_for(
+        waiters[1], NEVER_S
+    )
+    slots.release(1.0)
+    assert await asyncio.wait_for(waiters[2], NEVER_S)
+    slots.release(1.0)  # nobody waits: the next queue measures afresh
+    assert slots._last_handover is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
