@@ -155,11 +155,8 @@ class OverloadGuard:
     @staticmethod
     async def wait_for_slot(queue: AdmissionQueue, metrics: Metrics) -> bool:
         started = time.perf_counter()
-        metrics.admission_queue.set(len(queue.waiting) + 1)
-        try:
-            admitted = await queue.acquire()
-        finally:
-            metrics.admission_queue.set(len(queue.waiting))
+        metrics.admission_queue.set_function(lambda: len(queue.waiting))  # read when scraped
+        admitted = await queue.acquire()
         metrics.admission_wait.observe(time.perf_counter() - started)
         return admitted
 

@@ -133,13 +133,14 @@ async def test_a_refusal_reads_no_body_and_a_queued_request_is_served_after_a_re
     waiting = asyncio.create_task(run(guard, "/v1/analyses"))
     for _ in range(5):
         await asyncio.sleep(0)
-    assert metrics.admission_queue._value.get() == 1
+    assert metrics.registry.get_sample_value("alphamale_admission_queue") == 1
     slots.limit.latency_s = 400.0  # now a second waiter could not be served in time
     refused, reads = await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
     assert refused[0]["status"] == 503 and reads == 0  # refused before the body was read
     slots.release(None)
     (start, _), reads = await asyncio.wait_for(waiting, NEVER_S)
     assert start["status"] == 201 and reads == 1 and slots.limit.in_flight == 0
+    assert metrics.registry.get_sample_value("alphamale_admission_queue") == 0
 
 
 async def test_a_slow_drain_measured_while_queued_lengthens_the_expected_wait() -> None:
