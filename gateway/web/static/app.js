@@ -586,11 +586,9 @@
     return url;
   }
 
-  async function share() {
-    const result = state.result;
-    const url = withLang(result.links.share).href;
-    const name = typeName(result.type);
-    const text = t("result.shareText", { type: name, article: /^[aeiou]/i.test(name) ? "an" : "a" });
+  // The system share sheet, else the clipboard, else the link to copy by hand, said in
+  // ``notice`` with the strings ``<prefix>.copied`` / ``<prefix>.copyThis``.
+  async function shareLink(url, text, notice, prefix) {
     if (navigator.share) {
       try {
         await navigator.share({ title: text, text, url });
@@ -601,10 +599,17 @@
     }
     try {
       await navigator.clipboard.writeText(url);
-      notify($("result-notice"), t("result.copied", { url }), "success");
+      notify(notice, t(`${prefix}.copied`, { url }), "success");
     } catch (error) {
-      notify($("result-notice"), t("result.copyThis", { url }), "info");
+      notify(notice, t(`${prefix}.copyThis`, { url }), "info");
     }
+  }
+
+  async function share() {
+    const result = state.result;
+    const name = typeName(result.type);
+    const text = t("result.shareText", { type: name, article: /^[aeiou]/i.test(name) ? "an" : "a" });
+    await shareLink(withLang(result.links.share).href, text, $("result-notice"), "result");
   }
 
   // An image of ours, in the page's language, saved under ``filename``.
@@ -679,7 +684,7 @@
 
   // What groups.js shares of this client.
   const groups = window.ALPHAMALE_GROUPS({
-    $, t, slugName, show, go, notify, withLang, download, startOver,
+    $, t, slugName, show, go, notify, withLang, shareLink, download, startOver,
     lang: () => state.lang,
     view: () => state.view,
     ticket: () => state.pending,

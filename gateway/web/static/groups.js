@@ -342,21 +342,7 @@ window.ALPHAMALE_GROUPS = (app) => {
 
   async function share() {
     const url = app.withLang(current.group.invite_url).href;
-    const text = t("group.shareText");
-    if (navigator.share) {
-      try {
-        await navigator.share({ title: text, text, url });
-        return;
-      } catch (error) {
-        if (error.name === "AbortError") return;
-      }
-    }
-    try {
-      await navigator.clipboard.writeText(url);
-      notify($("group-notice"), t("group.copied", { url }), "success");
-    } catch (error) {
-      notify($("group-notice"), t("group.copyThis", { url }), "info");
-    }
+    await app.shareLink(url, t("group.shareText"), $("group-notice"), "group");
   }
 
   function takeTest() {
