@@ -40,6 +40,11 @@ class Metrics:
         self.admission_queue = Gauge(
             "alphamale_admission_queue", "Analyses waiting for a slot (the burst queue)", registry=r
         )
+        self.admission_shedding = Gauge(
+            "alphamale_admission_shedding",
+            "1 while the overload is sustained and nobody may wait for a slot",
+            registry=r,
+        )
         self.admission_wait = Histogram(
             "alphamale_admission_wait_seconds",
             "Time an analysis waited for a slot (0 when one was free; refusals included)",

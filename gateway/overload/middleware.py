@@ -4,7 +4,8 @@ budget per client) but not against admission: they ask no model anything.
 
 A client over its rate gets ``429 rate_limited`` at once. When the analyses in flight reach the
 adaptive bound, a request waits in a short queue if it will still be served within the wait
-budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once; both refusals
+budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once, and so do the
+waiters while the overload lasts; both refusals
 carry ``Retry-After``. Admitted analyses (201, and the legacy endpoint's 200) report their
 latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
 of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
@@ -156,6 +157,7 @@ class OverloadGuard:
     async def wait_for_slot(queue: AdmissionQueue, metrics: Metrics) -> bool:
         started = time.perf_counter()
         metrics.admission_queue.set_function(lambda: len(queue.waiting))  # read when scraped
+        metrics.admission_shedding.set_function(lambda: float(queue.shedding))
         admitted = await queue.acquire()
         metrics.admission_wait.observe(time.perf_counter() - started)
         return admitted

@@ -8,6 +8,12 @@ bound shrinks and analyses slow while a request waits), plus its own analysis, w
 ``wait_budget_s``. Otherwise it is refused at once, before its body is read (as in Netflix's
 concurrency-limits blocking limiter, or Envoy's adaptive concurrency with a queue). A waiter
 whose deadline passes is refused then. A freed slot goes straight to the first waiter.
+
+A refusal means more work arrived than a burst's budget holds: the overload is sustained, so
+waiting would only make everyone slow. The queue then sheds (as Facebook's controlled-delay
+queue switches to short timeouts while a queue stands): every waiter is refused at once, and
+nobody waits, a request gets a free slot or ``503``, until nothing has been refused for a whole
+``wait_budget_s``. The admitted ones then stay as fast as the bound keeps them.
 """
 
 from __future__ import annotations
@@ -32,10 +38,16 @@ class AdmissionQueue:
     ) -> None:
         self.limit = limit
         self.wait_budget_s = wait_budget_s
-        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.waiting: deque[asyncio.Future[bool]] = deque()
         self.clock = clock
         self.handover_s: float | None = None  # smoothed time between hand-overs, when queued
         self._last_handover: float | None = None
+        self.shedding_until = -math.inf  # the clock's time until which nobody waits
+
+    @property
+    def shedding(self) -> bool:
+        """Whether the overload is sustained: requests get a free slot or a refusal."""
+        return self.clock() < self.shedding_until
 
     @property
     def service_s(self) -> float:
@@ -51,9 +63,10 @@ class AdmissionQueue:
         if not self.waiting and self.limit.try_acquire():
             return True
         deadline_s = self.wait_budget_s - self.service_s  # it must still finish in the budget
-        if self.expected_wait_s(len(self.waiting) + 1) > deadline_s:
+        if self.shedding or self.expected_wait_s(len(self.waiting) + 1) > deadline_s:
+            self._shed()
             return False
-        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        slot: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.waiting.append(slot)
         try:
             await asyncio.wait({slot}, timeout=deadline_s)
@@ -61,17 +74,23 @@ class AdmissionQueue:
             self._abandon(slot)
             raise
         if slot.done():
-            return True
+            return slot.result()  # handed a slot, or refused by the shedding
         self._abandon(slot)
         return False
 
-    def _abandon(self, slot: asyncio.Future[None]) -> None:
+    def _shed(self) -> None:
+        """Refuse every waiter now, and let nobody wait until a budget passes without refusals."""
+        self.shedding_until = self.clock() + self.wait_budget_s
+        while self.waiting:
+            self.waiting.popleft().set_result(False)
+
+    def _abandon(self, slot: asyncio.Future[bool]) -> None:
         """Leave the queue; a slot handed over in the meantime is given back."""
-        if slot.done():
-            self.release(None)
-        else:
+        if not slot.done():
             slot.cancel()
             self.waiting.remove(slot)
+        elif slot.result():
+            self.release(None)
 
     def release(self, latency_s: float | None, *, overloaded: bool = False) -> None:
         """One admitted analysis finished (see :meth:`AdaptiveLimit.release`); wake waiters."""
@@ -85,7 +104,7 @@ class AdmissionQueue:
             self.handover_s = gap if self.handover_s is None else 0.8 * self.handover_s + 0.2 * gap
         self._last_handover = now
         while self.waiting and self.limit.try_acquire():
-            self.waiting.popleft().set_result(None)
+            self.waiting.popleft().set_result(True)
 
     def retry_after_s(self) -> int:
         """Seconds a refused client should wait: about the time the queue takes to drain."""

@@ -20,10 +20,12 @@ from gateway.overload.ratelimit import Rate
 NEVER_S = 30.0  # a wait that would only end by a bug: the test fails instead of hanging
 
 
-def queue(bound: int, service_s: float, wait_budget_s: float) -> AdmissionQueue:
+def queue(
+    bound: int, service_s: float, wait_budget_s: float, clock: Clock | None = None
+) -> AdmissionQueue:
     limit = AdaptiveLimit(initial=bound, budget_s=service_s)
     limit.latency_s = service_s  # as measured
-    return AdmissionQueue(limit, wait_budget_s)
+    return AdmissionQueue(limit, wait_budget_s, clock or Clock())
 
 
 async def started(waiter: asyncio.Task[bool]) -> None:
@@ -47,16 +49,30 @@ async def test_a_burst_waits_and_is_served_first_come_first_served() -> None:
     assert slots.limit.in_flight == 2 and not slots.waiting
 
 
-async def test_a_request_the_queue_would_keep_too_long_is_refused_at_once() -> None:
+async def test_a_request_the_queue_would_keep_too_long_is_refused_and_the_queue_sheds() -> None:
     # One slot, 400 s per analysis, a 1000 s budget: the first waiter starts in 400 s and is
     # done in 800 s; the second would start in 800 s, past its 600 s deadline.
-    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0)
+    clock = Clock()
+    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock)
     assert await slots.acquire()
     first = asyncio.create_task(slots.acquire())
     await started(first)
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False  # not after 600 s
-    assert len(slots.waiting) == 1 and slots.retry_after_s() >= 400
-    first.cancel()
+    # More work than a burst's budget: the overload is sustained, the waiter is refused too.
+    assert await asyncio.wait_for(first, NEVER_S) is False
+    assert not slots.waiting and slots.shedding and slots.retry_after_s() >= 400
+    clock.now += 999.0  # nobody may wait while shedding, though the queue is empty ...
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    clock.now += 999.0  # ... and each refusal keeps it shedding for another budget
+    assert slots.shedding
+    slots.release(None)
+    assert await slots.acquire()  # a free slot is still given
+    clock.now += 1000.0  # a budget without refusals: the queue takes bursts again
+    assert not slots.shedding
+    again = asyncio.create_task(slots.acquire())
+    await started(again)
+    slots.release(None)
+    assert await asyncio.wait_for(again, NEVER_S)
 
 
 async def test_a_waiter_past_its_deadline_is_refused_and_leaves_the_queue() -> None:
@@ -125,7 +141,7 @@ async def test_both_endpoints_successes_feed_the_bound(path: str, success: int) 
     assert slots.limit.latency_s is not None  # its latency was counted
 
 
-async def test_a_refusal_reads_no_body_and_a_queued_request_is_served_after_a_release() -> None:
+async def test_a_queued_request_is_served_after_a_release_and_the_gauges_say_so() -> None:
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
     guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
@@ -134,13 +150,30 @@ async def test_a_refusal_reads_no_body_and_a_queued_request_is_served_after_a_re
     for _ in range(5):
         await asyncio.sleep(0)
     assert metrics.registry.get_sample_value("alphamale_admission_queue") == 1
-    slots.limit.latency_s = 400.0  # now a second waiter could not be served in time
-    refused, reads = await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
-    assert refused[0]["status"] == 503 and reads == 0  # refused before the body was read
+    assert metrics.registry.get_sample_value("alphamale_admission_shedding") == 0
     slots.release(None)
     (start, _), reads = await asyncio.wait_for(waiting, NEVER_S)
     assert start["status"] == 201 and reads == 1 and slots.limit.in_flight == 0
     assert metrics.registry.get_sample_value("alphamale_admission_queue") == 0
+
+
+async def test_a_refusal_reads_no_body_and_sheds_the_waiters_unread() -> None:
+    metrics = Metrics()
+    slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
+    assert await slots.acquire()  # the one slot is held
+    waiting = asyncio.create_task(run(guard, "/v1/analyses"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    slots.limit.latency_s = 400.0  # now a second waiter could not be served in time
+    refused, reads = await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
+    assert refused[0]["status"] == 503 and reads == 0  # refused before the body was read
+    (shed, _), reads = await asyncio.wait_for(waiting, NEVER_S)
+    assert shed["status"] == 503 and reads == 0  # the waiter too, its body never read
+    retry = dict(shed["headers"])[b"retry-after"]
+    assert int(retry) >= 400 and slots.limit.in_flight == 1
+    assert metrics.registry.get_sample_value("alphamale_admission_queue") == 0
+    assert metrics.registry.get_sample_value("alphamale_admission_shedding") == 1
 
 
 async def test_a_slow_drain_measured_while_queued_lengthens_the_expected_wait() -> None:
