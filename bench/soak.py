@@ -90,7 +90,7 @@ def run_module(module: list[str], env: dict[str, str]) -> None:
 
 
 def start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "gateway.main:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "gateway.main:serve_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     with log.open("ab") as out:
         return subprocess.Popen(

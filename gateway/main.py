@@ -1,4 +1,5 @@
-"""The FastAPI app: ``create_app()`` with a lifespan that owns every client."""
+"""The FastAPI app: ``create_app()`` with a lifespan that owns every client; ``serve_app()`` is
+what a gateway process runs (the allocator set for the process, then ``create_app()``)."""
 
 from __future__ import annotations
 
@@ -143,7 +144,6 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    limit_heap_growth()  # big photos must not leave the heap resident
     metrics = Metrics()
     guards = Guards()  # the overload guard's bound and rate store, made with the context
 
@@ -181,3 +181,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     problem_openapi(app)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as a gateway process serves it (``uvicorn gateway.main:serve_app --factory``):
+    the process's allocator is set first so big photos do not leave the heap resident
+    (:mod:`gateway.malloc`). Tests build :func:`create_app` and leave their own process's
+    allocator alone."""
+    limit_heap_growth()
+    return create_app()

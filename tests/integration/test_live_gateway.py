@@ -1,4 +1,4 @@
-"""The gateway as it is deployed: ``uvicorn gateway.main:create_app --factory`` in its own
+"""The gateway as it is deployed: ``uvicorn gateway.main:serve_app --factory`` in its own
 process (started as bench.soak and the browser tests start it), on the session's TorchServe.
 
 What only a fresh process shows: the test process has pillow-heif's opener registered (the
