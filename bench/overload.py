@@ -35,6 +35,7 @@ from model_server.tools import archive
 OUTPUT = ROOT / "var" / "bench" / "overload.json"
 QUOTA = 5  # per-client analyses per minute in the rate-limit check
 BURSTS = (8, 16)
+SETTLED_S = 2.0  # the spike's start, when the queue still takes waiters and then sheds them
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Shot:
     status: int | None  # None: timeout or connection error
     code: str | None
     latency_ms: float
+    sent_s: float = 0.0  # when it was sent, from the spike's start
 
 
 async def post(client: httpx.AsyncClient, photo: bytes, address: str, limit_s: float) -> Shot:
@@ -94,6 +96,8 @@ async def spike(
         photo = photos[n % len(photos)]
         tasks.append(asyncio.create_task(post(client, photo, next(sources), limit_s)))
     shots = await asyncio.gather(*tasks)
+    for n, shot in enumerate(shots):
+        shot.sent_s = n / rate
     return list(shots), time.monotonic() - started
 
 
@@ -151,7 +155,9 @@ async def scenario(
         )
         rates = await one_client_over_its_limit(client, photos[0]) if guarded else None
     admitted = [s.latency_ms for s in shots if s.status == 201]
-    refused = [s.latency_ms for s in shots if s.code in ("overloaded", "rate_limited")]
+    refusals = [s for s in shots if s.code in ("overloaded", "rate_limited")]
+    refused = [s.latency_ms for s in refusals]
+    settled = [s.latency_ms for s in refusals if s.sent_s >= SETTLED_S]
     statuses: dict[str, int] = {}
     for s in shots:
         key = f"{s.status} {s.code}" if s.code else str(s.status)
@@ -171,6 +177,8 @@ async def scenario(
         "refused": len(refused),
         "refused_p50_ms": ms(refused, 0.5),
         "refused_p99_ms": ms(refused, 0.99),
+        "refused_over_50_ms": sum(v > 50 for v in refused),
+        "refused_settled_p99_ms": ms(settled, 0.99),
         "timeouts": sum(s.status is None for s in shots),
         "other_5xx": sum(
             1 for s in shots if s.status and s.status >= 500 and s.code != "overloaded"
@@ -219,6 +227,8 @@ def report(runs: list[dict[str, Any]]) -> str:
     )
     line("refused (503 overloaded / 429)", "refused")
     line("refused p99 ms", "refused_p99_ms", "<= 50")
+    line("refused after more than 50 ms", "refused_over_50_ms")
+    line(f"refused p99 ms, sent after the spike's first {SETTLED_S:g} s", "refused_settled_p99_ms")
     line("timeouts", "timeouts", "0")
     line("other 5xx", "other_5xx", "0")
     rates = after["rate_limit"]
@@ -239,6 +249,13 @@ def get_args_parser() -> argparse.ArgumentParser:
     add("--timeout", type=float, default=30, help="client timeout in s (a phone gives up)")
     add("--ready-timeout", type=float, default=240)
     add("--output", type=Path, default=OUTPUT)
+    add(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ALPHAMALE_NAME=VALUE",
+        help="a gateway setting for both runs (repeatable), e.g. a latency budget to compare",
+    )
     return parser
 
 
@@ -251,12 +268,18 @@ def main(args: argparse.Namespace) -> int:
             "ALPHAMALE_TRUSTED_PROXIES": '["127.0.0.1"]',
             "ALPHAMALE_RATE_LIMIT_QUOTA": str(QUOTA),
             "ALPHAMALE_RATE_LIMIT_PERIOD_S": "60",
-        }
+        } | dict(item.split("=", 1) for item in args.set)
         print(f"{'after (guard on)' if guarded else 'before (guard off)'}:", flush=True)
         with running_stack(False, args.ready_timeout, settings) as stack:
             capacity = runs[0]["capacity_per_s"] if runs else None
             runs.append(asyncio.run(scenario(stack.base_url, args, guarded, capacity)))
-    record = {"machine": machine(), "load": args.load, "seconds": args.seconds, "runs": runs}
+    record = {
+        "machine": machine(),
+        "load": args.load,
+        "seconds": args.seconds,
+        "settings": args.set,
+        "runs": runs,
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(record, indent=2) + "\n")
     print("\n" + report(runs))
