@@ -159,7 +159,12 @@ def test_the_command_on_a_few_real_people(dataset_dir: Path, tmp_path: Path) -> 
     assert decided.score == sum(r.points for r in decided.regions.values())
     stability = summary["meta"]["stability"]
     assert stability["reencoding"]["photos"] == 3 and stability["expression"]["people"] == 12
-    assert 0 <= stability["photos"]["served"]["exact"] <= 1
+    photos, counted = stability["photos"], summary["meta"]["photos"]
+    served = photos["served"]
+    assert served["exact"] <= served["within_one"]
+    for share in (*served.values(), *(photos[r]["observed"] for r in PARTS)):
+        assert share == round(round(share * counted) / counted, 4)  # a count of the 24 photos
+    assert all(0 < photos[r]["stated"] <= 1 for r in PARTS)
     assert (tmp_path / "type_model.json").stat().st_size < 1_000_000
     assert summary["meta"]["people"] == 12 and summary["meta"]["photos"] == 24
     for name in ("scatter", "null"):
