@@ -99,6 +99,19 @@ async def test_a_client_gone_while_waiting_gives_back_what_it_was_handed() -> No
     assert slots.limit.in_flight == 0 and not slots.waiting
 
 
+async def test_a_waiter_gone_just_after_it_was_shed_gives_back_nothing() -> None:
+    slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    assert await slots.acquire()
+    shed = asyncio.create_task(slots.acquire())
+    await started(shed)
+    slots.limit.latency_s = 400.0  # the next request cannot be served in time: the queue sheds
+    assert await slots.acquire() is False
+    shed.cancel()  # cancelled before it ran again: it was refused, it holds no slot
+    with pytest.raises(asyncio.CancelledError):
+        await shed
+    assert slots.limit.in_flight == 1 and not slots.waiting
+
+
 # --- through the guard --------------------------------------------------------------------
 def scope_for(path: str) -> Scope:
     return {"type": "http", "method": "POST", "path": path, "headers": [], "client": ("h", 1)}
