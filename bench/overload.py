@@ -35,7 +35,7 @@ from model_server.tools import archive
 OUTPUT = ROOT / "var" / "bench" / "overload.json"
 QUOTA = 5  # per-client analyses per minute in the rate-limit check
 BURSTS = (8, 16)
-SETTLED_S = 2.0  # the spike's start, when the queue still takes waiters and then sheds them
+SETTLED_S = 2.0  # the spike's start: the queue takes waiters, as for a burst, then sheds them
 
 
 @dataclass
@@ -155,9 +155,10 @@ async def scenario(
         )
         rates = await one_client_over_its_limit(client, photos[0]) if guarded else None
     admitted = [s.latency_ms for s in shots if s.status == 201]
+    admitted_settled = [s.latency_ms for s in shots if s.status == 201 and s.sent_s >= SETTLED_S]
     refusals = [s for s in shots if s.code in ("overloaded", "rate_limited")]
     refused = [s.latency_ms for s in refusals]
-    settled = [s.latency_ms for s in refusals if s.sent_s >= SETTLED_S]
+    refused_settled = [s.latency_ms for s in refusals if s.sent_s >= SETTLED_S]
     statuses: dict[str, int] = {}
     for s in shots:
         key = f"{s.status} {s.code}" if s.code else str(s.status)
@@ -173,12 +174,13 @@ async def scenario(
         "admitted": len(admitted),
         "admitted_p50_ms": ms(admitted, 0.5),
         "admitted_p99_ms": ms(admitted, 0.99),
+        "admitted_settled_p99_ms": ms(admitted_settled, 0.99),
         "admitted_per_s": round(len(admitted) / elapsed, 2),
         "refused": len(refused),
         "refused_p50_ms": ms(refused, 0.5),
         "refused_p99_ms": ms(refused, 0.99),
         "refused_over_50_ms": sum(v > 50 for v in refused),
-        "refused_settled_p99_ms": ms(settled, 0.99),
+        "refused_settled_p99_ms": ms(refused_settled, 0.99),
         "timeouts": sum(s.status is None for s in shots),
         "other_5xx": sum(
             1 for s in shots if s.status and s.status >= 500 and s.code != "overloaded"
