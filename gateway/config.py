@@ -86,14 +86,26 @@ class Settings(BaseSettings):
     admission_max: int = Field(32, description="Most analyses in flight the bound may reach.")
     admission_latency_budget_s: float = Field(
         0.6,
-        description="An analysis slower than this shrinks the bound (about 2x one alone, "
-        "measured: 0.5 lost throughput under a spike, 1.0 let admitted analyses take 3-4x).",
+        description="An analysis slower than this shrinks the bound, until one alone is measured.",
+    )
+    admission_latency_factor: float = Field(
+        2.0,
+        gt=0,
+        description="Then the budget is this many times an analysis alone (smoothed), so it "
+        "follows the machine (measured: 1.7x lost throughput under a spike, 3.3x let admitted "
+        "analyses take 3-4x).",
     )
     admission_wait_budget_s: float = Field(
         6.0,
         description="Longest a request of a burst may take, waiting for a slot and analysed: one "
-        "that the queue ahead would keep longer is refused at once, and so are the waiters; "
-        "nobody waits until this long passes without a refusal (0: no queue).",
+        "that the queue ahead would keep longer is refused at once; once the overload is "
+        "sustained, nobody waits until this long passes without a refusal (0: no queue).",
+    )
+    admission_burst_window_s: float = Field(
+        1.0,
+        ge=0,
+        description="Refusals going on longer than this (longer than a burst takes to arrive) "
+        "mean the overload is sustained: the queue's waiters are refused and nobody waits.",
     )
     rate_limit_quota: int = Field(
         20, description="Analyses per client per period (0: no per-client limit)."

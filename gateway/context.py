@@ -66,8 +66,10 @@ def overload_guards(
                 initial=settings.admission_initial,
                 maximum=settings.admission_max,
                 budget_s=settings.admission_latency_budget_s,
+                budget_factor=settings.admission_latency_factor,
             ),
             settings.admission_wait_budget_s,
+            burst_window_s=settings.admission_burst_window_s,
         )
         if settings.admission_enabled
         else None

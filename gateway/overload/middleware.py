@@ -173,6 +173,8 @@ class OverloadGuard:
     ) -> None:
         started = time.perf_counter()
         status = 500
+        # alone: the only one in flight, and still when it ends if nothing else is admitted
+        admissions = limit.limit.admissions if limit and limit.limit.in_flight == 1 else None
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -190,7 +192,9 @@ class OverloadGuard:
             if limit is not None:
                 done = status == SUCCESS[scope["path"]]
                 limit.release(
-                    time.perf_counter() - started if done else None, overloaded=status == 503
+                    time.perf_counter() - started if done else None,
+                    overloaded=status == 503,
+                    alone=admissions == limit.limit.admissions,
                 )
                 metrics.admission_limit.set(limit.limit.bound)
 

@@ -9,11 +9,13 @@ bound shrinks and analyses slow while a request waits), plus its own analysis, w
 concurrency-limits blocking limiter, or Envoy's adaptive concurrency with a queue). A waiter
 whose deadline passes is refused then. A freed slot goes straight to the first waiter.
 
-A refusal means more work arrived than a burst's budget holds: the overload is sustained, so
-waiting would only make everyone slow. The queue then sheds (as Facebook's controlled-delay
-queue switches to short timeouts while a queue stands): every waiter is refused at once, and
-nobody waits, a request gets a free slot or ``503``, until nothing has been refused for a whole
-``wait_budget_s``. The admitted ones then stay as fast as the bound keeps them.
+A burst too big for the budget gets its excess refused at once and its waiters served. When
+refusals go on for longer than ``burst_window_s`` (longer than a burst takes to arrive) while
+the queue has not drained, the overload is sustained, and waiting would only make everyone
+slow. The queue then sheds (as Facebook's controlled-delay queue drops to short timeouts while a
+queue stands): every waiter is refused at once, and nobody waits, a request gets a free slot or
+``503``, until nothing has been refused for a whole ``wait_budget_s``. The admitted ones then
+stay as fast as the bound keeps them.
 """
 
 from __future__ import annotations
@@ -34,15 +36,19 @@ class AdmissionQueue:
         self,
         limit: AdaptiveLimit,
         wait_budget_s: float,
+        *,
+        burst_window_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = limit
         self.wait_budget_s = wait_budget_s
+        self.burst_window_s = burst_window_s
         self.waiting: deque[asyncio.Future[bool]] = deque()
         self.clock = clock
         self.handover_s: float | None = None  # smoothed time between hand-overs, when queued
         self._last_handover: float | None = None
         self.shedding_until = -math.inf  # the clock's time until which nobody waits
+        self._refusing_since: float | None = None  # the first refusal since the queue drained
 
     @property
     def shedding(self) -> bool:
@@ -52,7 +58,7 @@ class AdmissionQueue:
     @property
     def service_s(self) -> float:
         """What one analysis takes now: the smoothed latency, the budget before any."""
-        return self.limit.latency_s or self.limit.budget_s
+        return self.limit.latency_s or self.limit.latency_budget_s
 
     def expected_wait_s(self, position: int) -> float:
         """How long the ``position``-th waiter (1-based) should wait for its slot."""
@@ -64,7 +70,7 @@ class AdmissionQueue:
             return True
         deadline_s = self.wait_budget_s - self.service_s  # it must still finish in the budget
         if self.shedding or self.expected_wait_s(len(self.waiting) + 1) > deadline_s:
-            self._shed()
+            self._refused()
             return False
         slot: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.waiting.append(slot)
@@ -78,9 +84,18 @@ class AdmissionQueue:
         self._abandon(slot)
         return False
 
-    def _shed(self) -> None:
+    def _refused(self) -> None:
+        """A refusal: it keeps the shedding on, or starts it once refusals outlast a burst."""
+        now = self.clock()
+        if self._refusing_since is None:
+            self._refusing_since = now
+        if self.shedding or now - self._refusing_since >= self.burst_window_s:
+            self._shed(now)
+
+    def _shed(self, now: float) -> None:
         """Refuse every waiter now, and let nobody wait until a budget passes without refusals."""
-        self.shedding_until = self.clock() + self.wait_budget_s
+        self.shedding_until = now + self.wait_budget_s
+        self._refusing_since = None
         while self.waiting:
             self.waiting.popleft().set_result(False)
 
@@ -92,11 +107,13 @@ class AdmissionQueue:
         elif slot.result():
             self.release(None)
 
-    def release(self, latency_s: float | None, *, overloaded: bool = False) -> None:
+    def release(
+        self, latency_s: float | None, *, overloaded: bool = False, alone: bool = False
+    ) -> None:
         """One admitted analysis finished (see :meth:`AdaptiveLimit.release`); wake waiters."""
-        self.limit.release(latency_s, overloaded=overloaded)
-        if not self.waiting:
-            self._last_handover = None  # the queue is empty: the next wait starts afresh
+        self.limit.release(latency_s, overloaded=overloaded, alone=alone)
+        if not self.waiting:  # the queue drained: the next wait and refusal start afresh
+            self._last_handover = self._refusing_since = None
             return
         now = self.clock()
         if self._last_handover is not None:

@@ -21,11 +21,17 @@ NEVER_S = 30.0  # a wait that would only end by a bug: the test fails instead of
 
 
 def queue(
-    bound: int, service_s: float, wait_budget_s: float, clock: Clock | None = None
+    bound: int,
+    service_s: float,
+    wait_budget_s: float,
+    clock: Clock | None = None,
+    burst_window_s: float = 0.0,
 ) -> AdmissionQueue:
     limit = AdaptiveLimit(initial=bound, budget_s=service_s)
     limit.latency_s = service_s  # as measured
-    return AdmissionQueue(limit, wait_budget_s, clock or Clock())
+    return AdmissionQueue(
+        limit, wait_budget_s, burst_window_s=burst_window_s, clock=clock or Clock()
+    )
 
 
 async def started(waiter: asyncio.Task[bool]) -> None:
@@ -49,18 +55,41 @@ async def test_a_burst_waits_and_is_served_first_come_first_served() -> None:
     assert slots.limit.in_flight == 2 and not slots.waiting
 
 
-async def test_a_request_the_queue_would_keep_too_long_is_refused_and_the_queue_sheds() -> None:
+async def test_a_burst_too_big_for_the_budget_keeps_its_waiters_and_refuses_the_excess() -> None:
     # One slot, 400 s per analysis, a 1000 s budget: the first waiter starts in 400 s and is
     # done in 800 s; the second would start in 800 s, past its 600 s deadline.
     clock = Clock()
-    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock)
+    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock, burst_window_s=1.0)
     assert await slots.acquire()
     first = asyncio.create_task(slots.acquire())
     await started(first)
-    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False  # not after 600 s
-    # More work than a burst's budget: the overload is sustained, the waiter is refused too.
-    assert await asyncio.wait_for(first, NEVER_S) is False
-    assert not slots.waiting and slots.shedding and slots.retry_after_s() >= 400
+    clock.now += 0.5  # the rest of the burst, within its window: refused at once, not shed
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    assert len(slots.waiting) == 1 and not slots.shedding and slots.retry_after_s() >= 400
+    slots.release(None)
+    assert await asyncio.wait_for(first, NEVER_S)  # the waiter is served
+    slots.release(None)  # the queue drained: the next refusal starts a new window
+    assert await slots.acquire()
+    clock.now += 5.0
+    later = asyncio.create_task(slots.acquire())
+    await started(later)
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    assert len(slots.waiting) == 1 and not slots.shedding
+    later.cancel()
+
+
+async def test_refusals_outlasting_a_burst_shed_the_queue_until_a_budget_passes_without() -> None:
+    clock = Clock()
+    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock, burst_window_s=1.0)
+    assert await slots.acquire()
+    first = asyncio.create_task(slots.acquire())
+    await started(first)
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False  # a burst's excess
+    clock.now += 1.0  # refusals still coming a window later: the overload is sustained
+    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
+    assert await asyncio.wait_for(first, NEVER_S) is False  # the waiter is refused too
+    assert not slots.waiting and slots.shedding
     clock.now += 999.0  # nobody may wait while shedding, though the queue is empty ...
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
     clock.now += 999.0  # ... and each refusal keeps it shedding for another budget
@@ -154,6 +183,30 @@ async def test_both_endpoints_successes_feed_the_bound(path: str, success: int) 
     assert slots.limit.latency_s is not None  # its latency was counted
 
 
+async def test_only_an_analysis_nothing_was_admitted_beside_counts_as_alone() -> None:
+    slots = AdmissionQueue(AdaptiveLimit(initial=2, budget_factor=2.0), 0.0)
+    go = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await go.wait()
+        await answering(201)(scope, receive, send)
+
+    guard = OverloadGuard(app, guards=Guards(slots), metrics=Metrics(), rate=Rate(5, 60.0))
+    go.set()
+    await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
+    alone = slots.limit.alone_s
+    assert alone is not None and slots.limit.latency_budget_s == 2.0 * alone
+    go.clear()
+    beside = asyncio.create_task(run(guard, "/v1/analyses"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await slots.acquire()  # another admitted while it runs: it did not run alone
+    go.set()
+    await asyncio.wait_for(beside, NEVER_S)
+    slots.release(None)
+    assert slots.limit.alone_s == alone and slots.limit.latency_s != alone
+
+
 async def test_a_queued_request_is_served_after_a_release_and_the_gauges_say_so() -> None:
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
@@ -191,7 +244,7 @@ async def test_a_refusal_reads_no_body_and_sheds_the_waiters_unread() -> None:
 
 async def test_a_slow_drain_measured_while_queued_lengthens_the_expected_wait() -> None:
     clock = Clock()
-    slots = AdmissionQueue(AdaptiveLimit(initial=1, budget_s=1.0), 100.0, clock)
+    slots = AdmissionQueue(AdaptiveLimit(initial=1, budget_s=1.0), 100.0, clock=clock)
     slots.limit.latency_s = 1.0
     assert await slots.acquire()
     waiters = [asyncio.create_task(slots.acquire()) for _ in range(3)]

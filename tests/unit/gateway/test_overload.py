@@ -88,6 +88,20 @@ def test_an_overloaded_model_server_shrinks_the_bound_and_early_failures_say_not
     assert limit.bound == 1 and limit.in_flight == 0
 
 
+def test_the_budget_follows_analyses_alone_once_one_is_measured() -> None:
+    limit = AdaptiveLimit(initial=2, budget_s=1.0, budget_factor=2.0)
+    limit.try_acquire()
+    limit.release(3.0)  # not alone: the fixed budget stays
+    assert limit.alone_s is None and limit.latency_budget_s == 1.0
+    limit.try_acquire()
+    limit.release(0.4, alone=True)  # a busy box: one alone takes 0.4 s, the budget is 0.8 s
+    assert limit.alone_s == 0.4 and limit.latency_budget_s == pytest.approx(0.8)
+    fill(limit)
+    limit.release(0.9)  # within the fixed budget, beyond this machine's: the bound shrinks
+    assert limit.bound == 1
+    assert AdaptiveLimit(initial=1, budget_s=1.0).latency_budget_s == 1.0  # no factor: fixed
+
+
 def test_retry_after_follows_the_measured_latency() -> None:
     limit = AdaptiveLimit(initial=1)
     assert limit.retry_after_s() == 1
