@@ -4,12 +4,12 @@ budget per client) but not against admission: they ask no model anything.
 
 A client over its rate gets ``429 rate_limited`` at once. When the analyses in flight reach the
 adaptive bound, a request waits in a short queue if it will still be served within the wait
-budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once, and so do the
-waiters while the overload lasts; both refusals
-carry ``Retry-After``. Admitted analyses (201, and the legacy endpoint's 200) report their
-latency back to the bound (:mod:`gateway.overload.limiter`). Every answer
-of a guarded endpoint carries the ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi
-draft). Clients are known to the rate store by a keyed hash of their address alone.
+budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once (and so do the
+waiters, once the overload is sustained); both refusals carry ``Retry-After``. Admitted analyses
+(201, and the legacy endpoint's 200) report their latency back to the bound, and whether they
+ran alone (:mod:`gateway.overload.limiter`). Every answer of a guarded endpoint carries the
+``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi draft). Clients are known to the
+rate store by a keyed hash of their address alone.
 
 The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
 holder that the app's lifespan fills with the bound and the rate store it makes (with the
