@@ -121,6 +121,9 @@ async def app_context(
         )
         sessions = make_sessionmaker(engine)
         admission, rate_store = overload_guards(settings, sessions)
+        metrics = metrics or Metrics()
+        if admission is not None:
+            metrics.watch_admission(admission)
         yield AppContext(
             settings=settings,
             engine=engine,
@@ -132,7 +135,7 @@ async def app_context(
                 settings.model_management_url,
                 settings.model_management_timeout_s,
             ),
-            metrics=metrics or Metrics(),
+            metrics=metrics,
             admission=admission,
             rate_store=rate_store,
         )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from gateway.overload.queue import AdmissionQueue
 
 
 @dataclass
@@ -56,6 +60,11 @@ class Metrics:
             "Objects left behind after a failed compensation",
             registry=r,
         )
+
+    def watch_admission(self, queue: AdmissionQueue) -> None:
+        """The burst queue's gauges, read from the queue when scraped."""
+        self.admission_queue.set_function(lambda: len(queue.waiting))
+        self.admission_shedding.set_function(lambda: float(queue.shedding))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

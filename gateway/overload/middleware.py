@@ -156,8 +156,6 @@ class OverloadGuard:
     @staticmethod
     async def wait_for_slot(queue: AdmissionQueue, metrics: Metrics) -> bool:
         started = time.perf_counter()
-        metrics.admission_queue.set_function(lambda: len(queue.waiting))  # read when scraped
-        metrics.admission_shedding.set_function(lambda: float(queue.shedding))
         admitted = await queue.acquire()
         metrics.admission_wait.observe(time.perf_counter() - started)
         return admitted
