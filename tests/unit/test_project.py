@@ -218,11 +218,8 @@ def test_readme_documents_every_setting() -> None:
 
 
 def test_compose_file_matches_the_compose_spec() -> None:
-    checker = Path(sys.executable).with_name("check-jsonschema")
-    result = subprocess.run(
-        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        "check-jsonschema", "--builtin-schema", "vendor.compose-spec", ROOT / "docker-compose.yml"
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -236,21 +233,18 @@ def venv_tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
+def run_tool(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run a tool of the dev lock; its output is in ``stdout`` and ``stderr``."""
+    return subprocess.run([venv_tool(name), *map(str, args)], capture_output=True, text=True)
+
+
 def test_workflows_match_the_github_schema() -> None:
-    result = subprocess.run(
-        [venv_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
-        capture_output=True,
-        text=True,
-    )
+    result = run_tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS)
     assert WORKFLOWS and result.returncode == 0, result.stdout + result.stderr
 
 
 def test_workflows_have_no_zizmor_findings() -> None:
-    result = subprocess.run(
-        [venv_tool("zizmor"), "--offline", "--quiet", str(ROOT / ".github/workflows")],
-        capture_output=True,
-        text=True,
-    )
+    result = run_tool("zizmor", "--offline", "--quiet", ROOT / ".github/workflows")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -267,11 +261,7 @@ def test_third_party_actions_are_pinned_by_commit() -> None:
 
 
 def test_dockerfiles_pass_hadolint() -> None:
-    result = subprocess.run(
-        [venv_tool("hadolint"), "--failure-threshold", "warning", *DOCKERFILES],
-        capture_output=True,
-        text=True,
-    )
+    result = run_tool("hadolint", "--failure-threshold", "warning", *DOCKERFILES)
     assert DOCKERFILES and result.returncode == 0, result.stdout + result.stderr
 
 

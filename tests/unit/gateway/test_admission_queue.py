@@ -55,14 +55,20 @@ async def test_a_burst_waits_and_is_served_first_come_first_served() -> None:
     assert slots.limit.in_flight == 2 and not slots.waiting
 
 
-async def test_a_burst_too_big_for_the_budget_keeps_its_waiters_and_refuses_the_excess() -> None:
-    # One slot, 400 s per analysis, a 1000 s budget: the first waiter starts in 400 s and is
-    # done in 800 s; the second would start in 800 s, past its 600 s deadline.
+async def full_with_a_waiter() -> tuple[Clock, AdmissionQueue, asyncio.Task[bool]]:
+    """One slot held, 400 s per analysis, a 1000 s budget, a 1 s burst window, on a test clock:
+    the first waiter starts in 400 s and is done in 800 s; a second would start in 800 s, past
+    its 600 s deadline, so it is refused."""
     clock = Clock()
     slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock, burst_window_s=1.0)
     assert await slots.acquire()
     first = asyncio.create_task(slots.acquire())
     await started(first)
+    return clock, slots, first
+
+
+async def test_a_burst_too_big_for_the_budget_keeps_its_waiters_and_refuses_the_excess() -> None:
+    clock, slots, first = await full_with_a_waiter()
     clock.now += 0.5  # the rest of the burst, within its window: refused at once, not shed
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
@@ -80,11 +86,7 @@ async def test_a_burst_too_big_for_the_budget_keeps_its_waiters_and_refuses_the_
 
 
 async def test_refusals_outlasting_a_burst_shed_the_queue_until_a_budget_passes_without() -> None:
-    clock = Clock()
-    slots = queue(bound=1, service_s=400.0, wait_budget_s=1000.0, clock=clock, burst_window_s=1.0)
-    assert await slots.acquire()
-    first = asyncio.create_task(slots.acquire())
-    await started(first)
+    clock, slots, first = await full_with_a_waiter()
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False  # a burst's excess
     clock.now += 1.0  # refusals still coming a window later: the overload is sustained
     assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
@@ -210,6 +212,7 @@ async def test_only_an_analysis_nothing_was_admitted_beside_counts_as_alone() ->
 async def test_a_queued_request_is_served_after_a_release_and_the_gauges_say_so() -> None:
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    metrics.watch_admission(slots)  # as the app's context does
     guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
     assert await slots.acquire()  # the one slot is held
     waiting = asyncio.create_task(run(guard, "/v1/analyses"))
@@ -226,6 +229,7 @@ async def test_a_queued_request_is_served_after_a_release_and_the_gauges_say_so(
 async def test_a_refusal_reads_no_body_and_sheds_the_waiters_unread() -> None:
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
+    metrics.watch_admission(slots)  # as the app's context does
     guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
     assert await slots.acquire()  # the one slot is held
     waiting = asyncio.create_task(run(guard, "/v1/analyses"))
