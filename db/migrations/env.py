@@ -28,13 +28,25 @@ def run_migrations_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table (copy, drop, rename): with foreign keys on, dropping it
+        # would cascade into every row that references it (members of a rebuilt group, say).
+        # Off for the migration (before any transaction: SQLite ignores it inside one), then
+        # every reference is checked.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's autobegun transaction: Alembic starts its own
     context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        connection=connection, target_metadata=target_metadata, render_as_batch=sqlite
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration left broken references: {broken[:5]}")
 
 
 async def run_migrations_online() -> None:
