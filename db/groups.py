@@ -2,7 +2,9 @@
 
 A group is closed when its owner closes it, leaves it or deletes their result, and removed
 once it holds no member: :func:`detach_analysis` is how a result leaves every group at once
-(its deletion and the retention purge), :func:`remove_member` how one member leaves one.
+(its deletion and the retention purge), :func:`remove_member` how one member leaves one, and
+:func:`delete_idle_groups` how the purge removes groups nobody has touched for the retention
+period. A member is known to the public by its ``member_id`` alone (:func:`get_member`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from db.models import Analysis, Group, GroupMember, utcnow
 
@@ -29,7 +31,7 @@ async def list_members(session: AsyncSession, group_id: str) -> Sequence[GroupMe
     query = (
         select(GroupMember)
         .join(Analysis, Analysis.id == GroupMember.analysis_id)
-        .options(selectinload(GroupMember.analysis).selectinload(Analysis.face_type))
+        .options(contains_eager(GroupMember.analysis).joinedload(Analysis.face_type))
         .where(GroupMember.group_id == group_id)
         .order_by(
             Analysis.score.desc().nulls_last(), GroupMember.joined_at, GroupMember.analysis_id
@@ -38,7 +40,18 @@ async def list_members(session: AsyncSession, group_id: str) -> Sequence[GroupMe
     return (await session.scalars(query)).all()
 
 
-async def get_member(session: AsyncSession, group_id: str, analysis_id: str) -> GroupMember | None:
+async def get_member(session: AsyncSession, group_id: str, member_id: str) -> GroupMember | None:
+    """The member of the group with that public id."""
+    query = select(GroupMember).where(
+        GroupMember.group_id == group_id, GroupMember.member_id == member_id
+    )
+    return await session.scalar(query)
+
+
+async def get_membership(
+    session: AsyncSession, group_id: str, analysis_id: str
+) -> GroupMember | None:
+    """The result's membership of the group, if it is a member."""
     return await session.get(GroupMember, (group_id, analysis_id))
 
 
@@ -64,6 +77,11 @@ def close(group: Group, now: datetime | None = None) -> None:
         group.closed_at = now or utcnow()
 
 
+def touch(group: Group) -> None:
+    """Someone started, joined, left or rotated the group: it is active now."""
+    group.active_at = utcnow()
+
+
 async def remove_member(session: AsyncSession, group: Group, analysis_id: str) -> None:
     """One member leaves: the owner leaving closes the group; an empty group is removed."""
     await session.execute(
@@ -73,13 +91,15 @@ async def remove_member(session: AsyncSession, group: Group, analysis_id: str) -
     )
     if group.owner_analysis_id == analysis_id:
         close(group)
+    touch(group)
     await session.flush()
     await delete_empty_groups(session, [group.id])
 
 
-async def detach_analysis(session: AsyncSession, analysis_id: str) -> None:
+async def detach_analysis(session: AsyncSession, analysis_id: str) -> int:
     """A result leaves every group before it is deleted: the groups it owns are closed and
-    lose their owner, its memberships go, and the groups left empty are removed."""
+    lose their owner, its memberships go, and the groups left empty are removed (how many:
+    the answer)."""
     owned = (
         await session.scalars(select(Group).where(Group.owner_analysis_id == analysis_id))
     ).all()
@@ -90,4 +110,18 @@ async def detach_analysis(session: AsyncSession, analysis_id: str) -> None:
     touched = {group.id for group in owned} | set((await session.scalars(member_of)).all())
     await session.execute(delete(GroupMember).where(GroupMember.analysis_id == analysis_id))
     await session.flush()
-    await delete_empty_groups(session, touched)
+    return await delete_empty_groups(session, touched)
+
+
+async def delete_idle_groups(session: AsyncSession, idle_since: datetime) -> int:
+    """Remove the groups not started, joined, left or rotated since ``idle_since``, with their
+    memberships (the results stay: they have their own retention)."""
+    idle = select(Group.id).where(Group.active_at < idle_since)
+    await session.execute(delete(GroupMember).where(GroupMember.group_id.in_(idle)))
+    result = await session.execute(delete(Group).where(Group.active_at < idle_since))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def count_idle_groups(session: AsyncSession, idle_since: datetime) -> int:
+    query = select(func.count()).select_from(Group).where(Group.active_at < idle_since)
+    return int(await session.scalar(query) or 0)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -37,6 +37,11 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """An unguessable id (UUID4, 122 random bits)."""
     return str(uuid.uuid4())
+
+
+def new_member_id() -> str:
+    """A group member's public id: 96 random bits, URL-safe, unrelated to the result's id."""
+    return secrets.token_urlsafe(12)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -97,13 +102,17 @@ class Analysis(Base):
     object_key: Mapped[str] = mapped_column(String(255), unique=True)
     image_sha256: Mapped[str] = mapped_column(String(64), index=True)
     mbti: Mapped[str] = mapped_column(String(4))
-    birth_date: Mapped[date] = mapped_column(Date)
+    # "YYYY-MM": the age rule is checked on the full date at the request; only this is kept
+    birth_month: Mapped[str] = mapped_column(String(7))
     outcome: Mapped[str] = mapped_column(String(32))
     type_id: Mapped[int | None] = mapped_column(ForeignKey("face_types.id"), nullable=True)
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     face_count: Mapped[int] = mapped_column(Integer, default=1)
+    # stored photo pixels per analysed pixel (regions are in the analysed copy's pixels; the
+    # stored photo is smaller): None for rows from before photos were stored smaller
+    stored_scale: Mapped[float | None] = mapped_column(Float, nullable=True)
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(32))
     delete_token_hash: Mapped[str] = mapped_column(String(64))
@@ -111,6 +120,8 @@ class Analysis(Base):
     share_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the consent text's version the person agreed to (None: rows from before consent was asked)
+    consent_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     face_type: Mapped[FaceType | None] = relationship()
 
@@ -130,6 +141,8 @@ class Group(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the last start, join, leave or rotation: groups idle past the retention period are purged
+    active_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     @property
     def closed(self) -> bool:
@@ -137,7 +150,8 @@ class Group(Base):
 
 
 class GroupMember(Base):
-    """One result in one group, under the nickname its owner chose."""
+    """One result in one group, under the nickname its owner chose. The public knows a member
+    by ``member_id`` (random, of this group only), never by its result's id."""
 
     __tablename__ = "group_members"
 
@@ -147,6 +161,7 @@ class GroupMember(Base):
     analysis_id: Mapped[str] = mapped_column(
         ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    member_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_member_id)
     nickname: Mapped[str] = mapped_column(String(20))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

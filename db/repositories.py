@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -69,20 +69,31 @@ async def get_analysis_by_idempotency_key(session: AsyncSession, key: str) -> An
     return await session.scalar(query)
 
 
-async def analyses_created_before(
-    session: AsyncSession, cutoff: datetime, limit: int = 500
+def _expired(cutoff: datetime, legacy_cutoff: datetime) -> ColumnElement[bool]:
+    """Analyses created before ``cutoff``, and the legacy endpoint's before ``legacy_cutoff``."""
+    return or_(
+        Analysis.created_at < cutoff,
+        and_(Analysis.client == "legacy", Analysis.created_at < legacy_cutoff),
+    )
+
+
+async def expired_analyses(
+    session: AsyncSession, cutoff: datetime, legacy_cutoff: datetime, limit: int = 500
 ) -> Sequence[Analysis]:
+    """Up to ``limit`` analyses past their retention, oldest first."""
     query = (
         select(Analysis)
-        .where(Analysis.created_at < cutoff)
+        .where(_expired(cutoff, legacy_cutoff))
         .order_by(Analysis.created_at)
         .limit(limit)
     )
     return (await session.scalars(query)).all()
 
 
-async def count_analyses_created_before(session: AsyncSession, cutoff: datetime) -> int:
-    query = select(func.count()).select_from(Analysis).where(Analysis.created_at < cutoff)
+async def count_expired_analyses(
+    session: AsyncSession, cutoff: datetime, legacy_cutoff: datetime
+) -> int:
+    query = select(func.count()).select_from(Analysis).where(_expired(cutoff, legacy_cutoff))
     return int(await session.scalar(query) or 0)
 
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from db import migrate, repositories
 from db.models import Analysis, CatalogImage, FaceType
@@ -32,6 +32,74 @@ async def test_migrations_upgrade_downgrade_upgrade(empty_database_url: str) -> 
     assert await table_names(empty_database_url) == set()
     await asyncio.to_thread(migrate.upgrade, empty_database_url)
     assert await table_names(empty_database_url) == TABLES
+
+
+async def test_the_trust_migration_keeps_the_birth_month_only_and_gives_members_ids(
+    empty_database_url: str,
+) -> None:
+    """0005 on rows written before it: the day of birth is gone, members get distinct public
+    ids, groups start active at their creation; a downgrade keeps the month."""
+    url = empty_database_url
+    await asyncio.to_thread(migrate.upgrade, url, "0004")
+    engine = create_engine(url)
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO face_types (id, slug, name, rank, description, description_ko) "
+                "VALUES (1, 'alpha', 'Alpha', 1, 'd', 'd')"
+            )
+        )
+        for index, birth in enumerate(("1995-04-17", "2001-12-31")):
+            await connection.execute(
+                text(
+                    "INSERT INTO analyses (id, created_at, object_key, image_sha256, mbti, "
+                    "birth_date, outcome, regions, face_count, model_name, model_version, "
+                    "delete_token_hash, client, share_opt_in) VALUES (:id, :created, :key, "
+                    "'0', 'INTJ', :birth, 'alpha', '{}', 1, 'm', '1', 'h', 'web', false)"
+                ),
+                {
+                    "id": f"a{index}",
+                    "created": created,
+                    "key": f"k{index}",
+                    "birth": date.fromisoformat(birth),
+                },
+            )
+        await connection.execute(
+            text("INSERT INTO groups (id, code, created_at) VALUES ('g', 'code', :created)"),
+            {"created": created},
+        )
+        for index in range(2):
+            await connection.execute(
+                text(
+                    "INSERT INTO group_members (group_id, analysis_id, nickname, joined_at) "
+                    "VALUES ('g', :id, 'n', :created)"
+                ),
+                {"id": f"a{index}", "created": created},
+            )
+    await engine.dispose()
+
+    await asyncio.to_thread(migrate.upgrade, url)
+
+    engine = create_engine(url)
+    async with make_sessionmaker(engine)() as session:
+        months = (await session.execute(text("SELECT birth_month FROM analyses ORDER BY id"))).all()
+        assert [m for (m,) in months] == ["1995-04", "2001-12"]
+        columns = await session.run_sync(
+            lambda s: {c["name"] for c in inspect(s.connection()).get_columns("analyses")}
+        )
+        assert "birth_date" not in columns and {"consent_version", "stored_scale"} <= columns
+        ids = [i for (i,) in (await session.execute(text("SELECT member_id FROM group_members")))]
+        assert len(set(ids)) == 2 and all(len(i) == 16 for i in ids)
+        active = await session.scalar(text("SELECT active_at FROM groups"))
+        assert str(active).startswith("2026-11-01")
+    await engine.dispose()
+    await asyncio.to_thread(migrate.downgrade, url, "0004")
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        births = (await connection.execute(text("SELECT birth_date FROM analyses"))).all()
+    await engine.dispose()
+    assert sorted(str(b) for (b,) in births) == ["1995-04-01", "2001-12-01"]
 
 
 async def test_migration_matches_models(database_url: str) -> None:
@@ -86,7 +154,7 @@ async def test_repositories_round_trip(database_url: str) -> None:
                 object_key="uploads/x.jpg",
                 image_sha256="0" * 64,
                 mbti="INTJ",
-                birth_date=date(1990, 1, 2),
+                birth_month="1990-01",
                 outcome="alpha",
                 type_id=alpha.id,
                 score=90,
@@ -110,9 +178,8 @@ async def test_repositories_round_trip(database_url: str) -> None:
         assert stored.regions == {"face": {"type": "alpha"}}
         assert await repositories.get_analysis_by_idempotency_key(session, "key-1") is not None
         cutoff = datetime.now(UTC) - timedelta(days=30)
-        assert [a.id for a in await repositories.analyses_created_before(session, cutoff)] == [
-            "a" * 36
-        ]
+        expired = await repositories.expired_analyses(session, cutoff, cutoff)
+        assert [a.id for a in expired] == ["a" * 36]
         assert await repositories.delete_analysis(session, "a" * 36) == 1
         await session.commit()
         assert (await session.scalars(select(Analysis))).all() == []
