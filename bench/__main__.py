@@ -119,7 +119,8 @@ async def run(runs: int) -> None:
                     lambda u=url, b=body: http.post(u, content=b, headers=octet), runs
                 )
                 rows.append(row(name, samples))
-            form = {"mbti": "INTJ", "birth_date": "1990-01-01"}
+            analyses = app.state.context.analysis_service()
+            form = {"mbti": "INTJ", "birth_date": "1990-01-01", "consent": analyses.consent.version}
 
             async def analyse() -> None:
                 response = await client.post(

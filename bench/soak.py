@@ -42,9 +42,16 @@ from tqdm import tqdm
 
 from bench.__main__ import DATASET, ROOT, rss_mb, sample_photo
 from db.session import sqlite_url
+from gateway.config import Settings
+from gateway.consent.text import current_consent
 from model_server.tools import archive, serve
 
-FORM = {"mbti": "INTJ", "birth_date": "1990-01-01"}
+# Every bench analysis agrees to the consent of the default retention settings (each stack's).
+CONSENT = current_consent(
+    Settings.model_fields["retention_days"].default,
+    Settings.model_fields["legacy_retention_days"].default,
+).version
+FORM = {"mbti": "INTJ", "birth_date": "1990-01-01", "consent": CONSENT}
 LAST_WINDOW_S = 20 * 60  # the target: RSS growth < 5 % over the last 20 minutes
 GROWTH_TARGET_PCT = 5.0
 OUTPUT = ROOT / "var" / "bench" / "soak.json"
@@ -91,7 +98,7 @@ def run_module(module: list[str], env: dict[str, str]) -> None:
 
 def start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "gateway.main:serve_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers", "--no-access-log"]
     with log.open("ab") as out:
         return subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.contract import MAX_PIXELS
 from db.session import sqlite_url
+
+MIN_SIGNING_KEY = 32
+WEAK_SIGNING_KEYS = frozenset({"change-me", "changeme", "secret", "signing-key", "dev", "test"})
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings a deployment must not start with (not a ValueError: pydantic would wrap it in
+    a report that repeats every input value, secrets included)."""
 
 
 class Settings(BaseSettings):
@@ -48,9 +60,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token of the admin API; unset disables the admin API."
     )
-    signing_key: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_hex(32)),
-        description="HMAC key of local-storage links (random per start if unset).",
+    signing_key: SecretStr | None = Field(
+        None,
+        description="HMAC key of signed links and of the rate store's client hashes: at least "
+        f"{MIN_SIGNING_KEY} characters, required outside the embedded default (SQLite and local "
+        "files), where unset means a random key kept in $var_dir/signing.key (shared by every "
+        "process using that directory).",
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted image.")
     max_pixels: int = Field(
@@ -73,9 +88,40 @@ class Settings(BaseSettings):
         description="Longest side of the copy face_check looks at (faces below ~3 % of it are "
         "not found; the largest face is what is analysed).",
     )
+    stored_photo_side: int = Field(
+        1080,
+        ge=320,
+        description="Longest side of the stored photo (the cards crop a face of a few hundred "
+        "px from it); the analysis itself sees the upload at up to 2048 px.",
+    )
+    decode_budget_mp: float = Field(
+        48.0,
+        ge=0,
+        description="Megapixels one process decodes at once (uploads wait their turn; one "
+        "always may go alone): eight 40 MP PNGs decode one after another, not together "
+        "(0: no bound).",
+    )
+    render_cache_mb: int = Field(
+        64,
+        ge=0,
+        description="Rendered cards and stories kept in each process (MB; least recently used "
+        "out): a card is drawn once per version, not once per view.",
+    )
     catalog_per_result: int = Field(4, description="Reference images in each result.")
     url_ttl_s: int = Field(3600, description="Lifetime of object links in answers.")
-    retention_days: int = Field(30, description="Analyses older than this are purged.")
+    retention_days: int = Field(30, ge=1, description="Analyses older than this are purged.")
+    legacy_retention_days: int = Field(
+        1,
+        ge=1,
+        description="Results of the legacy endpoint (no delete token: their person cannot delete "
+        "them) are purged after this many days.",
+    )
+    group_retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="Groups with no start, join, leave or rotation for this long are purged "
+        "(default: retention_days).",
+    )
     idempotency_ttl_h: int = Field(24, description="How long an Idempotency-Key is honoured.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     # Overload (POST /v1/analyses and the legacy endpoint; checked before the body is read)
@@ -116,8 +162,24 @@ class Settings(BaseSettings):
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Proxies (IPs or CIDRs) whose X-Forwarded-For names the client.",
+        description="Proxies (IPs or CIDRs, a JSON list) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed: the load balancer's subnets in production; empty: "
+        "the peer is the client.",
     )
+    hsts: bool = Field(
+        True, description="Strict-Transport-Security on answers to HTTPS requests (one year)."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        """Each an IP or a CIDR: a typo must not silently trust nothing (or everything)."""
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR") from None
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -126,7 +188,55 @@ class Settings(BaseSettings):
             self.database_url = sqlite_url(self.var_dir)
         if self.storage_dir is None:
             self.storage_dir = self.var_dir / "objects"
+        if self.group_retention_days is None:
+            self.group_retention_days = self.retention_days
         return self
+
+    @model_validator(mode="after")
+    def _signing_key(self) -> Settings:
+        """Outside the embedded default a strong key is required; in it, one is kept on disk."""
+        key = self.signing_key.get_secret_value() if self.signing_key else ""
+        if not self.embedded:
+            weak = key.strip().lower() in WEAK_SIGNING_KEYS or len(key) < MIN_SIGNING_KEY
+            if weak:
+                raise UnsafeSettings(
+                    "ALPHAMALE_SIGNING_KEY must be set to a random secret of at least "
+                    f"{MIN_SIGNING_KEY} characters (e.g. `openssl rand -hex 32`) outside the "
+                    "embedded default (SQLite and local files); every gateway process of one "
+                    "deployment must share it."
+                    if not key
+                    else "ALPHAMALE_SIGNING_KEY is a default or too short: use a random secret "
+                    f"of at least {MIN_SIGNING_KEY} characters (e.g. `openssl rand -hex 32`)."
+                )
+        elif not key:
+            self.signing_key = SecretStr(local_signing_key(self.var_dir))
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """The embedded default: SQLite and local files (one machine, `make run`)."""
+        return self.database_url.startswith("sqlite") and self.storage_backend == "local"
+
+    @property
+    def signing_secret(self) -> bytes:
+        assert self.signing_key is not None  # set or refused by the validator
+        return self.signing_key.get_secret_value().encode()
+
+
+def local_signing_key(var_dir: Path) -> str:
+    """The embedded default's key: made once in ``var_dir/signing.key`` (mode 0600), then read
+    by every process that uses the directory, so that they all sign alike. The file appears
+    whole (linked from a written temporary file): a process starting beside never reads half."""
+    path = var_dir / "signing.key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=var_dir, prefix=".signing-")  # mode 0600
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs
+            os.link(temporary, path)
+        os.unlink(temporary)
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -1,5 +1,5 @@
 """What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client,
-the admission bound and the per-client rate store."""
+the admission bound, the per-client rate and its store, and the cache of rendered images."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
+from gateway.decode_budget import DecodeBudget
 from gateway.groups.service import GroupService
 from gateway.metrics import Metrics
+from gateway.overload.clients import per_client
 from gateway.overload.limiter import AdaptiveLimit
 from gateway.overload.queue import AdmissionQueue
-from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Store
+from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Rate, Store
+from gateway.render_cache import RenderCache
 
 
 @dataclass
@@ -31,6 +34,9 @@ class AppContext:
     storage: Storage
     models: ModelServerClient
     metrics: Metrics
+    rate: Rate
+    renders: RenderCache
+    decodes: DecodeBudget
     admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
@@ -53,6 +59,7 @@ class AppContext:
             settings=self.settings,
             metrics=self.metrics,
             catalog=self.catalog_service(),
+            decodes=self.decodes,
         )
 
 
@@ -85,8 +92,7 @@ def overload_guards(
 async def open_storage(settings: Settings, stack: AsyncExitStack) -> Storage:
     if settings.storage_backend == "local":
         assert settings.storage_dir is not None
-        signing_key = settings.signing_key.get_secret_value().encode()
-        return LocalStorage(settings.storage_dir, settings.public_base_url, signing_key)
+        return LocalStorage(settings.storage_dir, settings.public_base_url, settings.signing_secret)
     import aioboto3
     from botocore.config import Config
 
@@ -136,6 +142,9 @@ async def app_context(
                 settings.model_management_timeout_s,
             ),
             metrics=metrics,
+            rate=per_client(settings),
+            renders=RenderCache(settings.render_cache_mb * 1024 * 1024),
+            decodes=DecodeBudget(round(settings.decode_budget_mp * 1_000_000)),
             admission=admission,
             rate_store=rate_store,
         )

@@ -34,9 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     if image is None:
         print("No --image given and no London Face set found; pass --image PATH.", file=sys.stderr)
         return 2
+    base = args.url.rstrip("/")
+    consent = httpx.get(f"{base}/v1/consent", timeout=10).json()
+    print(f"Agreeing, for this demo photo, to: {consent['texts']['en']['title']}")
+    print(f"  (GET {base}/v1/consent, version {consent['version']})")
     response = httpx.post(
-        f"{args.url.rstrip('/')}/v1/analyses",
-        data={"mbti": args.mbti, "birth_date": args.birth_date},
+        f"{base}/v1/analyses",
+        data={"mbti": args.mbti, "birth_date": args.birth_date, "consent": consent["version"]},
         files={"image": (image.name, image.read_bytes(), "image/jpeg")},
         timeout=60,
     )

@@ -185,6 +185,26 @@ class InvalidRequest(AppError):
     hint = "Check the request against the API docs at /docs."
 
 
+class ConsentRequired(AppError):
+    code = "consent_required"
+    status = 422
+    title = "Consent required"
+    hint = (
+        "Read GET /v1/consent and send its `version` as `consent` (a form field or a JSON key) "
+        "to agree; without it no photo is analysed or kept."
+    )
+
+
+class TokenInUrl(AppError):
+    code = "token_in_url"
+    status = 400
+    title = "Token in the URL"
+    hint = (
+        "Send the delete token in the X-Delete-Token header: URLs end up in logs, histories "
+        "and referrers."
+    )
+
+
 # Analysis outcomes (422)
 class NoFace(AppError):
     code = "no_face"

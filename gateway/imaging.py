@@ -61,6 +61,7 @@ __all__ = [
     "clean_image",
     "decode_base64_image",
     "decode_upload",
+    "decoded_pixels",
     "encode_jpeg",
     "encode_upload",
     "sniff",
@@ -186,9 +187,26 @@ def decode_upload(data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedIm
     return DecodedImage(image, fmt)
 
 
-def encode_upload(decoded: DecodedImage) -> CleanImage:
-    """Re-encode a decoded upload in its own family, without any metadata."""
+def decoded_pixels(data: bytes, limits: ImageLimits = ImageLimits()) -> int:
+    """How many pixels :func:`decode_upload` will hold for these bytes, from the header alone
+    (a JPEG at its reduced DCT scale); the checks before its decode refuse here as there."""
+    check_size(len(data), limits.max_bytes)
+    pil_format = _FORMATS[sniff(data)][0]
+    _check_header(data, pil_format, limits)
+    with _open(data, pil_format) as im:
+        if pil_format == "JPEG" and max(im.size) > limits.decode_side:
+            scale = limits.decode_side / max(im.size)
+            im.draft(im.mode, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+        return im.width * im.height
+
+
+def encode_upload(decoded: DecodedImage, max_side: int | None = None) -> CleanImage:
+    """Re-encode a decoded upload in its own family, without any metadata; at most
+    ``max_side`` long when given (a smaller copy: the decoded image is left as it is)."""
     image, fmt = decoded.image, decoded.format
+    if max_side is not None and max(image.size) > max_side:
+        image = image.copy()
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, 2.0)
     _, content_type, extension = _FORMATS[fmt]
     if fmt in ("jpeg", "heif"):
         out = encode_jpeg(image, quality=_JPEG_QUALITY)

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -16,13 +16,21 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import health, local_files
+from gateway.access import (
+    configure_logging,
+    log_request,
+    refuse_tokens_in_url,
+    route_template,
+)
 from gateway.analyses import legacy
 from gateway.analyses import router as analyses
 from gateway.catalog.router import admin_router as catalog_admin
 from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
+from gateway.consent import router as consent
 from gateway.context import app_context
 from gateway.errors import AppError, HttpProblem, ImageTooLarge
 from gateway.groups import router as groups
@@ -31,8 +39,8 @@ from gateway.malloc import limit_heap_growth
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
+from gateway.overload.clients import per_client
 from gateway.overload.middleware import Guards, OverloadGuard
-from gateway.overload.ratelimit import Rate
 from gateway.problems import problem_response
 from gateway.validation import invalid_request
 from gateway.web import group_router as web_groups
@@ -41,6 +49,7 @@ from gateway.web import router as web
 log = logging.getLogger("alphamale.gateway")
 
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -110,28 +119,35 @@ class BodyLimit:
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guards: Guards) -> None:
+    """Innermost first: the body limit, observation (metrics, access log, HSTS), the
+    overload guard, CORS, and outermost the trusted proxies' headers (the client's address and
+    scheme that every layer inside sees)."""
     # innermost: a streamed body raises inside the route; measured by the middleware below
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    hsts = settings.hsts
 
     @app.middleware("http")
-    async def measure(
+    async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        """Every request measured and logged by its route's template; HSTS on HTTPS."""
         started = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        path = route_template(request.scope)
+        elapsed = time.perf_counter() - started
         metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
+        metrics.latency.labels(path).observe(elapsed)
+        log_request(request.method, path, response.status_code, elapsed)
+        if hsts and request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = HSTS
         return response
 
     app.add_middleware(  # before the body is read: per-client rates, then admission
         OverloadGuard,
         guards=guards,
         metrics=metrics,
-        rate=Rate(max(1, settings.rate_limit_quota), settings.rate_limit_period_s),
-        trusted_proxies=settings.trusted_proxies,
-        client_secret=settings.signing_key.get_secret_value().encode(),
+        rate=per_client(settings),
+        client_secret=settings.signing_secret,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -140,6 +156,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "Idempotency-Key", "X-Delete-Token"],
         )
+    # uvicorn runs with --no-proxy-headers: only the proxies named in settings are believed
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies or [])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -163,10 +181,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "The type is for entertainment only; see the model card for what it does not mean."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(refuse_tokens_in_url)],
     )
     install_error_handlers(app)
     install_middleware(app, settings, metrics, guards)
     for router in (
+        consent.router,
         analyses.router,
         groups.router,
         types_router,
@@ -189,4 +209,5 @@ def serve_app() -> FastAPI:
     (:mod:`gateway.malloc`). Tests build :func:`create_app` and leave their own process's
     allocator alone."""
     limit_heap_growth()
+    configure_logging()
     return create_app()

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.app",
     "tests.fixtures.torchserve",
+    "tests.fixtures.results",
 ]
 
 

@@ -30,6 +30,7 @@ async def register_result(
         image=decode_base64_image(user.user_img, settings.max_upload_bytes),
         mbti=user.mbti,
         birth_date=user.age,
+        consent=body.consent,
         client="legacy",
     )
     try:

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import ValidationError
 
-from gateway.analyses.schemas import BIRTH_DATE_SCHEMA, MBTI_SCHEMA, AnalysisJSON, AnalysisOut
+from gateway.analyses.schemas import (
+    BIRTH_DATE_SCHEMA,
+    CONSENT_SCHEMA,
+    MBTI_SCHEMA,
+    AnalysisJSON,
+    AnalysisOut,
+    AnalysisPublic,
+)
 from gateway.analyses.service import AnalysisRequest
 from gateway.deps import AnalysisServiceDep, SettingsDep
 from gateway.errors import InvalidRequest
@@ -20,7 +27,7 @@ router = APIRouter(prefix="/v1/analyses", tags=["analyses"])
 
 MULTIPART_SCHEMA = {
     "type": "object",
-    "required": ["image", "mbti", "birth_date"],
+    "required": ["image", "mbti", "birth_date", "consent"],
     "additionalProperties": False,
     "properties": {
         "image": {
@@ -32,6 +39,7 @@ MULTIPART_SCHEMA = {
         "mbti": {"type": "string", **MBTI_SCHEMA},
         "birth_date": {"type": "string", **BIRTH_DATE_SCHEMA},
         "share_opt_in": {"type": "boolean", "default": False},
+        "consent": {"type": "string", **CONSENT_SCHEMA},
     },
 }
 IMAGE_CONTENT_TYPES = "image/jpeg, image/png, image/webp, image/heic, image/heif"
@@ -72,6 +80,7 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
         "mbti": fields.get("mbti"),
         "birth_date": fields.get("birth_date"),
         "share_opt_in": share,
+        "consent": fields.get("consent"),
     }
 
 
@@ -121,20 +130,33 @@ async def create_analysis(
     return await service.answer(created.analysis, created.delete_token)
 
 
-@router.get("/{analysis_id}", response_model=AnalysisOut, responses=problems(404, 503))
-async def get_analysis(analysis_id: str, service: AnalysisServiceDep) -> AnalysisOut:
-    return await service.get(analysis_id)
+TokenHeader = Annotated[
+    str | None, Header(max_length=128, description="The creation answer's `delete_token`")
+]
+
+
+@router.get(
+    "/{analysis_id}",
+    response_model=AnalysisOut | AnalysisPublic,
+    responses=problems(400, 403, 404, 503),
+    summary="Read a result",
+)
+async def get_analysis(
+    analysis_id: str, service: AnalysisServiceDep, x_delete_token: TokenHeader = None
+) -> AnalysisPublic:
+    """With the result's `X-Delete-Token`: the whole result (`view` owner). Without it: the
+    public view (`view` public: type, score, regions, links; no MBTI, no dates). A wrong token
+    is `403 forbidden`. Tokens travel in headers only: `?token=` is `400 token_in_url`."""
+    return await service.get(analysis_id, x_delete_token)
 
 
 @router.delete(
-    "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 503)
+    "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(400, 404, 503)
 )
 async def remove_analysis(
-    analysis_id: str,
-    service: AnalysisServiceDep,
-    x_delete_token: Annotated[str | None, Header(description="The creation answer's token")] = None,
-    token: str | None = None,
+    analysis_id: str, service: AnalysisServiceDep, x_delete_token: TokenHeader = None
 ) -> Response:
-    """Delete the result and its photo; needs the `delete_token` (header or `?token=`)."""
-    await service.delete(analysis_id, x_delete_token or token or "")
+    """Delete the result and its photo with the `X-Delete-Token` header (never in the URL:
+    `?token=` is `400 token_in_url`)."""
+    await service.delete(analysis_id, x_delete_token or "")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,30 +57,66 @@ class Links(BaseModel):
     delete: str
 
 
-class AnalysisOut(BaseModel):
+DISCLAIMER = (
+    "For entertainment: the type guesses how strangers rated studio photos of 102 people "
+    "(about one person in three gets their raters' exact tier), not a judgement of worth."
+)
+
+
+class AnalysisPublic(BaseModel):
+    """A result as anyone holding its link sees it: the type, the score and the regions, never
+    what the person told us (MBTI, birth) or when they came."""
+
+    view: Literal["public", "owner"] = Field(
+        "public", description="public: without the result's X-Delete-Token; owner: with it"
+    )
     id: str
-    created_at: datetime
     type: FaceTypeOut
     score: int = Field(description="Weighted score (seed's rule): face, T-zone and jaw points")
     verdict: Verdict | None = Field(None, description="The score's arithmetic (None: older rows)")
     regions: dict[str, RegionOut]
-    face_count: int = Field(description="Faces found; the largest was analysed")
-    mbti: str
     references: list[ReferenceImage]
     model: ModelInfo
-    share_opt_in: bool
     links: Links
+    disclaimer: str = DISCLAIMER
+
+
+class AnalysisOut(AnalysisPublic):
+    """The whole result, for its owner: the creation answer, or a read with its delete token."""
+
+    view: Literal["public", "owner"] = "owner"
+    created_at: datetime
+    face_count: int = Field(description="Faces found; the largest was analysed")
+    mbti: str
+    share_opt_in: bool
     delete_token: str | None = Field(
         None, description="Only in the creation answer: needed to delete the result; keep it."
-    )
-    disclaimer: str = (
-        "For entertainment: the type guesses how strangers rated studio photos of 102 people "
-        "(about one person in three gets their raters' exact tier), not a judgement of worth."
     )
 
 
 # Documented here, enforced by gateway.validation (so a bad value gets its own error code).
 MBTI_SCHEMA: dict[str, Any] = {"pattern": MBTI_PATTERN, "examples": ["INTJ"]}
+
+
+def required_in_schema(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A model's ``json_schema_extra`` stating ``names`` as required, without their defaults:
+    fields the service checks itself, so that a missing one gets its own error code."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["required"] = sorted({*schema.get("required", []), *names})
+        for name in names:
+            schema["properties"][name].pop("default", None)
+
+    return extra
+
+
+# Enforced by the service (a missing or stale consent is `422 consent_required`).
+CONSENT_SCHEMA: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "The `version` of GET /v1/consent: the person agreed to that text",
+    "examples": ["2026-12-07-1a2b3c4d"],
+}
 BIRTH_DATE_SCHEMA: dict[str, Any] = {
     "pattern": DATE_PATTERN,
     "format": "date",
@@ -91,7 +128,7 @@ BIRTH_DATE_SCHEMA: dict[str, Any] = {
 class AnalysisJSON(BaseModel):
     """The JSON form of POST /v1/analyses."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=required_in_schema("consent"))
 
     image_base64: str = Field(
         min_length=1,
@@ -101,6 +138,7 @@ class AnalysisJSON(BaseModel):
     mbti: str = Field(json_schema_extra=MBTI_SCHEMA)
     birth_date: str = Field(json_schema_extra=BIRTH_DATE_SCHEMA)
     share_opt_in: bool = False
+    consent: str = Field("", json_schema_extra=CONSENT_SCHEMA)
 
 
 class LegacyUser(BaseModel):
@@ -117,8 +155,15 @@ class LegacyUser(BaseModel):
 
 
 class LegacyRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra=required_in_schema("consent"))
+
     first_user: LegacyUser
     result: dict[str, Any] = Field(default_factory=dict)
+    consent: str = Field(
+        "",
+        json_schema_extra=CONSENT_SCHEMA
+        | {"description": "GET /v1/consent's version: the seed's client must ask for it too"},
+    )
 
 
 class LegacyResponse(BaseModel):

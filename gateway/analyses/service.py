@@ -24,22 +24,39 @@ from core.schemas import Face, FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from db import groups, repositories
 from db.models import Analysis
 from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
-from gateway.analyses.schemas import AnalysisOut, LegacyResponse, Links, ModelInfo, Verdict
+from gateway.analyses.schemas import (
+    AnalysisOut,
+    AnalysisPublic,
+    LegacyResponse,
+    Links,
+    ModelInfo,
+    Verdict,
+)
 from gateway.analyses.verdict import verdict
 from gateway.catalog.service import CatalogService, face_type_out
 from gateway.clients.storage import Storage, new_key
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
+from gateway.consent.text import Consent, current_consent
+from gateway.decode_budget import DecodeBudget
 from gateway.errors import (
     AppError,
     DatabaseUnavailable,
     FaceTooSmall,
+    Forbidden,
     IdempotencyConflict,
     NoFace,
     NotFound,
     RegionsIncomplete,
 )
-from gateway.imaging import CleanImage, ImageLimits, decode_upload, encode_jpeg, encode_upload
+from gateway.imaging import (
+    CleanImage,
+    ImageLimits,
+    decode_upload,
+    decoded_pixels,
+    encode_jpeg,
+    encode_upload,
+)
 from gateway.malloc import release_free_memory
 from gateway.metrics import Metrics
 from gateway.persistence import object_then_row
@@ -53,6 +70,7 @@ class AnalysisRequest:
     image: bytes
     mbti: object
     birth_date: object
+    consent: object = None
     client: str = "web"
     share_opt_in: bool = False
     idempotency_key: str | None = None
@@ -75,9 +93,16 @@ def token_matches(analysis: Analysis, token: str) -> bool:
     return secrets.compare_digest(analysis.delete_token_hash, token_hash(token))
 
 
-def fingerprint(request: AnalysisRequest, mbti: str, birth: date) -> str:
+def birth_month(birth: date) -> str:
+    """What is kept of a birth date: "YYYY-MM" (the age rule is checked on the whole date)."""
+    return f"{birth.year:04d}-{birth.month:02d}"
+
+
+def fingerprint(request: AnalysisRequest, mbti: str, month: str) -> str:
+    """The request as an Idempotency-Key's retry must repeat it (the day of birth is not kept,
+    not even hashed: a retry within the same month is the same request)."""
     digest = hashlib.sha256(request.image)
-    digest.update(f"|{mbti}|{birth.isoformat()}|{request.share_opt_in}".encode())
+    digest.update(f"|{mbti}|{month}|{request.share_opt_in}".encode())
     return digest.hexdigest()
 
 
@@ -109,6 +134,7 @@ class AnalysisService:
         settings: Settings,
         metrics: Metrics,
         catalog: CatalogService | None = None,
+        decodes: DecodeBudget | None = None,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
@@ -117,6 +143,10 @@ class AnalysisService:
         self.metrics = metrics
         self.catalog = catalog or CatalogService(
             sessions=sessions, storage=storage, settings=settings, metrics=metrics
+        )
+        self.decodes = decodes or DecodeBudget(0)
+        self.consent: Consent = current_consent(
+            settings.retention_days, settings.legacy_retention_days
         )
 
     # --- running an analysis --------------------------------------------------------------
@@ -130,9 +160,10 @@ class AnalysisService:
             release_free_memory()  # a photo's small allocations leave holes in the heap
 
     async def _analyse(self, request: AnalysisRequest) -> AnalysisCreated:
+        consent = self.consent.check(request.consent)  # before anything of the person is read
         mbti = normalise_mbti(request.mbti)
-        birth = parse_birth_date(request.birth_date)
-        request_hash = fingerprint(request, mbti, birth)
+        month = birth_month(parse_birth_date(request.birth_date))
+        request_hash = fingerprint(request, mbti, month)
         if request.idempotency_key and (replay := await self._replay(request, request_hash)):
             return replay
         limits = ImageLimits(
@@ -140,9 +171,12 @@ class AnalysisService:
             max_pixels=self.settings.max_pixels,
             min_side=self.settings.min_image_side,
         )
-        decoded = await asyncio.to_thread(decode_upload, request.image, limits)  # CPU-bound
-        # The stored copy is encoded while the models work: it is not needed before _persist.
-        encoding = asyncio.create_task(asyncio.to_thread(encode_upload, decoded))
+        pixels = await asyncio.to_thread(decoded_pixels, request.image, limits)  # the header
+        async with self.decodes.hold(pixels):  # a bound on the memory of decodes at once
+            decoded = await asyncio.to_thread(decode_upload, request.image, limits)
+        # The stored copy (smaller: what the cards need) is encoded while the models work.
+        side = self.settings.stored_photo_side
+        encoding = asyncio.create_task(asyncio.to_thread(encode_upload, decoded, side))
         try:
             detection, crop = await self._face(decoded.image)
             crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
@@ -159,12 +193,14 @@ class AnalysisService:
         analysis = Analysis(
             image_sha256=image.sha256,
             mbti=mbti,
-            birth_date=birth,
+            birth_month=month,
+            consent_version=consent,
             outcome=typed.type,
             score=typed.score,
             regions={part: r.model_dump(mode="json") for part, r in regions.items()},
             verdict=verdict(typed).model_dump(mode="json"),
             face_count=detection.count,
+            stored_scale=round(image.width / decoded.image.width, 6),
             model_name=typed.model.name,
             model_version=typed.model.version,
             client=request.client,
@@ -266,10 +302,16 @@ class AnalysisService:
         async with self.sessions() as session:
             return await repositories.get_analysis(session, analysis_id)
 
-    async def get(self, analysis_id: str) -> AnalysisOut:
+    async def get(self, analysis_id: str, token: str | None = None) -> AnalysisPublic:
+        """The owner's view with the result's delete token, the public view without one; a
+        wrong token is ``403 forbidden``."""
         analysis = await self.find(analysis_id)
         if analysis is None:
             raise NotFound("No analysis with that id.")
+        if token is None:
+            return await self.public_answer(analysis)
+        if not token_matches(analysis, token):
+            raise Forbidden("That is not this result's delete token.")
         return await self.answer(analysis)
 
     async def delete(self, analysis_id: str, token: str) -> None:
@@ -279,22 +321,23 @@ class AnalysisService:
             raise NotFound("No analysis with that id and delete token.")
         await self.remove(analysis_id)
 
-    async def remove(self, analysis_id: str) -> bool:
+    async def remove(self, analysis_id: str) -> int | None:
         """Row and object together: the row's deletion commits only once the object is gone.
         The result leaves every group in the same transaction (the groups it owns close).
 
-        False when there is no such analysis; a storage failure propagates and the row stays.
+        The number of groups removed with it (left empty), or None when there is no such
+        analysis; a storage failure propagates and the row stays, with its memberships.
         """
         async with self.sessions() as session:
             analysis = await repositories.get_analysis(session, analysis_id)
             if analysis is None:
-                return False
-            await groups.detach_analysis(session, analysis_id)
+                return None
+            removed_groups = await groups.detach_analysis(session, analysis_id)
             await repositories.delete_analysis(session, analysis_id)
             await session.flush()
             await self.storage.delete(analysis.object_key)
             await session.commit()
-        return True
+        return removed_groups
 
     # --- answers --------------------------------------------------------------------------
     def links(self, analysis_id: str) -> Links:
@@ -306,26 +349,34 @@ class AnalysisService:
             delete=f"{base}/v1/analyses/{analysis_id}",
         )
 
-    async def answer(self, analysis: Analysis, delete_token: str | None = None) -> AnalysisOut:
+    async def public_answer(self, analysis: Analysis) -> AnalysisPublic:
+        """Type, score and regions: what anyone holding the link may see."""
         assert analysis.face_type is not None and analysis.score is not None
-        return AnalysisOut(
+        return AnalysisPublic(
             id=analysis.id,
-            created_at=analysis.created_at,
             type=face_type_out(analysis.face_type),
             score=analysis.score,
             verdict=Verdict.model_validate(analysis.verdict) if analysis.verdict else None,
             regions=analysis.regions,  # type: ignore[arg-type]
-            face_count=analysis.face_count,
-            mbti=analysis.mbti,
             references=await self.catalog.references(analysis.face_type.id),
             model=ModelInfo(name=analysis.model_name, version=analysis.model_version),
-            share_opt_in=analysis.share_opt_in,
             links=self.links(analysis.id),
+        )
+
+    async def answer(self, analysis: Analysis, delete_token: str | None = None) -> AnalysisOut:
+        """The whole result, for its owner (``delete_token``: only in the creation answer)."""
+        public = await self.public_answer(analysis)
+        return AnalysisOut(
+            **public.model_dump(exclude={"view"}),
+            created_at=analysis.created_at,
+            face_count=analysis.face_count,
+            mbti=analysis.mbti,
+            share_opt_in=analysis.share_opt_in,
             delete_token=delete_token,
         )
 
     async def legacy_answer(self, analysis: Analysis) -> LegacyResponse:
-        result = await self.answer(analysis)
+        result = await self.public_answer(analysis)
         urls = [ref.url for ref in result.references] + [None] * 4
         return LegacyResponse(
             human=True,

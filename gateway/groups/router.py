@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from gateway.deps import GroupServiceDep
-from gateway.groups.schemas import MAX_MEMBERS, GroupOut, MemberOut, Membership
+from gateway.groups.schemas import (
+    MAX_MEMBERS,
+    MEMBER_ID_PATTERN,
+    GroupOut,
+    MemberOut,
+    Membership,
+)
 from gateway.openapi import problems
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
@@ -69,26 +75,47 @@ async def join_group(
 
 
 @router.delete(
-    "/{code}/members/{analysis_id}",
+    "/{code}/members/{member_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(403, 404, 422, 503),
+    responses=problems(400, 403, 404, 422, 503),
     summary="Leave a group",
     description=(
-        "With the member's own result's token. The owner leaving closes the group; a group "
-        f"left with no member is removed. {PROOF}"
+        "`member_id` is the member's id in this group (from the join answer, or the group's "
+        "list); the request carries that member's own result's token. The owner leaving closes "
+        f"the group; a group left with no member is removed. {PROOF}"
     ),
 )
 async def leave_group(
-    code: str, analysis_id: str, service: GroupServiceDep, x_delete_token: TokenHeader
+    code: str,
+    member_id: Annotated[str, Path(pattern=MEMBER_ID_PATTERN)],
+    service: GroupServiceDep,
+    x_delete_token: TokenHeader,
 ) -> Response:
-    await service.leave(code, analysis_id, x_delete_token)
+    await service.leave(code, member_id, x_delete_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{code}/rotate",
+    response_model=GroupOut,
+    responses=problems(400, 403, 404, 410, 422, 503),
+    summary="Give the group a new invite link",
+    description=(
+        "With the owner's result's token: the group gets a new `code` (and links); the old "
+        "invite link then finds nothing (`404`), so a link that went too far stops working. "
+        f"A closed group is `410 group_closed`. {PROOF}"
+    ),
+)
+async def rotate_invite(
+    code: str, service: GroupServiceDep, x_delete_token: TokenHeader
+) -> GroupOut:
+    return await service.rotate(code, x_delete_token)
 
 
 @router.delete(
     "/{code}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(403, 404, 422, 503),
+    responses=problems(400, 403, 404, 422, 503),
     summary="Close a group",
     description=(
         "With the owner's result's token: the group takes no new members; its members stay "

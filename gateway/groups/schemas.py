@@ -14,6 +14,7 @@ from gateway.validation import NICKNAME_MAX, NICKNAME_PATTERN
 
 MAX_MEMBERS = 50
 ID_PATTERN = "^[0-9A-Za-z-]{1,64}$"  # an analysis id (a UUID)
+MEMBER_ID_PATTERN = "^[A-Za-z0-9_-]{1,24}$"  # a member's public id (URL-safe base64)
 TOKEN_PATTERN = "^[A-Za-z0-9_-]{1,128}$"  # a delete token (URL-safe base64)
 # Documented here, enforced by gateway.validation (so a bad nickname gets its own error code).
 NICKNAME_SCHEMA: dict[str, Any] = {
@@ -58,7 +59,10 @@ class MemberRegion(BaseModel):
 
 
 class MemberOut(BaseModel):
-    analysis_id: str
+    member_id: str = Field(
+        description="The member's id in this group (random; not its result's id, which stays "
+        'private): leaving and "you vs X" use it'
+    )
     nickname: str
     type: MemberType
     score: int = Field(description="The result's weighted score")
@@ -91,3 +95,8 @@ class GroupOut(BaseModel):
     story_url: str = Field(description="The group's 1080x1920 PNG story image")
     max_members: int = MAX_MEMBERS
     members: list[MemberOut] = Field(description="By score, highest first")
+    member_id: str | None = Field(
+        None,
+        description="Your own member id: only in the answer to the request that started the "
+        "group (or rotated its invite); keep it to leave and to find yourself in the list",
+    )

@@ -3,7 +3,10 @@ token; the members side by side, ranked by score.
 
 No FastAPI here. Every write proves ownership of a result with its delete token
 (:func:`gateway.analyses.service.token_matches`). A join locks the group's row, so that at most
-:data:`MAX_MEMBERS` get in; a result is a member of a group once at most.
+:data:`MAX_MEMBERS` get in; a result is a member of a group once at most. The public knows each
+member by a random id of this group (``member_id``), never by its result's id, and sees of it
+its nickname, type, score and regions only. The owner can rotate the invite code: the old link
+then finds nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.taxonomy import PARTS, TYPE_COLOURS, TYPE_NAMES_KO
 from db import groups, repositories
-from db.models import Analysis, Group, GroupMember
+from db.models import Analysis, Group, GroupMember, new_member_id
 from gateway.analyses.service import token_matches
 from gateway.config import Settings
 from gateway.errors import Forbidden, GroupClosed, GroupFull, NotFound
@@ -88,15 +91,37 @@ class GroupService:
 
     # --- writes ---------------------------------------------------------------------------
     async def create(self, analysis_id: str, token: str, nickname: object) -> GroupOut:
-        """A group started by a result, its first member and owner."""
+        """A group started by a result, its first member and owner (the answer names the
+        owner's ``member_id``)."""
         name = normalise_nickname(nickname)
         async with self.sessions() as session, session.begin():
             analysis = await self._owned(session, analysis_id, token)
             group = Group(code=new_code(), owner_analysis_id=analysis.id)
             session.add(group)
             await session.flush()
-            session.add(GroupMember(group_id=group.id, analysis_id=analysis.id, nickname=name))
-        return await self.get(group.code)
+            member_id = new_member_id()
+            session.add(
+                GroupMember(
+                    group_id=group.id, analysis_id=analysis.id, nickname=name, member_id=member_id
+                )
+            )
+        answer = await self.get(group.code)
+        return answer.model_copy(update={"member_id": member_id})
+
+    async def rotate(self, code: str, token: str) -> GroupOut:
+        """The owner gives the group a new invite code; the old one finds nothing from now on
+        (a closed group keeps its code: it takes nobody in anyway)."""
+        async with self.sessions() as session, session.begin():
+            group = await self._group(session, code, lock=True)
+            owner = await self._owner(session, group, token)
+            if group.closed:
+                raise GroupClosed("This group is closed: its invite admits nobody.")
+            group.code = code = new_code()
+            groups.touch(group)
+            membership = await groups.get_membership(session, group.id, owner.id)
+            member_id = membership.member_id if membership else None  # the owner may have left
+        answer = await self.get(code)
+        return answer.model_copy(update={"member_id": member_id})
 
     async def join(self, code: str, analysis_id: str, token: str, nickname: object) -> Joined:
         """The result joins the group; joining again changes nothing."""
@@ -106,10 +131,10 @@ class GroupService:
         except IntegrityError:  # the same result joined twice at once: it is in, once
             created = False
         view = await self.find(code)
-        members = self.answer(view).members if view else []
-        member = next((m for m in members if m.analysis_id == analysis_id), None)
-        if member is None:  # it left (or the group went) in the meantime
+        found = [m for m in view.members if m.analysis_id == analysis_id] if view else []
+        if view is None or not found:  # it left (or the group went) in the meantime
             raise NotFound("No group with that code.")
+        member = next(m for m in self.answer(view).members if m.member_id == found[0].member_id)
         return Joined(member, created)
 
     async def _join(self, code: str, analysis_id: str, token: str, nickname: str) -> bool:
@@ -118,9 +143,10 @@ class GroupService:
             await self._owned(session, analysis_id, token)
             if group.closed:
                 raise GroupClosed("This group is closed to new members.")
-            if await groups.get_member(session, group.id, analysis_id):
+            if await groups.get_membership(session, group.id, analysis_id):
                 return False
             session.add(GroupMember(group_id=group.id, analysis_id=analysis_id, nickname=nickname))
+            groups.touch(group)
             await session.flush()
             # counted after the insert: on SQLite, whose writers queue rather than lock the row
             if await groups.count_members(session, group.id) > MAX_MEMBERS:
@@ -129,26 +155,31 @@ class GroupService:
                 )
         return True
 
-    async def leave(self, code: str, analysis_id: str, token: str) -> None:
+    async def leave(self, code: str, member_id: str, token: str) -> None:
         """The member leaves (with its own result's token); the owner leaving closes it."""
         async with self.sessions() as session, session.begin():
             group = await self._group(session, code, lock=True)
-            member = await groups.get_member(session, group.id, analysis_id)
+            member = await groups.get_member(session, group.id, member_id)
             if member is None:
-                raise NotFound("That result is not a member of this group.")
-            await self._owned(session, analysis_id, token)
-            await groups.remove_member(session, group, analysis_id)
+                raise NotFound("No member with that id in this group.")
+            await self._owned(session, member.analysis_id, token)
+            await groups.remove_member(session, group, member.analysis_id)
 
     async def close(self, code: str, token: str) -> None:
         """The owner closes the group to new members (again: nothing changes)."""
         async with self.sessions() as session, session.begin():
             group = await self._group(session, code, lock=True)
-            owner = None
-            if group.owner_analysis_id:
-                owner = await repositories.get_analysis(session, group.owner_analysis_id)
-            if owner is None or not token_matches(owner, token):
-                raise Forbidden("Only the group's owner can close it, with their result's token.")
+            await self._owner(session, group, token)
             groups.close(group)
+
+    async def _owner(self, session: AsyncSession, group: Group, token: str) -> Analysis:
+        """The owner's result, when ``token`` is its delete token."""
+        owner = None
+        if group.owner_analysis_id:
+            owner = await repositories.get_analysis(session, group.owner_analysis_id)
+        if owner is None or not token_matches(owner, token):
+            raise Forbidden("Only the group's owner can do that, with their result's token.")
+        return owner
 
     async def _group(self, session: AsyncSession, code: str, *, lock: bool = False) -> Group:
         group = await groups.get_group(session, code, lock=lock)
@@ -193,13 +224,13 @@ class GroupService:
         if not member.analysis.share_opt_in:
             return None
         base = self.settings.public_base_url.rstrip("/")
-        return f"{base}/g/{code}/members/{member.analysis_id}/photo.jpg"
+        return f"{base}/g/{code}/members/{member.member_id}/photo.jpg"
 
     def answer(self, view: GroupView) -> GroupOut:
         group = view.group
         members = [
             MemberOut(
-                analysis_id=member.analysis_id,
+                member_id=member.member_id,
                 nickname=member.nickname,
                 type=member_type(member.analysis),
                 score=member.analysis.score or 0,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, status
 from core.taxonomy import MODEL_NAMES
 from gateway.deps import AdminDep, ModelsDep
 from gateway.errors import InvalidRequest
-from gateway.models_admin.schemas import DefaultVersion, RegisterModel, Workers
+from gateway.models_admin.schemas import VERSION_PATTERN, DefaultVersion, RegisterModel, Workers
 from gateway.openapi import problems
 
 router = APIRouter(
@@ -21,7 +21,7 @@ router = APIRouter(
 )
 
 ModelName = Annotated[str, Path(pattern=f"^({'|'.join(MODEL_NAMES)})$")]
-Version = Annotated[str, Path(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
+Version = Annotated[str, Path(pattern=VERSION_PATTERN, max_length=32)]
 ARCHIVE = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.mar$")  # a file of the model store, nothing else
 
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# A model version as TorchServe names it ("1.0", "2.0-rc1"): letters and digits, single dots,
+# dashes or underscores between them; never a "/" or a "..", which would reach other paths of
+# the management API.
+VERSION_PATTERN = r"^[0-9A-Za-z]+([._-][0-9A-Za-z]+)*$"
+VERSION = Field(pattern=VERSION_PATTERN, max_length=32, examples=["2.0"])
+
 
 class RegisterModel(BaseModel):
     archive: str = Field(
@@ -13,10 +19,10 @@ class RegisterModel(BaseModel):
 
 
 class DefaultVersion(BaseModel):
-    version: str
+    version: str = VERSION
 
 
 class Workers(BaseModel):
     min_workers: int = Field(ge=0, le=8)
     max_workers: int | None = Field(None, ge=0, le=8)
-    version: str | None = None
+    version: str | None = Field(None, pattern=VERSION_PATTERN, max_length=32)

@@ -8,8 +8,8 @@ budget (:mod:`gateway.overload.queue`), else gets ``503 overloaded`` at once (an
 waiters, once the overload is sustained); both refusals carry ``Retry-After``. Admitted analyses
 (201, and the legacy endpoint's 200) report their latency back to the bound, and whether they
 ran alone (:mod:`gateway.overload.limiter`). Every answer of a guarded endpoint carries the
-``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi draft). Clients are known to the
-rate store by a keyed hash of their address alone.
+``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi draft); who a client is, and those
+headers, are :mod:`gateway.overload.clients`'s.
 
 The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
 holder that the app's lifespan fills with the bound and the rate store it makes (with the
@@ -18,28 +18,23 @@ database, after the middleware is built); until then nothing is limited.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import math
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import AppError, Overloaded, RateLimited
+from gateway.errors import AppError, Overloaded
 from gateway.metrics import Metrics
+from gateway.overload.clients import rate_limited, spend
 from gateway.overload.queue import AdmissionQueue
-from gateway.overload.ratelimit import Decision, Rate, Store
+from gateway.overload.ratelimit import Rate, Store
 from gateway.problems import problem_response
 
 GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}  # rate, then admission
 RATED = re.compile(r"/v1/groups(/[^/]+/members)?/?")  # POST: the rate only
 SUCCESS = {"/v1/analyses": 201, "/api/RegisterResult": 200}  # an analysis done: its latency counts
-POLICY = "analyses"
 
 
 def guard_of(scope: Scope) -> str | None:
@@ -51,40 +46,6 @@ def guard_of(scope: Scope) -> str | None:
     if scope["method"] == "POST" and RATED.fullmatch(scope["path"]):
         return "group"
     return None
-
-
-def client_address(
-    scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> str:
-    """The client's address: the peer, or, when the peer is a trusted proxy, the nearest
-    untrusted address of ``X-Forwarded-For`` (read right to left)."""
-    peer = (scope.get("client") or ("unknown", 0))[0]
-
-    def is_trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in trusted)
-
-    if not trusted or not is_trusted(peer):
-        return peer
-    headers = dict(scope.get("headers") or [])
-    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
-    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-        if not is_trusted(hop):
-            return hop
-    return peer
-
-
-def rate_headers(rate: Rate, decision: Decision) -> dict[str, str]:
-    headers = {
-        "RateLimit-Policy": f'"{POLICY}";q={rate.quota};w={math.ceil(rate.period_s)}',
-        "RateLimit": f'"{POLICY}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
-    }
-    if not decision.allowed:
-        headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after_s)))
-    return headers
 
 
 @dataclass
@@ -105,21 +66,13 @@ class OverloadGuard:
         guards: Guards,
         metrics: Metrics,
         rate: Rate,
-        trusted_proxies: Sequence[str] = (),
         client_secret: bytes = b"",
     ) -> None:
         self.app = app
         self.guards = guards
         self.metrics = metrics
         self.rate = rate
-        self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self.client_secret = client_secret
-
-    def client_key(self, scope: Scope) -> str:
-        """What the rate store keeps of a client: a keyed hash of its address, never the address
-        (the store's rows outlive requests; the purge removes them once they have expired)."""
-        address = client_address(scope, self.trusted).encode()
-        return hmac.new(self.client_secret, address, hashlib.sha256).hexdigest()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = guard_of(scope)
@@ -133,15 +86,9 @@ class OverloadGuard:
             return
         extra: dict[str, str] = {}
         if store is not None:
-            decision = await store.hit(self.client_key(scope), self.rate)
-            extra = rate_headers(self.rate, decision)
+            decision, extra = await spend(store, self.rate, scope, self.client_secret)
             if not decision.allowed:
-                error = RateLimited(
-                    f"At most {self.rate.quota} analyses, group starts and joins per "
-                    f"{self.rate.period_s:g} s per client.",
-                    headers=extra,
-                )
-                await refuse(error, metrics, scope, receive, send)
+                await refuse(rate_limited(self.rate, extra), metrics, scope, receive, send)
                 return
         if limit is not None and not await self.wait_for_slot(limit, metrics):
             error = Overloaded(

@@ -188,6 +188,19 @@ def focus_box(
     return left, top, left + crop_w, top + crop_h
 
 
+def on_stored_photo(regions: dict[str, Any], scale: float | None) -> dict[str, Any]:
+    """``regions`` with their polygons on the stored photo, ``scale`` times the analysed copy
+    they were found on (None: the same size, as in rows from before photos were kept smaller)."""
+    if not scale or scale == 1:
+        return regions
+    return {
+        part: region | {"polygon": [[x * scale, y * scale] for x, y in region["polygon"]]}
+        if isinstance(region, dict) and region.get("polygon")
+        else region
+        for part, region in regions.items()
+    }
+
+
 def region_polygons(regions: dict[str, Any]) -> dict[str, list[list[float]]]:
     """Each found part's polygon (at least three corners), by part name."""
     out = {}

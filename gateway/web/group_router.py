@@ -13,14 +13,14 @@ import asyncio
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from PIL import Image
 
 from gateway.deps import ContextDep
 from gateway.errors import NotFound
 from gateway.groups.service import GroupView
-from gateway.web.card import face_jpeg, load_photo
+from gateway.web.card import face_jpeg, load_photo, on_stored_photo
 from gateway.web.group_card import (
     CARD_ROWS,
     STORY_ROWS,
@@ -30,9 +30,10 @@ from gateway.web.group_card import (
 )
 from gateway.web.i18n import Lang, LangDep
 from gateway.web.pages import group_client_page, group_content, image_lang, web_file
+from gateway.web.rendered import cached_png, etag_of
 from gateway.web.router import (
     CLIENT_CSP,
-    PAGE_CACHE,
+    image_headers,
     localised,
     security_headers,
     shared_photo_bytes,
@@ -41,14 +42,6 @@ from gateway.web.router import (
 router = APIRouter(include_in_schema=False)
 
 GroupRenderer = Callable[[GroupContent, Sequence[Image.Image | None]], bytes]
-
-
-def image_headers(filename: str) -> dict[str, str]:
-    return {
-        "Cache-Control": PAGE_CACHE,
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="{filename}"',
-    }
 
 
 @router.api_route("/g/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -70,45 +63,66 @@ def draw_group(render: GroupRenderer, content: GroupContent, photos: list[bytes 
 
 
 async def group_image(
-    context: ContextDep, code: str, lang: Lang, render: GroupRenderer, rows: int, suffix: str
+    request: Request,
+    context: ContextDep,
+    code: str,
+    lang: Lang,
+    render: GroupRenderer,
+    rows: int,
+    kind: str,
 ) -> Response:
     """A group's image drawn by ``render`` in ``lang`` (English when no CJK font is found),
-    with the faces of the first ``rows`` members who opted in to sharing theirs."""
+    with the faces of the first ``rows`` members who opted in to sharing theirs, once per
+    version (:mod:`gateway.web.rendered`)."""
     view: GroupView | None = await context.group_service().find(code)
     if view is None:
         raise NotFound("No group with that code.", hint="Check the invite link.")
-    photos = await asyncio.gather(
-        *(shared_photo_bytes(context.storage, member.analysis) for member in view.members[:rows])
-    )
+    shown = view.members[:rows]
     drawn = image_lang(lang)
     site = urlsplit(context.settings.public_base_url).netloc
     content = group_content(view, drawn, site)
-    data = await asyncio.to_thread(draw_group, render, content, list(photos))
-    headers = image_headers(f"alphamale-group{suffix}.png")
-    return Response(data, media_type="image/png", headers=localised(headers, drawn))
+    keys = [m.analysis.object_key if m.analysis.share_opt_in else None for m in shown]
+
+    async def draw() -> bytes:
+        photos = await asyncio.gather(
+            *(shared_photo_bytes(context.storage, member.analysis) for member in shown)
+        )
+        return await asyncio.to_thread(draw_group, render, content, list(photos))
+
+    suffix = "" if kind == "card" else f"-{kind}"
+    headers = localised(image_headers(f"alphamale-group{suffix}.png"), drawn)
+    return await cached_png(context, request, etag_of(kind, drawn, content, keys), draw, headers)
 
 
 @router.api_route("/g/{code}/card.png", methods=["GET", "HEAD"])
-async def group_card(code: str, context: ContextDep, lang: LangDep) -> Response:
+async def group_card(code: str, request: Request, context: ContextDep, lang: LangDep) -> Response:
     """The group's 1200x630 PNG card (the invite link's og:image)."""
-    return await group_image(context, code, lang, render_group_card, CARD_ROWS.rows, "")
+    rows = CARD_ROWS.rows
+    return await group_image(request, context, code, lang, render_group_card, rows, "card")
 
 
 @router.api_route("/g/{code}/story.png", methods=["GET", "HEAD"])
-async def group_story(code: str, context: ContextDep, lang: LangDep) -> Response:
+async def group_story(code: str, request: Request, context: ContextDep, lang: LangDep) -> Response:
     """The group's 1080x1920 PNG story image."""
-    return await group_image(context, code, lang, render_group_story, STORY_ROWS.rows, "-story")
+    rows = STORY_ROWS.rows
+    return await group_image(request, context, code, lang, render_group_story, rows, "story")
 
 
-@router.get("/g/{code}/members/{analysis_id}/photo.jpg")
-async def member_photo(code: str, analysis_id: str, context: ContextDep) -> Response:
+@router.get("/g/{code}/members/{member_id}/photo.jpg")
+async def member_photo(code: str, member_id: str, context: ContextDep) -> Response:
     """A member's face as the share card crops it, only when they opted in to sharing it."""
     view = await context.group_service().find(code)
     members = view.members if view else ()
-    member = next((m for m in members if m.analysis_id == analysis_id), None)
+    member = next((m for m in members if m.member_id == member_id), None)
     photo = await shared_photo_bytes(context.storage, member.analysis) if member else None
     data = (
-        await asyncio.to_thread(face_jpeg, photo, member.analysis.regions or {}) if photo else b""
+        await asyncio.to_thread(
+            face_jpeg,
+            photo,
+            on_stored_photo(member.analysis.regions or {}, member.analysis.stored_scale),
+        )
+        if photo
+        else b""
     )
     if not data:
         raise NotFound("No shared photo of that member in this group.")

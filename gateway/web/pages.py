@@ -20,7 +20,7 @@ from core.taxonomy import PARTS, TYPE_COLOURS
 from db.models import Analysis, GroupMember
 from gateway.analyses.schemas import Links
 from gateway.groups.service import GroupView
-from gateway.web.card import CardContent, Chip, font_path
+from gateway.web.card import CardContent, Chip, font_path, on_stored_photo
 from gateway.web.group_card import GroupContent, MemberLine
 from gateway.web.i18n import (
     GROUP_TEXTS,
@@ -151,7 +151,7 @@ def card_content(analysis: Analysis, lang: Lang, site: str = "") -> CardContent:
         kicker=texts.kicker,
         score=texts.score.format(score=analysis.score) if analysis.score is not None else "",
         chips=chips,
-        regions=regions,
+        regions=on_stored_photo(regions, analysis.stored_scale),
         footer=f"{site} · {texts.cta}" if site else texts.cta,
         cjk=lang == "ko",
     )
@@ -195,7 +195,7 @@ def member_line(member: GroupMember, rank: int, lang: Lang) -> MemberLine:
         type_name=type_label(slug, lang, analysis.face_type.name),
         score=points(analysis.score, lang),
         parts=tuple(str((regions.get(part) or {}).get("type") or "") for part in PARTS),
-        regions=regions,
+        regions=on_stored_photo(regions, analysis.stored_scale),
     )
 
 

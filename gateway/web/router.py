@@ -14,14 +14,15 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from PIL import Image
 
 from db.models import Analysis
 from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import Storage
-from gateway.deps import AnalysisServiceDep
+from gateway.context import AppContext
+from gateway.deps import AnalysisServiceDep, ContextDep
 from gateway.errors import AppError, NotFound
 from gateway.web.card import CardContent, load_photo, render_card
 from gateway.web.i18n import Lang, LangDep
@@ -34,6 +35,7 @@ from gateway.web.pages import (
     share_page,
     web_file,
 )
+from gateway.web.rendered import cached_png, etag_of
 from gateway.web.story import render_story
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +56,14 @@ JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
 ASSETS = {"app.js": JS, "groups.js": JS, "strings.js": JS, "styles.css": CSS}
 
 Renderer = Callable[[CardContent, Image.Image | None], bytes]
+
+
+def image_headers(filename: str) -> dict[str, str]:
+    return {
+        "Cache-Control": PAGE_CACHE,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="{filename}"',
+    }
 
 
 def security_headers(csp: str, cache: str) -> dict[str, str]:
@@ -163,37 +173,45 @@ async def shared_photo_bytes(storage: Storage, analysis: Analysis) -> bytes | No
         return None
 
 
-def draw(render: Renderer, content: CardContent, photo: bytes | None) -> bytes:
+def draw_card(render: Renderer, content: CardContent, photo: bytes | None) -> bytes:
     return render(content, load_photo(photo) if photo else None)
 
 
 async def shared_image(
-    service: AnalysisService, analysis_id: str, lang: Lang, render: Renderer, suffix: str
+    request: Request, context: AppContext, analysis_id: str, lang: Lang, render: Renderer, kind: str
 ) -> Response:
-    """A result's image drawn by ``render`` in ``lang`` (English when no CJK font is found)."""
-    analysis = await shared_analysis(service, analysis_id)
+    """A result's image drawn by ``render`` in ``lang`` (English when no CJK font is found),
+    once per version (:mod:`gateway.web.rendered`)."""
+    analysis = await shared_analysis(context.analysis_service(), analysis_id)
     if analysis is None:
         raise NotFound("No result with that id.")
-    photo = await shared_photo_bytes(service.storage, analysis)
     drawn = image_lang(lang)
-    site = urlsplit(service.settings.public_base_url).netloc
-    data = await asyncio.to_thread(draw, render, card_content(analysis, drawn, site), photo)
+    site = urlsplit(context.settings.public_base_url).netloc
+    content = card_content(analysis, drawn, site)
+    photo_key = analysis.object_key if analysis.share_opt_in else None
+    etag = etag_of(kind, drawn, content, [photo_key])
+
+    async def draw() -> bytes:
+        photo = await shared_photo_bytes(context.storage, analysis)
+        return await asyncio.to_thread(draw_card, render, content, photo)
+
     slug = analysis.face_type.slug if analysis.face_type else "result"
-    headers = {
-        "Cache-Control": PAGE_CACHE,
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="alphamale-{slug}{suffix}.png"',
-    }
-    return Response(data, media_type="image/png", headers=localised(headers, drawn))
+    suffix = "" if kind == "card" else f"-{kind}"
+    headers = localised(image_headers(f"alphamale-{slug}{suffix}.png"), drawn)
+    return await cached_png(context, request, etag, draw, headers)
 
 
 @router.api_route("/share/{analysis_id}/card.png", methods=["GET", "HEAD"])
-async def share_card(analysis_id: str, service: AnalysisServiceDep, lang: LangDep) -> Response:
+async def share_card(
+    analysis_id: str, request: Request, context: ContextDep, lang: LangDep
+) -> Response:
     """The 1200x630 PNG result card (the share page's og:image and the Save image download)."""
-    return await shared_image(service, analysis_id, lang, render_card, "")
+    return await shared_image(request, context, analysis_id, lang, render_card, "card")
 
 
 @router.api_route("/share/{analysis_id}/story.png", methods=["GET", "HEAD"])
-async def share_story(analysis_id: str, service: AnalysisServiceDep, lang: LangDep) -> Response:
+async def share_story(
+    analysis_id: str, request: Request, context: ContextDep, lang: LangDep
+) -> Response:
     """The 1080x1920 PNG story image (Instagram and KakaoTalk stories)."""
-    return await shared_image(service, analysis_id, lang, render_story, "-story")
+    return await shared_image(request, context, analysis_id, lang, render_story, "story")

@@ -16,4 +16,4 @@ echo
 echo "  AlphaMale is up:  http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/docs)"
 echo "  Ctrl-C stops the gateway and TorchServe."
 echo
-"$PY" -m uvicorn gateway.main:serve_app --factory --host "$HOST" --port "$PORT" --no-access-log
+"$PY" -m uvicorn gateway.main:serve_app --factory --host "$HOST" --port "$PORT" --no-proxy-headers --no-access-log

@@ -34,13 +34,24 @@ def fill_form(
         page.select_option(f"#birth-{part}", value)
 
 
+def press_analyse(page: Page) -> None:
+    """Analyse; the first time on this device, through the consent step (its box unticked)."""
+    agreed = page.evaluate("localStorage.getItem('alphamale.consent')")
+    page.click("#analyse-button")
+    if agreed is None:
+        expect(page.locator("#consent-title")).to_be_visible()
+        expect(page.locator("#consent-box")).not_to_be_checked()
+        page.check("#consent-box")
+        page.click("#consent-accept")
+
+
 def analyse(page: Page, photo: Path) -> None:
     """From the start page to a result view."""
     page.goto("/")
     choose_photo(page, photo)
     expect(page.locator("#image-title")).to_be_visible()
     fill_form(page)
-    page.click("#analyse-button")
+    press_analyse(page)
     expect(page.locator("#result-type")).to_be_visible(timeout=60_000)
     expect(page).to_have_url(RESULT_URL)
 
@@ -62,7 +73,7 @@ def test_a_face_gets_a_type_its_explained_score_and_four_references(
     assert in_viewport(phone, "#analyse-button"), "Analyse must be reachable without scrolling"
     shot(phone, "phone-2-photo")
     fill_form(phone)
-    phone.click("#analyse-button")
+    press_analyse(phone)
     expect(phone.locator("#result-type")).to_have_text(TYPE_EN, timeout=60_000)
     expect(phone).to_have_url(RESULT_URL)
 
@@ -116,7 +127,7 @@ def test_a_photo_without_a_face_gets_the_framing_example(
     phone.goto("/")
     choose_photo(phone, landscape_photo)
     fill_form(phone)
-    phone.click("#analyse-button")
+    press_analyse(phone)
     expect(phone.locator("#problem-title")).to_have_text("No face found", timeout=60_000)
     expect(phone.locator(".example")).to_be_visible()
     shot(phone, "phone-5-no-face")
@@ -129,7 +140,7 @@ def test_a_group_photo_says_how_many_faces_it_has(phone: Page, group_photo: Path
     phone.goto("/")
     choose_photo(phone, group_photo)
     fill_form(phone)
-    phone.click("#analyse-button")
+    press_analyse(phone)
     title = phone.locator("#problem-title")
     expect(title).to_have_text(re.compile(r"^\d+ faces in this photo$"), timeout=60_000)
     assert int(title.inner_text().split()[0]) > 1
@@ -197,7 +208,7 @@ def test_korean_from_the_browser_language(korean_phone: Page, face_photo: Path) 
     expect(page.locator("#birth-month option[value='01']")).to_have_text("1월")
     expect(page.locator("#birth-year option[value='1995']")).to_have_text("1995년")
     fill_form(page)
-    page.click("#analyse-button")
+    press_analyse(page)
     expect(page.locator("#result-type")).to_have_text(TYPE_KO, timeout=60_000)
     expect(page.locator("#result-score")).to_have_text(re.compile(r"^\d+점$"))
     expect(page.locator("#result-regions tr").first.locator("th")).to_have_text("얼굴")
@@ -210,6 +221,43 @@ def test_korean_from_the_browser_language(korean_phone: Page, face_photo: Path) 
     expect(page.locator("#result-type")).to_have_text(TYPE_EN)
     page.reload()  # the choice is remembered
     expect(page.locator("#result-type")).to_have_text(TYPE_EN)
+
+
+def test_consent_is_its_own_step_with_an_unticked_box_in_korean(
+    korean_phone: Page, face_photo: Path
+) -> None:
+    """Nothing is sent before the person ticks the box; they may refuse; once agreed, the next
+    analysis on this device goes straight on."""
+    page = korean_phone
+    consent = page.request.get("/v1/consent").json()
+    page.goto("/")
+    choose_photo(page, face_photo)
+    fill_form(page)
+    page.click("#analyse-button")
+    expect(page.locator("#consent-title")).to_have_text(consent["texts"]["ko"]["title"])
+    expect(page.locator("#consent-text p")).to_have_count(4)
+    expect(page.locator("#consent-text")).to_contain_text("거부할 권리")
+    expect(page.locator("#consent-agree")).to_have_text(consent["texts"]["ko"]["agree"])
+    box, accept = page.locator("#consent-box"), page.locator("#consent-accept")
+    expect(box).not_to_be_checked()
+    expect(accept).to_have_attribute("aria-disabled", "true")
+    shot(page, "phone-ko-0-consent")
+    accept.dispatch_event("click")  # aria-disabled: a person can still tap it
+    expect(page.locator("#consent-notice")).to_contain_text("동의 상자에 체크")
+    expect(page.locator("#loading-title")).to_be_hidden()
+    page.click("#consent-back")  # refuse: back to the photo, nothing sent
+    expect(page.locator("#image-title")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('alphamale.consent')") is None
+    page.click("#analyse-button")
+    expect(box).not_to_be_checked()  # asked again, never ticked for them
+    box.check()
+    accept.click()
+    expect(page.locator("#result-type")).to_have_text(TYPE_KO, timeout=60_000)
+    assert page.evaluate("localStorage.getItem('alphamale.consent')") == consent["version"]
+    page.go_back()
+    expect(page.locator("#image-title")).to_be_visible()  # back: the form, not the consent
+    page.click("#analyse-button")
+    expect(page.locator("#result-type")).to_have_text(TYPE_KO, timeout=60_000)
 
 
 def test_delete_asks_in_the_page_then_says_so_as_a_success(phone: Page, face_photo: Path) -> None:

@@ -15,7 +15,13 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.support import SCREENSHOTS, allow_errors, shot
-from tests.browser.test_client import RESULT_URL, analyse, choose_photo, fill_form
+from tests.browser.test_client import (
+    RESULT_URL,
+    analyse,
+    choose_photo,
+    fill_form,
+    press_analyse,
+)
 
 GROUP_URL = re.compile(r"/g/[A-Za-z0-9_-]{16}$")
 VERSUS_URL = re.compile(r"/g/[A-Za-z0-9_-]{16}\?vs=[0-9a-f-]{36}$")
@@ -70,7 +76,7 @@ def test_friends_compare_their_results_in_a_group(
     choose_photo(friend, friend_photo)
     expect(friend.locator("#image-title")).to_be_visible()
     fill_form(friend, "ENFP", ("2001", "12", "31"))
-    friend.click("#analyse-button")
+    press_analyse(friend)
     expect(friend).to_have_url(RESULT_URL, timeout=60_000)
     join = friend.locator("#invite-join")
     expect(join).to_have_text("Sam님의 그룹에 참여하기")
@@ -149,7 +155,9 @@ def leave_and_come_back(owner: Page, friend: Page, code: str) -> None:
 
 def delete_and_disappear(owner: Page, friend: Page, code: str) -> None:
     """The friend deletes their result: it leaves the group with it."""
-    result_id = friend.locator(".member.you").get_attribute("data-id")
+    result_id = friend.evaluate(
+        f"JSON.parse(localStorage.getItem('alphamale.member.{code}')).result"
+    )
     friend.goto(f"/r/{result_id}")
     friend.click("#delete-button")
     friend.click("#delete-yes")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Photos
 from tests.browser.support import LiveStack, page_errors, shot
+from tests.fixtures.app import CONSENT
 
 
 def test_client_page_loads_on_a_phone(phone: Page) -> None:
@@ -27,7 +28,7 @@ def test_the_photo_fixtures_get_the_answers_they_stand_for(
     def analyse(path: Path) -> httpx.Response:
         return client.post(
             "/v1/analyses",
-            data={"mbti": "INTJ", "birth_date": "1995-04-17"},
+            data={"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT},
             files={"image": ("photo.jpg", path.read_bytes(), "image/jpeg")},
         )
 

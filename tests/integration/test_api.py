@@ -23,7 +23,7 @@ from gateway.errors import (
     UnsupportedMediaType,
 )
 from tests.corpus import bad_base64, bad_images
-from tests.fixtures.app import ADMIN, Api, running, settings_for
+from tests.fixtures.app import ADMIN, CONSENT, Api, running, settings_for
 from tests.fixtures.services import free_port
 
 PROBLEM = "application/problem+json"
@@ -38,7 +38,7 @@ def jpeg(size: tuple[int, int] = (256, 256)) -> bytes:
 
 def form(image: bytes, mbti: str = "INTJ", birth: str = "1995-04-17") -> dict:
     return {
-        "data": {"mbti": mbti, "birth_date": birth},
+        "data": {"mbti": mbti, "birth_date": birth, "consent": CONSENT},
         "files": {"image": ("selfie.jpg", image, "image/jpeg")},
     }
 
@@ -140,11 +140,13 @@ async def test_model_server_down_is_503_with_retry_after(api: Api) -> None:
         "image_base64": "data:image/jpeg;base64," + base64.b64encode(jpeg()).decode(),
         "mbti": "enfp",
         "birth_date": "2001-12-31",
+        "consent": CONSENT,
     }
     assert_problem(await api.client.post("/v1/analyses", json=body), 503, "model_unavailable")
     legacy = {
         "first_user": {"user_img": body["image_base64"], "age": "1990-01-01", "mbti": "ESTJ"},
         "result": {},
+        "consent": CONSENT,
     }
     assert_problem(
         await api.client.post("/api/RegisterResult", json=legacy), 503, "model_unavailable"
@@ -197,7 +199,7 @@ async def test_legacy_bad_input_is_a_problem(api: Api) -> None:
         ),
     ]
     for body, error in cases:
-        response = await api.client.post("/api/RegisterResult", json=body)
+        response = await api.client.post("/api/RegisterResult", json=body | {"consent": CONSENT})
         assert_problem(response, error.status, error.code)
     assert await api.nothing_stored()
 

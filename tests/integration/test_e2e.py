@@ -22,7 +22,7 @@ from core.contract import PART_THRESHOLD, SCORE_BOUNDS, SCORE_POINTS
 from core.dataset import default_dataset_dir
 from gateway.errors import StorageUnavailable
 from model_server.runtime.checkpoint import make_untrained_checkpoint
-from tests.fixtures.app import ADMIN, Api, running, settings_for
+from tests.fixtures.app import ADMIN, CONSENT, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.torchserve import TorchServeInstance
 
@@ -39,14 +39,14 @@ def london(stem: str = "004_03") -> bytes:
 
 
 def form(image: bytes, **fields: str) -> dict:
-    data = {"mbti": "INTJ", "birth_date": "1995-04-17"} | fields
+    data = {"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT} | fields
     return {"data": data, "files": {"image": ("selfie.jpg", image, "image/jpeg")}}
 
 
 def legacy_body(image: bytes) -> dict:
     """The seed's mobile client's request."""
     user = {"user_img": base64.b64encode(image).decode(), "age": "1990-03-04", "mbti": "ESTJ"}
-    return {"first_user": user, "result": {"human": "False"}}
+    return {"first_user": user, "result": {"human": "False"}, "consent": CONSENT}
 
 
 def model_urls(ts: TorchServeInstance) -> dict[str, str]:
@@ -132,11 +132,29 @@ async def test_a_face_gets_the_type_its_regions_add_up_to(live: Api, stem: str) 
 
 
 async def test_a_result_reads_back_and_can_be_deleted(live: Api) -> None:
-    result = (await live.client.post("/v1/analyses", **form(london()))).json()
+    big = Image.open(io.BytesIO(london())).resize((1600, 1600))  # as a phone's photo would be
+    photo = io.BytesIO()
+    big.save(photo, "JPEG", quality=92)
+    result = (await live.client.post("/v1/analyses", **form(photo.getvalue()))).json()
     assert await live.count_rows() == 1 and len(await live.object_keys()) == 1
-    stored = (await live.client.get(f"/v1/analyses/{result['id']}")).json()
+    owner = {"X-Delete-Token": result["delete_token"]}
+    stored = (await live.client.get(f"/v1/analyses/{result['id']}", headers=owner)).json()
+    assert stored["view"] == "owner" and stored["mbti"] == "INTJ"
     assert stored["type"] == result["type"] and stored["regions"] == result["regions"]
     assert stored["score"] == result["score"] and stored["delete_token"] is None
+    public = (await live.client.get(f"/v1/analyses/{result['id']}")).json()
+    assert public["view"] == "public" and public["regions"] == result["regions"]
+    assert not {"mbti", "created_at", "birth_date", "delete_token"} & set(public)
+    async with live.context.sessions() as session:
+        row = (await session.execute(text("SELECT * FROM analyses"))).mappings().one()
+    assert (row["birth_month"], row["consent_version"]) == ("1995-04", CONSENT)
+    assert "1995-04-17" not in str(dict(row))  # the day of birth is not kept anywhere
+    [key] = await live.object_keys()
+    kept = Image.open(io.BytesIO(await live.context.storage.get(key)))
+    assert kept.size == (1080, 1080)  # stored smaller than it was analysed (1600 px)
+    assert row["stored_scale"] == pytest.approx(1080 / 1600)
+    card = await live.client.get(f"/share/{result['id']}/card.png")  # drawn from the kept copy
+    assert card.status_code == 200
     wrong = await live.client.delete(
         f"/v1/analyses/{result['id']}", headers={"X-Delete-Token": "x"}
     )
@@ -154,6 +172,7 @@ async def test_json_data_url_and_idempotency(live: Api) -> None:
         "image_base64": "data:image/jpeg;base64," + base64.b64encode(london("010_03")).decode(),
         "mbti": "enfp",
         "birth_date": "2001-12-31",
+        "consent": CONSENT,
     }
     key = {"Idempotency-Key": "retry-me-1"}
     first = await live.client.post("/v1/analyses", json=body, headers=key)
@@ -408,7 +427,12 @@ async def test_share_opt_in_is_stored_and_off_by_default(live: Api) -> None:
     opted in: only then may the card and story draw the photo."""
     photo = london()
     image = base64.b64encode(photo).decode()
-    json_body = {"image_base64": image, "mbti": "INTJ", "birth_date": "1995-04-17"}
+    json_body = {
+        "image_base64": image,
+        "mbti": "INTJ",
+        "birth_date": "1995-04-17",
+        "consent": CONSENT,
+    }
     answers = {
         "form, absent": await live.client.post("/v1/analyses", **form(photo)),
         "form, true": await live.client.post("/v1/analyses", **form(photo, share_opt_in="true")),

@@ -11,139 +11,30 @@ import asyncio
 import io
 import re
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
-from sqlalchemy import func, select
+from PIL import Image
+from sqlalchemy import select
 
-from db import repositories
 from db.models import Analysis, Group, GroupMember
-from db.seed import seed_types
 from gateway import purge
-from gateway.analyses.service import token_hash
-from gateway.clients.storage import new_key
-from gateway.config import Settings
-from gateway.context import AppContext
 from gateway.groups.schemas import MAX_MEMBERS
-from gateway.main import create_app
+from gateway.web import group_router
+from tests.fixtures.results import (
+    BASE,
+    Groups,
+    Result,
+    add_result,
+    assert_problem,
+    body,
+    results_app,
+)
 from tests.integration.test_web import meta_tags
 
-BASE = "https://alphamale.example"
-PROBLEM = "application/problem+json"
 EVIL = "<b>x</b>\"'&"  # markup in a nickname: text everywhere
-
-
-@dataclass(frozen=True)
-class Result:
-    id: str
-    token: str
-
-
-@dataclass
-class Groups:
-    context: AppContext
-    client: httpx.AsyncClient
-
-    async def count(self, model: type) -> int:
-        async with self.context.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def photo_png() -> bytes:
-    image = Image.new("RGB", (600, 800), (90, 140, 170))
-    ImageDraw.Draw(image).ellipse((150, 180, 450, 620), fill=(230, 190, 160))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def regions(face: str, t_zone: str, jaw: str, points: tuple[int, int, int]) -> dict:
-    boxes = {
-        "face": (150, 180, 450, 620),
-        "t_zone": (220, 300, 380, 460),
-        "jaw": (180, 470, 420, 620),
-    }
-    out = {}
-    for (part, (x1, y1, x2, y2)), slug, value in zip(
-        boxes.items(), (face, t_zone, jaw), points, strict=True
-    ):
-        polygon = [[x1, y1], [x2, y1], [x2, y2], [x1, y2]]
-        out[part] = {
-            "found": True,
-            "type": slug,
-            "points": value,
-            "strength": "clear",
-            "polygon": polygon,
-        }
-    return out
-
-
-async def add_result(
-    context: AppContext,
-    slug: str = "beta",
-    score: int = 60,
-    *,
-    opt_in: bool = False,
-    age_days: float = 0,
-) -> Result:
-    """A stored result (photo and row) and the delete token its creation answer gave."""
-    token = secrets.token_urlsafe(24)
-    key = new_key("uploads", "png")
-    await context.storage.put(key, photo_png(), "image/png")
-    async with context.sessions() as session:
-        face_type = await repositories.get_type(session, slug)
-        assert face_type is not None
-        row = Analysis(
-            created_at=datetime.now(UTC) - timedelta(days=age_days),
-            object_key=key,
-            image_sha256="0" * 64,
-            mbti="ENFP",
-            birth_date=date(1995, 4, 17),
-            outcome=slug,
-            type_id=face_type.id,
-            score=score,
-            regions=regions(slug, "alpha", "gamma", (40, 40, 6)),
-            model_name="face_type",
-            model_version="1.0",
-            delete_token_hash=token_hash(token),
-            share_opt_in=opt_in,
-        )
-        session.add(row)
-        await session.commit()
-    return Result(row.id, token)
-
-
-def body(result: Result, nickname: str = "Sam", token: str | None = None) -> dict:
-    return {"analysis_id": result.id, "delete_token": token or result.token, "nickname": nickname}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code and response.json()["hint"]
-
-
-@pytest.fixture
-async def groups(tmp_path: Path, database_url: str) -> AsyncIterator[Groups]:
-    settings = Settings(
-        var_dir=tmp_path,
-        database_url=database_url,
-        public_base_url=BASE + "/",
-        rate_limit_quota=0,  # joins count against it: tests/unit/gateway/test_overload.py
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        context: AppContext = app.state.context
-        async with context.sessions() as session:
-            await seed_types(session)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Groups(context, client)
 
 
 async def start(groups: Groups, owner: Result, nickname: str = "Owner") -> str:
@@ -154,6 +45,16 @@ async def start(groups: Groups, owner: Result, nickname: str = "Owner") -> str:
 
 async def join(groups: Groups, code: str, result: Result, nickname: str) -> httpx.Response:
     return await groups.client.post(f"/v1/groups/{code}/members", json=body(result, nickname))
+
+
+async def member_id(groups: Groups, code: str, nickname: str) -> str:
+    """The public id of the group's member with that nickname."""
+    members = (await groups.client.get(f"/v1/groups/{code}")).json()["members"]
+    return next(m["member_id"] for m in members if m["nickname"] == nickname)
+
+
+def leave_path(code: str, member: str) -> str:
+    return f"/v1/groups/{code}/members/{member}"
 
 
 # --- the API -------------------------------------------------------------------------------
@@ -174,7 +75,8 @@ async def test_a_result_starts_a_group_and_friends_join_it_ranked_by_score(group
     assert (group["closed"], group["max_members"]) == (False, MAX_MEMBERS)
     [first] = group["members"]
     assert first["nickname"] == "민수" and first["owner"] and first["rank"] == 1
-    assert first["analysis_id"] == owner.id and first["score"] == 70
+    assert first["member_id"] == group["member_id"] and first["score"] == 70
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", first["member_id"]) and "analysis_id" not in first
     assert first["type"] == {"slug": "beta", "name": "Beta", "name_ko": "베타", "colour": "#3a86ff"}
     assert first["regions"]["t_zone"] == {"type": "alpha", "points": 40, "strength": "clear"}
     assert first["photo_url"] is None  # not opted in
@@ -198,7 +100,8 @@ async def test_a_result_starts_a_group_and_friends_join_it_ranked_by_score(group
         ("Low", 50, 4),
     ]
     top = members[0]
-    assert top["photo_url"] == f"{BASE}/g/{code}/members/{friends[0][0].id}/photo.jpg"
+    assert top["photo_url"] == f"{BASE}/g/{code}/members/{top['member_id']}/photo.jpg"
+    assert listed["member_id"] is None  # only the answer that started it names yours
     assert [m["photo_url"] for m in members[1:]] == [None, None, None]
     assert set(listed) >= {"code", "closed", "members"}
 
@@ -221,8 +124,9 @@ async def test_every_write_needs_the_results_own_token(groups: Groups) -> None:
         403,
         "forbidden",
     )
-    assert (await join(groups, code, friend, "Friend")).status_code == 201
-    leave = f"/v1/groups/{code}/members/{friend.id}"
+    joined = await join(groups, code, friend, "Friend")
+    assert joined.status_code == 201
+    leave = leave_path(code, joined.json()["member_id"])
     for token in (wrong, owner.token):  # not even the owner removes someone else
         response = await groups.client.delete(leave, headers={"X-Delete-Token": token})
         assert_problem(response, 403, "forbidden")
@@ -242,12 +146,18 @@ async def test_unknown_codes_and_results_are_404_like_any_miss(groups: Groups) -
     unknown = secrets.token_urlsafe(12)
     token = {"X-Delete-Token": owner.token}
     gone = Result("00000000-0000-4000-8000-000000000000", owner.token)
+    mine = await member_id(groups, code, "Owner")
+    nobody = secrets.token_urlsafe(12)
     for response in (
         await groups.client.get(f"/v1/groups/{unknown}"),
         await groups.client.post(f"/v1/groups/{unknown}/members", json=body(owner)),
         await groups.client.delete(f"/v1/groups/{unknown}", headers=token),
-        await groups.client.delete(f"/v1/groups/{unknown}/members/{owner.id}", headers=token),
-        await groups.client.delete(f"/v1/groups/{code}/members/{stranger.id}", headers=token),
+        await groups.client.post(f"/v1/groups/{unknown}/rotate", headers=token),
+        await groups.client.delete(leave_path(unknown, mine), headers=token),
+        await groups.client.delete(leave_path(code, nobody), headers=token),
+        await groups.client.delete(
+            leave_path(code, nobody), headers={"X-Delete-Token": stranger.token}
+        ),
         await groups.client.post("/v1/groups", json=body(gone)),
         await groups.client.post(f"/v1/groups/{code}/members", json=body(gone)),
     ):
@@ -306,8 +216,13 @@ async def test_members_leave_the_owner_leaving_closes_it_and_the_last_removes_it
     for index, friend in enumerate(friends):
         await join(groups, code, friend, f"Friend {index}")
 
+    ids = {
+        result.id: await member_id(groups, code, name)
+        for result, name in zip([owner, *friends], ["Owner", "Friend 0", "Friend 1"], strict=True)
+    }
+
     async def leave(result: Result) -> int:
-        path = f"/v1/groups/{code}/members/{result.id}"
+        path = leave_path(code, ids[result.id])
         return (
             await groups.client.delete(path, headers={"X-Delete-Token": result.token})
         ).status_code
@@ -362,6 +277,82 @@ async def test_emoji_and_hangul_nicknames_are_kept(groups: Groups) -> None:
     assert response.json()["members"][0]["nickname"] == "지민😀 ✨" + "가" * 14
 
 
+async def test_an_invite_holder_learns_no_members_result_or_what_they_told_us(
+    groups: Groups,
+) -> None:
+    """The bug this holds: a member's analysis id in the group let any invite holder read
+    their MBTI through GET /v1/analyses/{id}. Nothing public names a result or its answers."""
+    owner = await add_result(groups.context, opt_in=True)
+    friend = await add_result(groups.context)
+    code = await start(groups, owner)
+    await join(groups, code, friend, "Friend")
+    public = [
+        (await groups.client.get(f"/v1/groups/{code}")).text,
+        (await groups.client.get(f"/g/{code}")).text,
+        (await groups.client.get(f"/g/{code}", headers={"Accept-Language": "ko"})).text,
+    ]
+    for text in public:
+        for secret in (owner.id, friend.id, "ENFP", "1995-04", owner.token, friend.token):
+            assert secret not in text
+    for member in json_members(public[0]):
+        assert set(member) == {
+            "member_id",
+            "nickname",
+            "type",
+            "score",
+            "regions",
+            "rank",
+            "owner",
+            "joined_at",
+            "photo_url",
+        }
+
+
+def json_members(text: str) -> list[dict]:
+    import json
+
+    return json.loads(text)["members"]
+
+
+async def test_the_owner_rotates_the_invite_and_the_old_link_finds_nothing(
+    groups: Groups,
+) -> None:
+    owner, friend, late = [await add_result(groups.context) for _ in range(3)]
+    old = await start(groups, owner)
+    await join(groups, old, friend, "Friend")
+    mine = await member_id(groups, old, "Owner")
+    refused = await groups.client.post(
+        f"/v1/groups/{old}/rotate", headers={"X-Delete-Token": friend.token}
+    )
+    assert_problem(refused, 403, "forbidden")  # only the owner
+
+    rotated = await groups.client.post(
+        f"/v1/groups/{old}/rotate", headers={"X-Delete-Token": owner.token}
+    )
+
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["code"]
+    assert new != old and rotated.json()["invite_url"] == f"{BASE}/g/{new}"
+    assert rotated.json()["member_id"] == mine  # the members and their ids stay
+    assert [m["nickname"] for m in rotated.json()["members"]] == ["Owner", "Friend"]
+    for response in (
+        await groups.client.get(f"/v1/groups/{old}"),
+        await join(groups, old, late, "Late"),
+        await groups.client.get(f"/g/{old}/card.png"),
+    ):
+        assert_problem(response, 404, "not_found")
+    assert (await groups.client.get(f"/g/{old}")).status_code == 404
+    assert (await join(groups, new, late, "Late")).status_code == 201
+    closed = await groups.client.delete(
+        f"/v1/groups/{new}", headers={"X-Delete-Token": owner.token}
+    )
+    assert closed.status_code == 204
+    again = await groups.client.post(
+        f"/v1/groups/{new}/rotate", headers={"X-Delete-Token": owner.token}
+    )
+    assert_problem(again, 410, "group_closed")
+
+
 # --- deletion and retention ------------------------------------------------------------------
 
 
@@ -378,7 +369,7 @@ async def test_deleting_a_result_removes_it_from_every_group(groups: Groups) -> 
     assert deleted.status_code == 204
     for group in (code, other):
         listed = (await groups.client.get(f"/v1/groups/{group}")).json()
-        assert friend.id not in {m["analysis_id"] for m in listed["members"]}
+        assert "Friend" not in {m["nickname"] for m in listed["members"]}
         assert not listed["closed"]
 
     await groups.client.delete(f"/v1/analyses/{owner.id}", headers={"X-Delete-Token": owner.token})
@@ -412,15 +403,44 @@ async def test_the_purge_removes_groups_and_memberships_with_their_results(group
     closing = await start(groups, old_owner, "Old owner")  # its owner goes: it closes
     await join(groups, closing, recent, "Recent")
 
-    report = await purge.purge(groups.context, 30)
+    report = await purge.purge(groups.context, purge.Retention(30, 1, 30))
 
     assert report.deleted == 2 and report.failures == []
+    assert (report.groups_emptied, report.idle_groups_deleted) == (1, 0)
     assert_problem(await groups.client.get(f"/v1/groups/{gone}"), 404, "not_found")
     still = (await groups.client.get(f"/v1/groups/{kept}")).json()
     assert [m["nickname"] for m in still["members"]] == ["Recent"] and not still["closed"]
     closed = (await groups.client.get(f"/v1/groups/{closing}")).json()
     assert closed["closed"] and [m["nickname"] for m in closed["members"]] == ["Recent"]
     assert (await groups.count(Group), await groups.count(GroupMember)) == (2, 2)
+
+
+async def test_the_purge_removes_groups_nobody_touched_for_the_retention_period(
+    groups: Groups,
+) -> None:
+    """Members' results have their own retention; a group idle for its period goes with its
+    memberships (its members' results stay), an active one stays."""
+    owner, friend, other = [await add_result(groups.context) for _ in range(3)]
+    idle = await start(groups, owner)
+    await join(groups, idle, friend, "Friend")
+    active = await start(groups, other, "Active")
+    async with groups.context.sessions.begin() as session:
+        group = await session.scalar(select(Group).where(Group.code == idle))
+        assert group is not None
+        group.active_at = datetime.now(UTC) - timedelta(days=31)
+        old = await session.scalar(select(Group).where(Group.code == active))
+        assert old is not None
+        old.active_at = datetime.now(UTC) - timedelta(days=31)
+    await join(groups, active, friend, "Friend")  # a join makes it active again
+
+    dry = await purge.purge(groups.context, purge.Retention(30, 1, 30), dry_run=True)
+    assert (dry.idle_groups_matched, await groups.count(Group)) == (1, 2)
+    report = await purge.purge(groups.context, purge.Retention(30, 1, 30))
+
+    assert report.idle_groups_deleted == 1 and report.deleted == 0
+    assert_problem(await groups.client.get(f"/v1/groups/{idle}"), 404, "not_found")
+    assert len((await groups.client.get(f"/v1/groups/{active}")).json()["members"]) == 2
+    assert (await groups.count(Analysis), await groups.count(GroupMember)) == (3, 2)
 
 
 # --- the invite page, images and faces -------------------------------------------------------
@@ -481,6 +501,66 @@ async def test_the_group_card_and_story_are_pngs_in_both_languages(groups: Group
     assert_problem(missing, 404, "not_found")
 
 
+@pytest.mark.parametrize("image", ["card.png", "story.png"])
+async def test_a_group_image_is_drawn_once_per_version(
+    groups: Groups, monkeypatch: pytest.MonkeyPatch, image: str
+) -> None:
+    """The bug this holds: every view of an image fetched up to ten photos and drew it anew.
+    The same group looks the same: one render, then the cache or a 304; a join is a new
+    version, and so is another language."""
+    drawn: list[str] = []
+    real = group_router.draw_group
+
+    def counting(*args: object) -> bytes:
+        drawn.append("x")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(group_router, "draw_group", counting)
+    owner = await add_result(groups.context, opt_in=True)
+    code = await start(groups, owner)
+    path = f"/g/{code}/{image}?lang=en"
+
+    first = await groups.client.get(path)
+    again = await groups.client.get(path)
+    etag = first.headers["etag"]
+    revalidated = await groups.client.get(path, headers={"If-None-Match": f'W/{etag}, "x"'})
+
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert again.headers["etag"] == etag and len(drawn) == 1
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert revalidated.headers["etag"] == etag and len(drawn) == 1
+    korean = await groups.client.get(f"/g/{code}/{image}?lang=ko")
+    assert korean.headers["etag"] != etag and len(drawn) == 2
+    await join(groups, code, await add_result(groups.context), "Friend")
+    changed = await groups.client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag and len(drawn) == 3
+
+
+async def test_renders_spend_from_the_clients_rate_and_views_do_not(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with results_app(tmp_path, database_url, rate_limit_quota=2) as limited:
+        owners = [await add_result(limited.context, score=50 + i) for i in range(3)]
+        codes = [await start_without_rate(limited, owner) for owner in owners]
+        drawn = [await limited.client.get(f"/g/{code}/card.png") for code in codes[:2]]
+        assert [r.status_code for r in drawn] == [200, 200]
+        refused = await limited.client.get(f"/g/{codes[2]}/card.png")
+        assert_problem(refused, 429, "rate_limited")
+        assert int(refused.headers["Retry-After"]) >= 1
+        cached = await limited.client.get(f"/g/{codes[0]}/card.png")  # drawn: free to view
+        assert cached.status_code == 200 and cached.content == drawn[0].content
+
+
+async def start_without_rate(groups: Groups, owner: Result) -> str:
+    """A group started in the database (the API's start would spend from the rate too)."""
+    async with groups.context.sessions.begin() as session:
+        group = Group(code=secrets.token_urlsafe(12), owner_analysis_id=owner.id)
+        session.add(group)
+        await session.flush()
+        session.add(GroupMember(group_id=group.id, analysis_id=owner.id, nickname="Owner"))
+    return group.code
+
+
 async def test_a_face_is_shared_only_with_its_owners_opt_in(groups: Groups) -> None:
     shared = await add_result(groups.context, opt_in=True)
     private = await add_result(groups.context)
@@ -488,13 +568,17 @@ async def test_a_face_is_shared_only_with_its_owners_opt_in(groups: Groups) -> N
     await join(groups, code, private, "Private")
     outsider = await add_result(groups.context, opt_in=True)
 
-    face = await groups.client.get(f"/g/{code}/members/{shared.id}/photo.jpg")
+    shared_id = await member_id(groups, code, "Owner")
+    other = await start(groups, outsider, "Outsider")  # opted in, in another group
+    outsider_id = await member_id(groups, other, "Outsider")
+    face = await groups.client.get(f"/g/{code}/members/{shared_id}/photo.jpg")
     assert face.status_code == 200 and face.headers["content-type"] == "image/jpeg"
     assert decode(face.content, "JPEG").size == (240, 275)
     for path in (
-        f"/g/{code}/members/{private.id}/photo.jpg",  # not opted in
-        f"/g/{code}/members/{outsider.id}/photo.jpg",  # opted in, but not a member
-        f"/g/{secrets.token_urlsafe(12)}/members/{shared.id}/photo.jpg",
+        f"/g/{code}/members/{await member_id(groups, code, 'Private')}/photo.jpg",  # no opt-in
+        f"/g/{code}/members/{outsider_id}/photo.jpg",  # opted in, but not a member here
+        f"/g/{code}/members/{shared.id}/photo.jpg",  # a result's id is no member's id
+        f"/g/{secrets.token_urlsafe(12)}/members/{shared_id}/photo.jpg",
     ):
         assert_problem(await groups.client.get(path), 404, "not_found")
     members = (await groups.client.get(f"/v1/groups/{code}")).json()["members"]

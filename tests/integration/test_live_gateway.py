@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from bench.soak import start_gateway, stop_gateway, wait_gateway_ready
 from core.dataset import default_dataset_dir
 from gateway.config import Settings
 from tests.browser.support import LiveStack, gateway_env
-from tests.fixtures.app import settings_for
+from tests.fixtures.app import CONSENT, settings_for
 from tests.fixtures.services import free_port
 from tests.fixtures.torchserve import TorchServeInstance
 
@@ -87,7 +88,7 @@ async def test_a_heic_face_is_analysed_and_stored_as_jpeg_without_exif(
     async with httpx.AsyncClient(base_url=live_gateway.base_url, timeout=120) as client:
         response = await client.post(
             "/v1/analyses",
-            data={"mbti": "INTJ", "birth_date": "1995-04-17"},
+            data={"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT},
             files={"image": ("IMG_0001.HEIC", heic, "image/heic")},
         )
         assert response.status_code == 201, response.text
@@ -104,3 +105,29 @@ async def test_a_heic_face_is_analysed_and_stored_as_jpeg_without_exif(
     image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG" and image.size == Image.open(FACE).size
     assert not image.getexif() and "exif" not in image.info
+
+
+async def test_the_process_logs_no_token_id_or_address_of_a_request_cycle(
+    live_gateway: LiveStack,
+) -> None:
+    """The deployed command's own output (uvicorn's and ours) after an analysis, an owner's
+    read, a delete token put in a URL (refused) and the delete: routes only."""
+    if not FACE.is_file():
+        pytest.skip(f"London Face set not found at {FACE.parent} (set ALPHAMALE_DATASET_DIR)")
+    async with httpx.AsyncClient(base_url=live_gateway.base_url, timeout=120) as client:
+        created = await client.post(
+            "/v1/analyses",
+            data={"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT},
+            files={"image": ("face.jpg", FACE.read_bytes(), "image/jpeg")},
+        )
+        assert created.status_code == 201, created.text
+        analysis_id, token = created.json()["id"], created.json()["delete_token"]
+        path = f"/v1/analyses/{analysis_id}"
+        assert (await client.get(path, headers={"X-Delete-Token": token})).status_code == 200
+        assert (await client.delete(f"{path}?token={token}")).status_code == 400
+        assert (await client.delete(path, headers={"X-Delete-Token": token})).status_code == 204
+    log = live_gateway.log.read_text()
+    assert "POST /v1/analyses 201 " in log and "DELETE /v1/analyses/{analysis_id} 400 " in log
+    for secret in (token, analysis_id, "token="):
+        assert secret not in log
+    assert not re.search(r'\d+\.\d+\.\d+\.\d+:\d+ - "', log)  # uvicorn's client address

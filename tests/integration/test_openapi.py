@@ -26,7 +26,7 @@ import uvicorn
 
 from core.dataset import default_dataset_dir
 from gateway.main import create_app
-from tests.fixtures.app import migrated_database, settings_for
+from tests.fixtures.app import CONSENT, migrated_database, settings_for
 from tests.fixtures.databases import drop_postgres_database
 from tests.fixtures.services import free_port
 from tests.fixtures.torchserve import TorchServeInstance
@@ -77,7 +77,7 @@ def stored_analysis(live_url: str) -> tuple[str, str]:
         pytest.skip(f"London Face set not found at {photo.parent} (set ALPHAMALE_DATASET_DIR)")
     response = httpx.post(
         f"{live_url}/v1/analyses",
-        data={"mbti": "INTJ", "birth_date": "1995-04-17"},
+        data={"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT},
         files={"image": ("face.jpg", photo.read_bytes(), "image/jpeg")},
         timeout=120,
     )

@@ -22,7 +22,7 @@ import uvicorn
 
 from gateway.config import Settings
 from gateway.main import create_app
-from tests.fixtures.app import prepare_database
+from tests.fixtures.app import CONSENT, prepare_database
 from tests.fixtures.services import free_port
 from tests.fixtures.torchserve import TorchServeInstance
 from tests.integration.test_e2e import DATASET
@@ -83,19 +83,22 @@ def test_readme_curl_examples(gateway_url: str, tmp_path: Path) -> None:
         pytest.skip(f"London Face set not found at {DATASET}")
     shutil.copy(photo, tmp_path / "face.jpg")
     commands = [c.replace(DEFAULT, gateway_url) for c in readme_commands()]
-    assert len(commands) >= 8
-    created = json.loads(run(commands[0], tmp_path))
+    assert len(commands) >= 10
+    consent = json.loads(run(commands[0], tmp_path))
+    assert consent["version"] and set(consent["texts"]) == {"ko", "en"}
+    created = json.loads(run(commands[1], tmp_path))
     assert created["type"]["slug"] and created["delete_token"], created
-    as_json = json.loads(run(commands[1], tmp_path))
+    as_json = json.loads(run(commands[2], tmp_path))
     assert as_json["mbti"] == "ENFP"
     ids = {"ANALYSIS_ID": created["id"], "DELETE_TOKEN": created["delete_token"]}
     outputs = []
-    for command in commands[2:]:
+    for command in commands[3:]:
         for name, value in ids.items():
             command = command.replace(name, value)
         outputs.append(run(command, tmp_path))
-    fetched, deleted, types, health, ready, metrics = outputs
-    assert json.loads(fetched)["id"] == created["id"]
+    owner, public, deleted, types, health, ready, metrics = outputs
+    assert json.loads(owner)["view"] == "owner" and json.loads(owner)["mbti"] == "INTJ"
+    assert json.loads(public)["view"] == "public" and "mbti" not in json.loads(public)
     assert deleted == ""
     assert httpx.get(f"{gateway_url}/v1/analyses/{created['id']}").status_code == 404
     assert [t["slug"] for t in json.loads(types)] == ["alpha", "beta", "gamma", "delta", "omega"]
@@ -121,7 +124,7 @@ def test_readme_group_examples(gateway_url: str, tmp_path: Path) -> None:
             pytest.skip(f"London Face set not found at {DATASET}")
         response = httpx.post(
             f"{gateway_url}/v1/analyses",
-            data={"mbti": "INTJ", "birth_date": "1995-04-17"},
+            data={"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT},
             files={"image": ("face.jpg", photo.read_bytes(), "image/jpeg")},
             timeout=120,
         )
@@ -136,17 +139,23 @@ def test_readme_group_examples(gateway_url: str, tmp_path: Path) -> None:
     outputs: list[str] = []
     for command in section_commands("Compare with friends"):
         command = command.replace(DEFAULT, gateway_url)
-        if outputs:
-            ids["CODE"] = json.loads(outputs[0])["code"]
         for name, value in ids.items():
             command = command.replace(name, value)
         outputs.append(run(command, tmp_path))
-    started, joined, listed, left, closed = outputs
+        answer = json.loads(outputs[-1]) if outputs[-1] else {}
+        if "code" in answer:  # started, then rotated: the group's current code
+            ids["CODE"] = answer["code"]
+        if answer.get("nickname") == "민수":
+            ids["FRIEND_MEMBER"] = answer["member_id"]
+    started, joined, listed, left, rotated, closed = outputs
     assert [m["nickname"] for m in json.loads(started)["members"]] == ["Sam"]
     assert json.loads(joined)["nickname"] == "민수"
     members = json.loads(listed)["members"]
     assert sorted(m["nickname"] for m in members) == ["Sam", "민수"]
     assert members[0]["score"] >= members[1]["score"]
+    assert json.loads(rotated)["code"] != json.loads(started)["code"]
     assert (left, closed) == ("", "")
+    old = httpx.get(f"{gateway_url}/v1/groups/{json.loads(started)['code']}")
+    assert old.status_code == 404  # the rotated code is the only one
     final = httpx.get(f"{gateway_url}/v1/groups/{ids['CODE']}").json()
     assert final["closed"] and [m["nickname"] for m in final["members"]] == ["Sam"]

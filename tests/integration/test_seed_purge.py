@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.context import AppContext, app_context
 from gateway.demo_catalog import draw_demo_image
 from gateway.errors import StorageUnavailable
+from tests.fixtures.app import SIGNING_KEY
 
 SLUGS = ("alpha", "beta", "gamma", "delta", "omega")
 
@@ -36,7 +37,9 @@ async def run_cli(main: object, argv: list[str], settings: Settings) -> int:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(var_dir=tmp_path, database_url=database_url, retention_days=30)
+    return Settings(
+        var_dir=tmp_path, database_url=database_url, retention_days=30, signing_key=SIGNING_KEY
+    )
 
 
 # --- demo catalog and seed -----------------------------------------------------------------
@@ -91,7 +94,7 @@ async def test_seed_is_idempotent_and_tops_up_the_catalog(
 
 
 async def add_analysis(
-    context: AppContext, age_days: float, *, store_object: bool = True
+    context: AppContext, age_days: float, *, store_object: bool = True, client: str = "web"
 ) -> Analysis:
     """A stored result created ``age_days`` ago, with (or without) its photo in storage."""
     key = new_key("uploads", "png")
@@ -105,7 +108,7 @@ async def add_analysis(
             object_key=key,
             image_sha256="0" * 64,
             mbti="ENFP",
-            birth_date=date(1990, 1, 2),
+            birth_month="1990-01",
             outcome="beta",
             type_id=face_type.id,
             score=60,
@@ -113,6 +116,7 @@ async def add_analysis(
             model_name="face_regions",
             model_version="1.0",
             delete_token_hash="0" * 64,
+            client=client,
         )
         session.add(row)
         await session.commit()
@@ -157,6 +161,27 @@ async def test_purge_removes_old_rows_and_objects_and_keeps_recent_ones(
         assert all([await context.storage.exists(a.object_key) for a in recent])
 
 
+async def test_the_legacy_endpoints_results_have_their_own_short_retention(
+    seeded: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Legacy results cannot be deleted by their person (no token): a day, not thirty."""
+    async with app_context(seeded) as context:
+        legacy_old = await add_analysis(context, 1.5, client="legacy")
+        legacy_new = await add_analysis(context, 0.5, client="legacy")
+        web = await add_analysis(context, 1.5)
+    capsys.readouterr()
+    assert await run_cli(purge.main, [], seeded) == 0
+    out = capsys.readouterr().out
+    assert "Purged 1 analyses older than 30 days (legacy results: 1;" in out
+    assert "0 groups left empty and 0 groups idle for 30 days deleted" in out
+    async with app_context(seeded) as context:
+        assert await remaining(context) == {legacy_new.id, web.id}
+        assert not await context.storage.exists(legacy_old.object_key)
+
+
+RETENTION = purge.Retention(days=30, legacy_days=1, group_days=30)
+
+
 class FailingDeletes:
     """Storage whose deletes of some keys fail, as an unreachable bucket would."""
 
@@ -180,7 +205,7 @@ async def test_purge_keeps_a_row_whose_object_cannot_be_deleted(seeded: Settings
         storage = context.storage
         context.storage = FailingDeletes(storage, {stuck.object_key})  # type: ignore[assignment]
 
-        report = await purge.purge(context, 30, batch_size=2)
+        report = await purge.purge(context, RETENTION, batch_size=2)
 
         assert report.deleted == 4
         assert [analysis_id for analysis_id, _ in report.failures] == [stuck.id]
@@ -188,7 +213,7 @@ async def test_purge_keeps_a_row_whose_object_cannot_be_deleted(seeded: Settings
         assert await storage.exists(stuck.object_key)
 
         context.storage = storage  # storage is back: the next run finishes the job
-        report = await purge.purge(context, 30)
+        report = await purge.purge(context, RETENTION)
         assert (report.deleted, report.failures) == (1, [])
         assert await remaining(context) == set()
         assert not await storage.exists(stuck.object_key)

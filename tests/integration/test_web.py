@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from gateway.web.card import font_path, render_card
 from gateway.web.i18n import Lang, negotiate
 from gateway.web.pages import card_content, image_lang
 from gateway.web.story import render_story
+from tests.fixtures.app import SIGNING_KEY
 
 BASE = "https://alphamale.example"
 EVIL = "<script>alert('x')</script> Bold & \"quoted\" features"
@@ -113,7 +113,12 @@ def images(page: str) -> list[str]:
 async def web(tmp_path: Path, database_url: str) -> AsyncIterator[Web]:
     """The app on a migrated database with the types seeded, and a client to it."""
     app = create_app(
-        Settings(var_dir=tmp_path, database_url=database_url, public_base_url=BASE + "/")
+        Settings(
+            var_dir=tmp_path,
+            database_url=database_url,
+            public_base_url=BASE + "/",
+            signing_key=SIGNING_KEY,
+        )
     )
     async with app.router.lifespan_context(app):
         context: AppContext = app.state.context
@@ -137,7 +142,7 @@ async def add_analysis(
             object_key=key,
             image_sha256="0" * 64,
             mbti="INTJ",
-            birth_date=date(1995, 4, 17),
+            birth_month="1995-04",
             outcome=type_slug,
             type_id=face_type.id,
             score=88,

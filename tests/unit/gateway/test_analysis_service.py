@@ -35,6 +35,7 @@ from gateway.errors import (
     RegionsIncomplete,
     StorageUnavailable,
 )
+from tests.fixtures.app import CONSENT
 
 
 def face(x: float, y: float, eye_to_chin: float) -> dict:
@@ -141,7 +142,8 @@ def photo(size: tuple[int, int] = (400, 400)) -> bytes:
 
 def request(**changes: object) -> AnalysisRequest:
     return dataclasses.replace(
-        AnalysisRequest(image=photo(), mbti="intj", birth_date="1995-04-17"), **changes
+        AnalysisRequest(image=photo(), mbti="intj", birth_date="1995-04-17", consent=CONSENT),
+        **changes,
     )
 
 

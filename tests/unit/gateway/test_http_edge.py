@@ -29,6 +29,7 @@ from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Rate
 from gateway.problems import PROBLEM_MEDIA_TYPE, problem_response
 from gateway.validation import invalid_request
+from tests.fixtures.app import CONSENT
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -159,7 +160,7 @@ async def test_a_body_streaming_past_the_limit_is_refused(client: httpx.AsyncCli
 
 
 async def test_every_upload_path_refuses_with_the_same_check(client: httpx.AsyncClient) -> None:
-    fields = {"mbti": "INTJ", "birth_date": "1990-01-01"}
+    fields = {"mbti": "INTJ", "birth_date": "1990-01-01", "consent": CONSENT}
     image = b"\xff\xd8\xff" + bytes(3001)
     files = {"image": ("x.jpg", image, "image/jpeg")}
     response = await client.post("/v1/analyses", data=fields, files=files)
@@ -167,7 +168,10 @@ async def test_every_upload_path_refuses_with_the_same_check(client: httpx.Async
     encoded = base64.b64encode(image).decode()
     response = await client.post("/v1/analyses", json=fields | {"image_base64": encoded})
     assert_too_large(response, "The image is 3004 bytes; at most 3000.")
-    legacy = {"first_user": {"user_img": encoded, "age": "1990-01-01", "mbti": "INTJ"}}
+    legacy = {
+        "first_user": {"user_img": encoded, "age": "1990-01-01", "mbti": "INTJ"},
+        "consent": CONSENT,
+    }
     response = await client.post("/api/RegisterResult", json=legacy)
     assert_too_large(response, "The image is 3004 bytes; at most 3000.")
 

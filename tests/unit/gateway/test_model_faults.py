@@ -23,13 +23,14 @@ from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
+from tests.fixtures.app import CONSENT
 from tests.unit.gateway.test_analysis_service import face, photo, regions, stored, typed
 
 Answer = Callable[[httpx.Request], httpx.Response]
 
 
 def form(image: bytes) -> dict:
-    data = {"mbti": "INTJ", "birth_date": "1995-04-17"}
+    data = {"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT}
     return {"data": data, "files": {"image": ("selfie.jpg", image, "image/jpeg")}}
 
 
@@ -121,7 +122,7 @@ async def test_legacy_successes_grow_the_bound_like_the_others(
     assert context.admission is not None
     limit = context.admission.limit
     user = {"user_img": base64.b64encode(photo()).decode(), "age": "1990-03-04", "mbti": "ESTJ"}
-    body = {"first_user": user, "result": {"human": "False"}}
+    body = {"first_user": user, "result": {"human": "False"}, "consent": CONSENT}
     answers = await asyncio.gather(
         *(client.post("/api/RegisterResult", json=body) for _ in range(4))
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -19,8 +20,8 @@ from db.session import create_engine, make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.middleware import client_address
 from gateway.overload.ratelimit import DatabaseStore, MemoryStore, Rate, gcra
+from tests.fixtures.app import CONSENT
 
 RATE = Rate(quota=3, period_s=30.0)  # 3 at once, then one every 10 s
 
@@ -181,24 +182,71 @@ async def test_the_purge_deletes_the_rate_rows_that_limit_no_more(shared_db: str
         await engine.dispose()
 
 
-@pytest.mark.parametrize(
-    ("peer", "forwarded", "trusted", "expected"),
-    [
-        ("10.0.0.5", "203.0.113.7", [], "10.0.0.5"),  # no proxy trusted: the header is ignored
-        ("10.0.0.5", "203.0.113.7", ["10.0.0.0/8"], "203.0.113.7"),
-        ("10.0.0.5", "198.51.100.1, 203.0.113.7, 10.0.0.9", ["10.0.0.0/8"], "203.0.113.7"),
-        ("192.0.2.1", "203.0.113.7", ["10.0.0.0/8"], "192.0.2.1"),  # not from the proxy
-        ("10.0.0.5", "", ["10.0.0.0/8"], "10.0.0.5"),
-    ],
-)
-def test_the_client_is_the_nearest_untrusted_address(
-    peer: str, forwarded: str, trusted: list[str], expected: str
-) -> None:
-    import ipaddress
+# --- the client's address behind the load balancer -----------------------------------------
+# As Terraform passes them to the gateway's task: the load balancer's subnets, a JSON list
+LB_SUBNETS = '["10.0.1.0/24", "10.0.2.0/24"]'
+LB = "10.0.1.17"  # the load balancer's address in one of them
 
-    scope = {"client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
-    networks = [ipaddress.ip_network(t) for t in trusted]
-    assert client_address(scope, networks) == expected
+
+@pytest.fixture
+async def deployed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """The app with the deployed proxy settings (from the environment, as the ECS task sets
+    them) and a quota of 2; clients connecting from any peer address."""
+    for name, value in {
+        "VAR_DIR": str(tmp_path),
+        "TRUSTED_PROXIES": LB_SUBNETS,
+        "RATE_LIMIT_QUOTA": "2",
+        "MODEL_INFERENCE_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(f"ALPHAMALE_{name}", value)
+    settings = Settings()
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    app = create_app(settings)
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+
+        def peer(address: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+        yield peer
+
+
+async def test_behind_the_load_balancer_each_client_has_its_own_quota(
+    deployed: Callable[[str], httpx.AsyncClient],
+) -> None:
+    """The load balancer appends the real client to X-Forwarded-For: one client over its quota
+    is refused alone, whatever it writes in the header itself."""
+    async with deployed(LB) as lb:
+        assert [(await post(lb, "203.0.113.5")).status_code for _ in range(2)] == [422, 422]
+        assert (await post(lb, "203.0.113.5")).status_code == 429
+        spoofed = await post(lb, "198.51.100.9, 203.0.113.5")  # its own value, then the LB's
+        assert spoofed.status_code == 429
+        assert (await post(lb, "198.51.100.9")).status_code == 422  # another client: admitted
+
+
+async def test_a_peer_that_is_not_a_proxy_cannot_choose_its_address(
+    deployed: Callable[[str], httpx.AsyncClient],
+) -> None:
+    """A request straight from the internet with a made-up X-Forwarded-For counts as its peer."""
+    async with deployed("192.0.2.66") as direct:
+        statuses = [(await post(direct, f"203.0.113.{i}")).status_code for i in range(1, 5)]
+    assert statuses == [422, 422, 429, 429]
+
+
+async def test_hsts_only_on_https_as_a_trusted_proxy_says(
+    deployed: Callable[[str], httpx.AsyncClient],
+) -> None:
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
+    async with deployed(LB) as lb, deployed("192.0.2.66") as direct:
+        behind = await lb.get("/healthz", headers=https)
+        assert behind.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        assert "Strict-Transport-Security" not in (await lb.get("/healthz")).headers
+        assert (
+            "Strict-Transport-Security" not in (await direct.get("/healthz", headers=https)).headers
+        )
 
 
 # --- the guard, through the app -----------------------------------------------------------
@@ -224,7 +272,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, o
 
 
 def post(client: httpx.AsyncClient, ip: str, **body: object) -> object:
-    form = {"mbti": "nope", "birth_date": "1995-04-17"} | body
+    form = {"mbti": "nope", "birth_date": "1995-04-17", "consent": CONSENT} | body
     return client.post(
         "/v1/analyses",
         data=form,
