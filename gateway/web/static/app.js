@@ -28,9 +28,10 @@
   const GROUP_PATH = /^\/g\/([A-Za-z0-9_-]+)\/?$/;
 
   const $ = (id) => document.getElementById(id);
+  const CONSENT_KEY = "alphamale.consent"; // the consent version this device agreed to
   const state = {
     lang: "en", view: "main", upload: null, photoUrl: null, key: null,
-    result: null, deleteToken: null, problem: null, pending: 0,
+    result: null, deleteToken: null, problem: null, pending: 0, consent: null,
   };
 
   // --- language ----------------------------------------------------------------------------
@@ -79,6 +80,7 @@
     fillDateParts();
     if (state.view === "result" && state.result) renderResult(state.result);
     if (state.view === "problem" && state.problem) renderProblem(state.problem);
+    if (state.view === "consent" && state.consent) renderConsent();
     if (state.view === "group" || state.view === "versus") groups.render();
   }
 
@@ -104,6 +106,17 @@
   function go(name, url = "/") {
     history.pushState({ view: name }, "", url);
     show(name);
+  }
+
+  // What an analysis leads to takes the consent step's place in the history, when it came
+  // from there: back from a result returns to the photo's form, not to the consent.
+  function arrive(name, url = "/") {
+    if (history.state && history.state.view === "consent") {
+      history.replaceState({ view: name }, "", url);
+      show(name);
+    } else {
+      go(name, url);
+    }
   }
 
   function notify(element, text, kind = "error") {
@@ -282,12 +295,72 @@
     notify($("image-notice"), tooYoung() ? t("image.tooYoung") : "");
   }
 
-  function onAnalyse() {
+  async function onAnalyse() {
     const message = missingMessage();
     if (message) {
       notify($("image-notice"), message);
       return;
     }
+    const consent = await loadConsent();
+    if (!consent) return notify($("image-notice"), t("consent.unavailable"));
+    if (agreedVersion() === consent.version) return analyse();
+    askConsent();
+  }
+
+  // --- consent: its own step before the first analysis, and again when its text changes -----
+
+  async function loadConsent() {
+    if (state.consent) return state.consent;
+    try {
+      const response = await fetch("/v1/consent", { headers: { Accept: "application/json" } });
+      if (response.ok) state.consent = await response.json();
+    } catch (error) {
+      return null;
+    }
+    return state.consent;
+  }
+
+  function agreedVersion() {
+    try {
+      return localStorage.getItem(CONSENT_KEY);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function askConsent() {
+    $("consent-box").checked = false; // never ticked for the person
+    notify($("consent-notice"), "");
+    go("consent");
+    renderConsent();
+  }
+
+  // The text as the service words it (purpose, items, retention, the right to refuse).
+  function renderConsent() {
+    const text = state.consent.texts[state.lang] || state.consent.texts.en;
+    $("consent-title").textContent = text.title;
+    $("consent-text").replaceChildren(...["purpose", "items", "retention", "refusal"].map((key) => {
+      const paragraph = document.createElement("p");
+      paragraph.textContent = text[key];
+      return paragraph;
+    }));
+    $("consent-agree").textContent = text.agree;
+    updateConsent();
+  }
+
+  function updateConsent() {
+    $("consent-accept").setAttribute("aria-disabled", String(!$("consent-box").checked));
+    if ($("consent-box").checked) notify($("consent-notice"), "");
+  }
+
+  function acceptConsent() {
+    if (!$("consent-box").checked) return notify($("consent-notice"), t("consent.needBox"));
+    try {
+      localStorage.setItem(CONSENT_KEY, state.consent.version);
+    } catch (error) {
+      // no storage: agreed for this page only; the version still goes with the request
+    }
+    state.agreed = state.consent.version;
     analyse();
   }
 
@@ -311,6 +384,7 @@
     form.append("mbti", $("mbti").value);
     form.append("birth_date", birthDate());
     form.append("share_opt_in", $("share-opt-in").checked ? "true" : "false");
+    form.append("consent", agreedVersion() || state.agreed || "");
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     let response;
@@ -334,8 +408,18 @@
     if (ticket !== state.pending) return;
     if (response.ok) {
       await keepResult(body);
-      go("result", `/r/${encodeURIComponent(body.id)}`);
+      arrive("result", `/r/${encodeURIComponent(body.id)}`);
       renderResult(body);
+    } else if (body.code === "consent_required") { // the text changed since: ask again
+      try {
+        localStorage.removeItem(CONSENT_KEY);
+      } catch (error) {
+        // nothing kept
+      }
+      state.consent = null;
+      state.agreed = null;
+      if (await loadConsent()) askConsent();
+      else showProblem(response, body);
     } else if (!retried && BUSY.has(body.code)) {
       const wait = Number(response.headers.get("Retry-After")) || 2;
       await waitBusy(Math.min(MAX_WAIT_S, Math.max(1, wait)));
@@ -369,7 +453,7 @@
     const code = problem.code || `http_${response.status}`;
     if (FACE_PROBLEMS.has(code)) {
       state.problem = problem;
-      go("problem");
+      arrive("problem");
       renderProblem(problem);
       return;
     }
@@ -406,10 +490,11 @@
       return;
     }
     let response;
+    const token = recall("token", id);
+    const headers = { Accept: "application/json" };
+    if (token) headers["X-Delete-Token"] = token; // its owner's view; without: the public one
     try {
-      response = await fetch(`/v1/analyses/${encodeURIComponent(id)}`, {
-        headers: { Accept: "application/json" },
-      });
+      response = await fetch(`/v1/analyses/${encodeURIComponent(id)}`, { headers });
     } catch (error) {
       show("main");
       notify($("main-notice"), t("error.offline"));
@@ -420,7 +505,7 @@
       return;
     }
     state.result = await response.json();
-    state.deleteToken = recall("token", id);
+    state.deleteToken = token;
     if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
     state.photoUrl = recall("photo", id);
     show("result");
@@ -675,6 +760,11 @@
     if (group) return groups.open(group[1], new URLSearchParams(window.location.search).get("vs"));
     const view = entry && entry.view;
     if (view === "image" && state.upload) return show("image");
+    if (view === "consent" && state.upload && state.consent) {
+      if (agreedVersion() === state.consent.version) return show("image"); // agreed since
+      show("consent");
+      return renderConsent();
+    }
     if (view === "problem" && state.problem) {
       show("problem");
       return renderProblem(state.problem);
@@ -703,6 +793,9 @@
       $(id).addEventListener("change", updateAnalyse);
     }
     $("analyse-button").addEventListener("click", onAnalyse);
+    $("consent-box").addEventListener("change", updateConsent);
+    $("consent-accept").addEventListener("click", acceptConsent);
+    $("consent-back").addEventListener("click", () => history.back());
     $("back-button").addEventListener("click", () => history.back());
     $("retry-button").addEventListener("click", () => startOver());
     $("home-button").addEventListener("click", () => startOver());

@@ -1,7 +1,9 @@
 // AlphaMale web client, compare with friends: the group view (/g/{code}), "you vs X"
-// (/g/{code}?vs={id}), and the result view's panel to start or join a group. app.js hands in
-// what it shares (strings, views, notices) and calls back through what this returns.
-// Nicknames are people's own text: they only ever go into the page as textContent.
+// (/g/{code}?vs={member id}), and the result view's panel to start or join a group. app.js
+// hands in what it shares (strings, views, notices) and calls back through what this returns.
+// Nicknames are people's own text: they only ever go into the page as textContent. Members
+// are known by their id in the group; which one is this device's ("you") it keeps itself
+// (alphamale.member.{code}: that member id and the result it joined with).
 "use strict";
 
 window.ALPHAMALE_GROUPS = (app) => {
@@ -56,7 +58,8 @@ window.ALPHAMALE_GROUPS = (app) => {
       if (match && !load(`result.${match[1]}`)) missing.push(match[1]);
     }
     for (const id of missing.slice(0, 10)) {
-      const answer = await call("GET", `/v1/analyses/${encodeURIComponent(id)}`);
+      const path = `/v1/analyses/${encodeURIComponent(id)}`;
+      const answer = await call("GET", path, { token: tokenOf(id) }); // the owner's view
       if (answer.ok) keep(answer.data);
       else if (answer.status === 404) localStorage.removeItem(`alphamale.token.${id}`);
     }
@@ -79,10 +82,21 @@ window.ALPHAMALE_GROUPS = (app) => {
 
   function forgetGroup(id, code) {
     store(`groups.${id}`, load(`groups.${id}`, []).filter((entry) => entry.code !== code));
+    store(`member.${code}`, null);
+  }
+
+  // This device's member in a group: its member id and the result it joined with.
+  function membership(code) {
+    return load(`member.${code}`);
+  }
+
+  function becameMember(code, member, result) {
+    store(`member.${code}`, { member, result });
   }
 
   // A result deleted on this device: it left every group.
   function forget(id) {
+    for (const entry of load(`groups.${id}`, [])) store(`member.${entry.code}`, null);
     store(`groups.${id}`, null);
     store(`result.${id}`, null);
   }
@@ -143,7 +157,15 @@ window.ALPHAMALE_GROUPS = (app) => {
   }
 
   function you(group) {
-    return group.members.find((member) => tokenOf(member.analysis_id)) || null;
+    const mine = membership(group.code);
+    if (!mine || !tokenOf(mine.result)) return null;
+    return group.members.find((member) => member.member_id === mine.member) || null;
+  }
+
+  // The delete token of the result behind this device's member (its proof of ownership).
+  function yourToken(group) {
+    const mine = membership(group.code);
+    return mine ? tokenOf(mine.result) : null;
   }
 
   function typeName(type) {
@@ -165,9 +187,9 @@ window.ALPHAMALE_GROUPS = (app) => {
     }
     current.group = answer.data;
     const viewer = you(current.group);
-    if (viewer) rememberGroup(viewer.analysis_id, code, host(current.group));
+    if (viewer) rememberGroup(membership(code).result, code, host(current.group));
     else if (!current.group.closed) invite({ code, host: host(current.group) });
-    const other = current.vs && current.group.members.find((m) => m.analysis_id === current.vs);
+    const other = current.vs && current.group.members.find((m) => m.member_id === current.vs);
     show(viewer && other && other !== viewer ? "versus" : "group");
     render();
   }
@@ -191,6 +213,7 @@ window.ALPHAMALE_GROUPS = (app) => {
     renderJoin(group, viewer);
     $("group-leave").hidden = !viewer;
     $("group-close").hidden = !(viewer && viewer.owner && !group.closed);
+    $("group-rotate").hidden = $("group-close").hidden;
     $("group-share").hidden = group.closed;
     $("group-share").classList.toggle("primary", Boolean(viewer)); // a visitor's first step: join
   }
@@ -231,8 +254,8 @@ window.ALPHAMALE_GROUPS = (app) => {
   function memberItem(member, viewer) {
     const item = document.createElement("li");
     item.className = "member";
-    item.dataset.id = member.analysis_id;
-    const isYou = viewer && member.analysis_id === viewer.analysis_id;
+    item.dataset.id = member.member_id;
+    const isYou = viewer && member.member_id === viewer.member_id;
     item.classList.toggle("you", Boolean(isYou));
     item.style.setProperty("--accent", member.type.colour);
     const rank = document.createElement("span");
@@ -270,15 +293,16 @@ window.ALPHAMALE_GROUPS = (app) => {
     button.className = "button compare";
     button.textContent = t("group.compare", { name: member.nickname });
     button.addEventListener("click", () => {
-      current.vs = member.analysis_id;
-      go("versus", `/g/${encodeURIComponent(current.code)}?vs=${encodeURIComponent(member.analysis_id)}`);
+      current.vs = member.member_id;
+      go("versus", `/g/${encodeURIComponent(current.code)}?vs=${encodeURIComponent(member.member_id)}`);
       renderVersus();
     });
     return button;
   }
 
   function renderJoin(group, viewer) {
-    const results = keptResults().filter((r) => !group.members.some((m) => m.analysis_id === r.id));
+    const joinedWith = (membership(group.code) || {}).result;
+    const results = keptResults().filter((r) => r.id !== joinedWith);
     const open = !group.closed && !viewer;
     $("group-join").hidden = !open || !results.length;
     $("group-take-test").hidden = !open || Boolean(results.length);
@@ -311,6 +335,7 @@ window.ALPHAMALE_GROUPS = (app) => {
     const body = { analysis_id: resultId, delete_token: tokenOf(resultId), nickname: name };
     const answer = await call("POST", `/v1/groups/${encodeURIComponent(code)}/members`, { body });
     if (!answer.ok) return notify(notice, problemText(answer));
+    becameMember(code, answer.data.member_id, resultId);
     store("nickname", name);
     invite(null);
     go("group", `/g/${encodeURIComponent(code)}`);
@@ -322,10 +347,11 @@ window.ALPHAMALE_GROUPS = (app) => {
     const viewer = you(current.group);
     if (!viewer) return;
     const code = current.code;
-    const path = `/v1/groups/${encodeURIComponent(code)}/members/${encodeURIComponent(viewer.analysis_id)}`;
-    const answer = await call("DELETE", path, { token: tokenOf(viewer.analysis_id) });
+    const mine = membership(code);
+    const path = `/v1/groups/${encodeURIComponent(code)}/members/${encodeURIComponent(viewer.member_id)}`;
+    const answer = await call("DELETE", path, { token: tokenOf(mine.result) });
     if (!answer.ok && answer.status !== 404) return notify($("group-notice"), problemText(answer));
-    forgetGroup(viewer.analysis_id, code);
+    forgetGroup(mine.result, code);
     await open(code, null);
     if (app.view() === "group") notify($("group-notice"), t("group.left"), "success");
   }
@@ -334,10 +360,29 @@ window.ALPHAMALE_GROUPS = (app) => {
     const viewer = you(current.group);
     if (!viewer || !viewer.owner) return;
     const path = `/v1/groups/${encodeURIComponent(current.code)}`;
-    const answer = await call("DELETE", path, { token: tokenOf(viewer.analysis_id) });
+    const answer = await call("DELETE", path, { token: yourToken(current.group) });
     if (!answer.ok) return notify($("group-notice"), problemText(answer));
     await open(current.code, null);
     notify($("group-notice"), t("group.closedDone"), "success");
+  }
+
+  // The owner's new invite link: the old one stops working for whoever still has it.
+  async function rotate() {
+    const viewer = you(current.group);
+    if (!viewer || !viewer.owner) return;
+    const old = current.code;
+    const mine = membership(old);
+    const path = `/v1/groups/${encodeURIComponent(old)}/rotate`;
+    const answer = await call("POST", path, { token: tokenOf(mine.result) });
+    if (!answer.ok) return notify($("group-notice"), problemText(answer));
+    const code = answer.data.code;
+    forgetGroup(mine.result, old);
+    becameMember(code, answer.data.member_id, mine.result);
+    rememberGroup(mine.result, code, host(answer.data));
+    Object.assign(current, { code, group: answer.data, vs: null });
+    history.replaceState({ view: "group" }, "", `/g/${encodeURIComponent(code)}`);
+    renderGroup();
+    notify($("group-notice"), t("group.rotated"), "success");
   }
 
   async function share() {
@@ -374,7 +419,7 @@ window.ALPHAMALE_GROUPS = (app) => {
   function renderVersus() {
     const group = current.group;
     const viewer = you(group);
-    const other = group.members.find((member) => member.analysis_id === current.vs);
+    const other = group.members.find((member) => member.member_id === current.vs);
     if (!viewer || !other) {
       show("group");
       return renderGroup();
@@ -451,6 +496,7 @@ window.ALPHAMALE_GROUPS = (app) => {
     const body = { analysis_id: result.id, delete_token: tokenOf(result.id), nickname: name };
     const answer = await call("POST", "/v1/groups", { body });
     if (!answer.ok) return notify(notice, problemText(answer));
+    becameMember(answer.data.code, answer.data.member_id, result.id);
     store("nickname", name);
     rememberGroup(result.id, answer.data.code, name);
     Object.assign(current, { code: answer.data.code, group: answer.data, vs: null });
@@ -478,6 +524,7 @@ window.ALPHAMALE_GROUPS = (app) => {
     ));
     $("group-leave").addEventListener("click", leave);
     $("group-close").addEventListener("click", close);
+    $("group-rotate").addEventListener("click", rotate);
     $("versus-back").addEventListener("click", () => {
       go("group", `/g/${encodeURIComponent(current.code)}`);
       renderGroup();
