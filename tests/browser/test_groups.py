@@ -24,7 +24,7 @@ from tests.browser.test_client import (
 )
 
 GROUP_URL = re.compile(r"/g/[A-Za-z0-9_-]{16}$")
-VERSUS_URL = re.compile(r"/g/[A-Za-z0-9_-]{16}\?vs=[0-9a-f-]{36}$")
+VERSUS_URL = re.compile(r"/g/[A-Za-z0-9_-]{16}\?vs=[A-Za-z0-9_-]{16}$")  # a member id
 NOTE_EN = re.compile(
     r"^(Face|T‑zone|Jaw): (the same type, \w+|you scored \d+ more|.+ scored \d+ more)"
 )

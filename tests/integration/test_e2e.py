@@ -450,7 +450,8 @@ async def test_share_opt_in_is_stored_and_off_by_default(live: Api) -> None:
         rows = dict((await session.execute(text("SELECT id, share_opt_in FROM analyses"))).all())
     assert {case: rows[r.json()["id"]] for case, r in answers.items()} == expected
     for case, response in answers.items():
-        read = await live.client.get(f"/v1/analyses/{response.json()['id']}")
+        owner = {"X-Delete-Token": response.json()["delete_token"]}
+        read = await live.client.get(f"/v1/analyses/{response.json()['id']}", headers=owner)
         assert read.json()["share_opt_in"] is expected[case], case
 
 
