@@ -82,10 +82,11 @@ train: $(STAMP) ## Retrain the part detector (~25 min) and the type model (~75 m
 test: models ## Run the whole test suite (starts its own PostgreSQL, S3 API, TorchServe, gateway, Chromium)
 	$(PY) -m pytest
 
-bench: models ## Benchmarks (~15 min, loopback only): handlers, end to end vs raw TorchServe, a 10x spike
+bench: models ## Benchmarks (~17 min, loopback only): handlers, end to end vs raw TorchServe, a 10x spike, images and decodes
 	$(PY) -m bench
 	$(PY) -m bench.perf
 	$(PY) -m bench.overload
+	$(PY) -m bench.trust
 
 bench-soak: models ## Soak: stack at half capacity for 30 min, errors and RSS growth (SOAK_ARGS=...)
 	$(PY) -m bench.soak $(SOAK_ARGS)

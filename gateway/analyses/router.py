@@ -16,7 +16,7 @@ from gateway.analyses.schemas import (
     AnalysisPublic,
 )
 from gateway.analyses.service import AnalysisRequest
-from gateway.deps import AnalysisServiceDep, SettingsDep
+from gateway.deps import AnalysisServiceDep, ContextDep, SettingsDep
 from gateway.errors import InvalidRequest
 from gateway.imaging import decode_base64_image
 from gateway.limits import read_upload
@@ -154,9 +154,13 @@ async def get_analysis(
     "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(400, 404, 503)
 )
 async def remove_analysis(
-    analysis_id: str, service: AnalysisServiceDep, x_delete_token: TokenHeader = None
+    analysis_id: str,
+    service: AnalysisServiceDep,
+    context: ContextDep,
+    x_delete_token: TokenHeader = None,
 ) -> Response:
     """Delete the result and its photo with the `X-Delete-Token` header (never in the URL:
     `?token=` is `400 token_in_url`)."""
     await service.delete(analysis_id, x_delete_token or "")
+    context.renders.forget("/g/")  # the groups it was in are drawn without it at once
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 
-from gateway.deps import GroupServiceDep
+from gateway.context import AppContext
+from gateway.deps import ContextDep, GroupServiceDep
 from gateway.groups.schemas import (
     MAX_MEMBERS,
     MEMBER_ID_PATTERN,
@@ -17,6 +18,12 @@ from gateway.groups.schemas import (
 from gateway.openapi import problems
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
+
+
+def redraw(context: AppContext, code: str) -> None:
+    """The group changed: its card and story are this process's to describe again at once."""
+    context.renders.forget(f"/g/{code}/")
+
 
 TokenHeader = Annotated[
     str, Header(description="The `delete_token` of the result this request acts for")
@@ -66,9 +73,10 @@ async def get_group(code: str, service: GroupServiceDep) -> GroupOut:
     ),
 )
 async def join_group(
-    code: str, body: Membership, response: Response, service: GroupServiceDep
+    code: str, body: Membership, response: Response, service: GroupServiceDep, context: ContextDep
 ) -> MemberOut:
     joined = await service.join(code, body.analysis_id, body.delete_token, body.nickname)
+    redraw(context, code)
     if not joined.created:
         response.status_code = status.HTTP_200_OK
     return joined.member
@@ -90,8 +98,10 @@ async def leave_group(
     member_id: Annotated[str, Path(pattern=MEMBER_ID_PATTERN)],
     service: GroupServiceDep,
     x_delete_token: TokenHeader,
+    context: ContextDep,
 ) -> Response:
     await service.leave(code, member_id, x_delete_token)
+    redraw(context, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,9 +117,11 @@ async def leave_group(
     ),
 )
 async def rotate_invite(
-    code: str, service: GroupServiceDep, x_delete_token: TokenHeader
+    code: str, service: GroupServiceDep, x_delete_token: TokenHeader, context: ContextDep
 ) -> GroupOut:
-    return await service.rotate(code, x_delete_token)
+    rotated = await service.rotate(code, x_delete_token)
+    redraw(context, code)
+    return rotated
 
 
 @router.delete(
@@ -122,6 +134,9 @@ async def rotate_invite(
         f"listed until they leave. {PROOF}"
     ),
 )
-async def close_group(code: str, service: GroupServiceDep, x_delete_token: TokenHeader) -> Response:
+async def close_group(
+    code: str, service: GroupServiceDep, x_delete_token: TokenHeader, context: ContextDep
+) -> Response:
     await service.close(code, x_delete_token)
+    redraw(context, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

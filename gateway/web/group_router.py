@@ -10,7 +10,7 @@ their opt-in to sharing it, and only as the face crop of the share card.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
@@ -30,7 +30,7 @@ from gateway.web.group_card import (
 )
 from gateway.web.i18n import Lang, LangDep
 from gateway.web.pages import group_client_page, group_content, image_lang, web_file
-from gateway.web.rendered import cached_png, etag_of
+from gateway.web.rendered import etag_of, memoised_png
 from gateway.web.router import (
     CLIENT_CSP,
     image_headers,
@@ -74,24 +74,29 @@ async def group_image(
     """A group's image drawn by ``render`` in ``lang`` (English when no CJK font is found),
     with the faces of the first ``rows`` members who opted in to sharing theirs, once per
     version (:mod:`gateway.web.rendered`)."""
-    view: GroupView | None = await context.group_service().find(code)
-    if view is None:
-        raise NotFound("No group with that code.", hint="Check the invite link.")
-    shown = view.members[:rows]
     drawn = image_lang(lang)
-    site = urlsplit(context.settings.public_base_url).netloc
-    content = group_content(view, drawn, site)
-    keys = [m.analysis.object_key if m.analysis.share_opt_in else None for m in shown]
 
-    async def draw() -> bytes:
-        photos = await asyncio.gather(
-            *(shared_photo_bytes(context.storage, member.analysis) for member in shown)
-        )
-        return await asyncio.to_thread(draw_group, render, content, list(photos))
+    async def describe() -> tuple[str, Callable[[], Awaitable[bytes]]]:
+        view: GroupView | None = await context.group_service().find(code)
+        if view is None:
+            raise NotFound("No group with that code.", hint="Check the invite link.")
+        shown = view.members[:rows]
+        site = urlsplit(context.settings.public_base_url).netloc
+        content = group_content(view, drawn, site)
+        keys = [m.analysis.object_key if m.analysis.share_opt_in else None for m in shown]
+
+        async def draw() -> bytes:
+            photos = await asyncio.gather(
+                *(shared_photo_bytes(context.storage, member.analysis) for member in shown)
+            )
+            return await asyncio.to_thread(draw_group, render, content, list(photos))
+
+        return etag_of(kind, drawn, content, keys), draw
 
     suffix = "" if kind == "card" else f"-{kind}"
     headers = localised(image_headers(f"alphamale-group{suffix}.png"), drawn)
-    return await cached_png(context, request, etag_of(kind, drawn, content, keys), draw, headers)
+    address = f"/g/{code}/{kind}?lang={drawn}"
+    return await memoised_png(context, request, address, describe, headers)
 
 
 @router.api_route("/g/{code}/card.png", methods=["GET", "HEAD"])

@@ -85,3 +85,24 @@ async def cached_png(
         data = await draw()
         context.renders.put(etag, data)
     return Response(data, media_type="image/png", headers=headers)
+
+
+async def memoised_png(
+    context: AppContext,
+    request: Request,
+    address: str,
+    describe: Callable[[], Awaitable[tuple[str, Callable[[], Awaitable[bytes]]]]],
+    headers: dict[str, str],
+) -> Response:
+    """:func:`cached_png` of the image at ``address``, whose version (``describe``: its ETag and
+    how to draw it, which reads the database) is asked at most every couple of seconds."""
+    etag = context.renders.current(address)
+    if etag is None:
+        etag, draw = await describe()
+        context.renders.note(address, etag)
+        return await cached_png(context, request, etag, draw, headers)
+
+    async def drawn() -> bytes:  # current() vouched for the cached drawing, and nothing
+        raise AssertionError("a memoised version without its drawing")  # awaited since
+
+    return await cached_png(context, request, etag, drawn, headers)
