@@ -267,6 +267,18 @@ resource "aws_autoscaling_policy" "model_server_requests" {
 
 # --- gateway: ECS Fargate behind an ALB ----------------------------------------------------------
 
+# The load balancer's nodes live in the public subnets: the gateway trusts X-Forwarded-For from
+# those addresses alone (ALPHAMALE_TRUSTED_PROXIES), so each client gets its own quota and a
+# client's own X-Forwarded-For is never believed.
+data "aws_subnet" "public" {
+  for_each = toset(var.public_subnet_ids)
+  id       = each.value
+}
+
+locals {
+  trusted_proxies = sort([for subnet in data.aws_subnet.public : subnet.cidr_block])
+}
+
 resource "aws_lb" "gateway" {
   name               = local.name
   load_balancer_type = "application"
@@ -323,6 +335,7 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "ALPHAMALE_RATE_LIMIT_STORE", value = "database" }, # shared by every task
       { name = "ALPHAMALE_PUBLIC_BASE_URL", value = var.public_base_url },
       { name = "ALPHAMALE_RETENTION_DAYS", value = tostring(var.retention_days) },
+      { name = "ALPHAMALE_TRUSTED_PROXIES", value = jsonencode(local.trusted_proxies) },
     ]
     secrets = [
       { name = "ALPHAMALE_DATABASE_URL", valueFrom = var.database_url_secret_arn },

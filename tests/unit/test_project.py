@@ -297,3 +297,57 @@ def test_terraform_is_formatted() -> None:
         text=True,
     )
     assert result.returncode == 0, f"not formatted: {result.stdout}"
+
+
+# --- the Terraform stack, read as text (no providers here: `terraform validate` runs in deploy) ---
+
+TERRAFORM = ROOT / "infra/terraform"
+
+
+def terraform() -> str:
+    """Every .tf file of the stack, as one text."""
+    return "\n".join(path.read_text() for path in sorted(TERRAFORM.glob("*.tf")))
+
+
+def tf_block(header: str) -> str:
+    """The body of the block opened by ``header`` (e.g. ``resource "aws_lb" "gateway"``), its
+    braces counted (interpolations and objects nest their own)."""
+    text = terraform()
+    start = text.index(header + " {") + len(header) + 2
+    depth = 1
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end]
+    raise AssertionError(f"{header}: unclosed block")
+
+
+def tf_setting(block: str, name: str) -> str:
+    """The expression of the first ``name = ...`` line of ``block`` (without a trailing comment)."""
+    match = re.search(rf"^\s*{name}\s*=\s*(.+?)\s*(#[^\"]*)?$", block, re.M)
+    assert match, f"{name} is not set"
+    return match.group(1)
+
+
+def gateway_container_settings() -> dict[str, str]:
+    """The gateway container's environment and secrets: variable -> Terraform expression."""
+    block = tf_block('resource "aws_ecs_task_definition" "gateway"')
+    return dict(re.findall(r'\{ name = "(\w+)", (?:value|valueFrom) = (.+?) \}', block))
+
+
+def test_the_gateway_trusts_only_the_load_balancers_subnets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X-Forwarded-For is believed from the public ALB's own subnets (its nodes' addresses) and
+    from nothing else; Terraform's jsonencode of the CIDRs is what the setting reads."""
+    assert tf_setting(tf_block('resource "aws_lb" "gateway"'), "subnets") == "var.public_subnet_ids"
+    subnets = tf_block('data "aws_subnet" "public"')
+    assert tf_setting(subnets, "for_each") == "toset(var.public_subnet_ids)"
+    assert tf_setting(terraform(), "trusted_proxies") == (
+        "sort([for subnet in data.aws_subnet.public : subnet.cidr_block])"
+    )
+    assert gateway_container_settings()["ALPHAMALE_TRUSTED_PROXIES"] == (
+        "jsonencode(local.trusted_proxies)"
+    )
+    monkeypatch.setenv("ALPHAMALE_TRUSTED_PROXIES", '["10.0.0.0/24","10.0.1.0/24"]')
+    assert Settings().trusted_proxies == ["10.0.0.0/24", "10.0.1.0/24"]
