@@ -139,7 +139,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "objects" {
     id     = "uploads-retention"
     status = "Enabled"
     filter { prefix = "uploads/" }
-    # a backstop behind `python -m gateway.purge`, which removes rows and photos together
+    # a backstop a week behind the scheduled purge (below), which removes rows and photos
+    # together (legacy results' after var.legacy_retention_days, the others' after this)
     expiration { days = var.retention_days + 7 }
   }
 }
@@ -335,6 +336,7 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "ALPHAMALE_RATE_LIMIT_STORE", value = "database" }, # shared by every task
       { name = "ALPHAMALE_PUBLIC_BASE_URL", value = var.public_base_url },
       { name = "ALPHAMALE_RETENTION_DAYS", value = tostring(var.retention_days) },
+      { name = "ALPHAMALE_LEGACY_RETENTION_DAYS", value = tostring(var.legacy_retention_days) },
       { name = "ALPHAMALE_TRUSTED_PROXIES", value = jsonencode(local.trusted_proxies) },
     ]
     secrets = [
@@ -373,5 +375,82 @@ resource "aws_ecs_service" "gateway" {
     target_group_arn = aws_lb_target_group.gateway.arn
     container_name   = "gateway"
     container_port   = 8000
+  }
+}
+
+# --- retention: the purge, daily ---------------------------------------------------------------
+# EventBridge Scheduler runs the gateway's task definition (its image, environment and secrets)
+# once a day with the command `python -m gateway.purge`, in the service's subnets and security
+# group. Its output is in the gateway's log group.
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_iam_role" "purge_scheduler" {
+  name = "${local.name}-purge-scheduler"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = local.tags
+}
+
+# Run the gateway's task definition in this cluster, and hand it its two roles: nothing else.
+resource "aws_iam_role_policy" "purge_scheduler" {
+  name = "run-purge-task"
+  role = aws_iam_role.purge_scheduler.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Action    = "ecs:RunTask"
+        Resource  = "${aws_ecs_task_definition.gateway.arn_without_revision}:*"
+        Condition = { ArnEquals = { "ecs:cluster" = aws_ecs_cluster.main.arn } }
+      },
+      {
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = [var.task_execution_role_arn, var.gateway_task_role_arn]
+        Condition = { StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+      },
+    ]
+  })
+}
+
+resource "aws_scheduler_schedule" "purge" {
+  name                         = "${local.name}-purge"
+  description                  = "Retention: python -m gateway.purge (ALPHAMALE_RETENTION_DAYS, ALPHAMALE_LEGACY_RETENTION_DAYS)"
+  schedule_expression          = var.purge_schedule
+  schedule_expression_timezone = var.purge_schedule_timezone
+  flexible_time_window {
+    mode                      = "FLEXIBLE"
+    maximum_window_in_minutes = 60
+  }
+  target {
+    arn      = aws_ecs_cluster.main.arn
+    role_arn = aws_iam_role.purge_scheduler.arn
+    ecs_parameters {
+      task_definition_arn = aws_ecs_task_definition.gateway.arn # the revision the service runs
+      launch_type         = "FARGATE"
+      task_count          = 1
+      network_configuration {
+        subnets          = var.private_subnet_ids
+        security_groups  = [aws_security_group.gateway.id]
+        assign_public_ip = false
+      }
+    }
+    # RunTask's overrides: the same container, the purge instead of the server
+    input = jsonencode({
+      containerOverrides = [{ name = "gateway", command = ["python", "-m", "gateway.purge"] }]
+    })
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
   }
 }

@@ -55,8 +55,27 @@ variable "gateway_count" {
   default = 2
 }
 variable "retention_days" {
-  type    = number
-  default = 30
+  description = "Analyses older than this are purged (ALPHAMALE_RETENTION_DAYS); S3 expires photos a week later"
+  type        = number
+  default     = 30
+}
+variable "legacy_retention_days" {
+  description = "Results of the legacy endpoint (no delete token) are purged after this (ALPHAMALE_LEGACY_RETENTION_DAYS)"
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.legacy_retention_days >= 0
+    error_message = "legacy_retention_days must be 0 or more."
+  }
+}
+variable "purge_schedule" {
+  description = "When the purge runs (EventBridge Scheduler expression; daily, in purge_schedule_timezone)"
+  type        = string
+  default     = "cron(0 4 * * ? *)"
+}
+variable "purge_schedule_timezone" {
+  type    = string
+  default = "Asia/Seoul"
 }
 variable "task_execution_role_arn" { type = string }
 variable "gateway_task_role_arn" { type = string }

@@ -351,3 +351,47 @@ def test_the_gateway_trusts_only_the_load_balancers_subnets(
     )
     monkeypatch.setenv("ALPHAMALE_TRUSTED_PROXIES", '["10.0.0.0/24","10.0.1.0/24"]')
     assert Settings().trusted_proxies == ["10.0.0.0/24", "10.0.1.0/24"]
+
+
+def test_the_purge_runs_daily_as_the_gateways_task() -> None:
+    """EventBridge Scheduler runs the gateway's task definition once a day, in a flexible window,
+    with the command overridden to the purge, on the service's network; its role may run that
+    task definition in this cluster and pass the task's two roles, nothing else."""
+    schedule = tf_block('resource "aws_scheduler_schedule" "purge"')
+    assert tf_setting(schedule, "schedule_expression") == "var.purge_schedule"
+    every_day = tf_setting(tf_block('variable "purge_schedule"'), "default")
+    assert re.fullmatch(r'"cron\(\d{1,2} \d{1,2} \* \* \? \*\)"', every_day), every_day
+    assert tf_setting(schedule, "mode") == '"FLEXIBLE"'
+    assert tf_setting(schedule, "arn") == "aws_ecs_cluster.main.arn"
+    assert tf_setting(schedule, "task_definition_arn") == "aws_ecs_task_definition.gateway.arn"
+    assert tf_setting(schedule, "launch_type") == '"FARGATE"'
+    overrides = tf_setting(schedule, "containerOverrides")
+    assert overrides == '[{ name = "gateway", command = ["python", "-m", "gateway.purge"] }]'
+    service = tf_block('resource "aws_ecs_service" "gateway"')
+    for network in ("subnets", "security_groups"):
+        assert tf_setting(schedule, network) == tf_setting(service, network)
+    assert tf_setting(schedule, "assign_public_ip") == "false"
+
+    assert tf_setting(schedule, "role_arn") == "aws_iam_role.purge_scheduler.arn"
+    trust = tf_block('resource "aws_iam_role" "purge_scheduler"')
+    assert 'Service = "scheduler.amazonaws.com"' in trust
+    policy = tf_block('resource "aws_iam_role_policy" "purge_scheduler"')
+    assert re.findall(r'Action\s*=\s*"([\w:]+)"', policy) == ["ecs:RunTask", "iam:PassRole"]
+    assert re.findall(r"Resource\s*=\s*(.+)", policy) == [
+        '"${aws_ecs_task_definition.gateway.arn_without_revision}:*"',
+        "[var.task_execution_role_arn, var.gateway_task_role_arn]",
+    ]
+
+
+def test_the_purge_task_gets_both_retentions_and_the_secrets() -> None:
+    """The task definition the service and the purge share carries both retentions and takes the
+    signing key (with the other secrets) from Secrets Manager; S3 expires photos a week after
+    the longer retention, as a backstop."""
+    settings = gateway_container_settings()
+    assert settings["ALPHAMALE_RETENTION_DAYS"] == "tostring(var.retention_days)"
+    assert settings["ALPHAMALE_LEGACY_RETENTION_DAYS"] == "tostring(var.legacy_retention_days)"
+    assert tf_setting(tf_block('variable "legacy_retention_days"'), "default") == "1"
+    secrets = tf_block('resource "aws_ecs_task_definition" "gateway"').split("secrets = [")[1]
+    assert '{ name = "ALPHAMALE_SIGNING_KEY", valueFrom = var.signing_key_secret_arn }' in secrets
+    lifecycle = tf_block('resource "aws_s3_bucket_lifecycle_configuration" "objects"')
+    assert "expiration { days = var.retention_days + 7 }" in lifecycle
