@@ -34,6 +34,13 @@ resource "aws_security_group" "alb" {
     protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
   }
+  ingress {
+    description = "HTTP, answered with a redirect to HTTPS"
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
   egress {
     from_port   = 0
     to_port     = 0
@@ -59,6 +66,19 @@ resource "aws_security_group" "gateway" {
     cidr_blocks = ["0.0.0.0/0"]
   }
   tags = local.tags
+}
+
+# Prometheus (or whatever scrapes /metrics) reaches each gateway task on its private address,
+# found through the service's private DNS name (below); the public listener never routes /metrics.
+resource "aws_security_group_rule" "gateway_metrics_scrape" {
+  for_each                 = toset(var.metrics_scraper_security_group_ids)
+  description              = "Metrics scraper (GET /metrics on the task's private address)"
+  type                     = "ingress"
+  security_group_id        = aws_security_group.gateway.id
+  from_port                = 8000
+  to_port                  = 8000
+  protocol                 = "tcp"
+  source_security_group_id = each.value
 }
 
 resource "aws_security_group" "model_lb" {
@@ -311,6 +331,81 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.gateway.arn
+  port              = 80
+  protocol          = "HTTP"
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
+# Operations endpoints are not public: the listener answers them itself with a 404 (the API's
+# not_found problem), ahead of the forward. Scrape /metrics privately (see the security group
+# rule gateway_metrics_scrape and the service's private DNS name); the docs and the OpenAPI
+# document are read on a local stack (`make run`). A condition takes at most three patterns.
+locals {
+  ops_not_public = {
+    metrics = { priority = 1, paths = ["/metrics", "/metrics/*"] }
+    docs    = { priority = 2, paths = ["/docs", "/docs/*", "/openapi.json"] }
+    redoc   = { priority = 3, paths = ["/redoc", "/redoc/*"] }
+  }
+  not_found_body = jsonencode({
+    type   = "https://alphamale.example/problems/not_found"
+    title  = "Not found"
+    status = 404
+    detail = "Not found"
+    code   = "not_found"
+  })
+}
+
+resource "aws_lb_listener_rule" "ops_not_public" {
+  for_each     = local.ops_not_public
+  listener_arn = aws_lb_listener.https.arn
+  priority     = each.value.priority
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      message_body = local.not_found_body
+      status_code  = "404"
+    }
+  }
+  condition {
+    path_pattern { values = each.value.paths }
+  }
+}
+
+# Private DNS name of the gateway's tasks (one A record per running task), for the scraper:
+# gateway.<namespace> from inside the VPC (the VPC needs DNS support and hostnames on).
+resource "aws_service_discovery_private_dns_namespace" "main" {
+  name        = "${local.name}.internal"
+  description = "AlphaMale private names (metrics scraping)"
+  vpc         = var.vpc_id
+  tags        = local.tags
+}
+
+resource "aws_service_discovery_service" "gateway" {
+  name = "gateway"
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.main.id
+    routing_policy = "MULTIVALUE"
+    dns_records {
+      ttl  = 10
+      type = "A"
+    }
+  }
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+  tags = local.tags
+}
+
 resource "aws_ecs_cluster" "main" {
   name = local.name
   tags = local.tags
@@ -375,6 +470,9 @@ resource "aws_ecs_service" "gateway" {
     target_group_arn = aws_lb_target_group.gateway.arn
     container_name   = "gateway"
     container_port   = 8000
+  }
+  service_registries {
+    registry_arn = aws_service_discovery_service.gateway.arn
   }
 }
 

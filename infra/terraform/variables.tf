@@ -82,3 +82,8 @@ variable "gateway_task_role_arn" { type = string }
 variable "database_url_secret_arn" { type = string }
 variable "admin_token_secret_arn" { type = string }
 variable "signing_key_secret_arn" { type = string }
+variable "metrics_scraper_security_group_ids" {
+  description = "Security groups (e.g. Prometheus') allowed to GET /metrics on the gateway tasks' port 8000"
+  type        = list(string)
+  default     = []
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import subprocess
@@ -395,3 +396,53 @@ def test_the_purge_task_gets_both_retentions_and_the_secrets() -> None:
     assert '{ name = "ALPHAMALE_SIGNING_KEY", valueFrom = var.signing_key_secret_arn }' in secrets
     lifecycle = tf_block('resource "aws_s3_bucket_lifecycle_configuration" "objects"')
     assert "expiration { days = var.retention_days + 7 }" in lifecycle
+
+
+OPS_PATHS = {"/metrics", "/docs", "/redoc", "/openapi.json"}
+
+
+def test_the_public_listener_answers_ops_paths_itself() -> None:
+    """/metrics, the docs and the OpenAPI document get a fixed 404 from the HTTPS listener, ahead
+    of its forward (at most three patterns a condition, distinct priorities); HTTP only
+    redirects to HTTPS: no listener of the public load balancer forwards anything else."""
+    rule = tf_block('resource "aws_lb_listener_rule" "ops_not_public"')
+    assert tf_setting(rule, "listener_arn") == "aws_lb_listener.https.arn"
+    assert tf_setting(rule, "type") == '"fixed-response"'
+    assert tf_setting(rule, "status_code") == '"404"'
+    assert "path_pattern { values = each.value.paths }" in rule
+    rule_line = r"^\s*\w+\s*=\s*\{ priority = (\d+), paths = (\[.*\]) \}$"
+    rules = re.findall(rule_line, terraform(), re.M)
+    paths = [json.loads(patterns) for _, patterns in rules]
+    assert {path for patterns in paths for path in patterns} >= OPS_PATHS
+    assert all(len(patterns) <= 3 for patterns in paths)
+    assert len({priority for priority, _ in rules}) == len(rules)
+
+    listeners = re.findall(r'resource "aws_lb_listener" "(\w+)"', terraform())
+    public = [
+        name
+        for name in listeners
+        if "aws_lb.gateway.arn" in tf_block(f'resource "aws_lb_listener" "{name}"')
+    ]
+    assert sorted(public) == ["http", "https"]
+    http = tf_block('resource "aws_lb_listener" "http"')
+    assert tf_setting(http, "type") == '"redirect"'
+    assert (tf_setting(http, "protocol"), tf_setting(http, "port")) == ('"HTTP"', "80")
+    redirect = http.split("redirect {")[1]
+    assert (tf_setting(redirect, "protocol"), tf_setting(redirect, "port")) == ('"HTTPS"', '"443"')
+
+
+def test_metrics_are_scraped_on_a_private_path() -> None:
+    """The scraper reaches each task on its private address (one A record per task in a private
+    DNS namespace of the VPC), through the gateway's security group from its own groups only."""
+    service = tf_block('resource "aws_ecs_service" "gateway"')
+    assert "registry_arn = aws_service_discovery_service.gateway.arn" in service
+    assert tf_setting(service, "subnets") == "var.private_subnet_ids"
+    discovery = tf_block('resource "aws_service_discovery_service" "gateway"')
+    assert tf_setting(discovery, "type") == '"A"'
+    namespace = tf_block('resource "aws_service_discovery_private_dns_namespace" "main"')
+    assert tf_setting(namespace, "vpc") == "var.vpc_id"
+    scrape = tf_block('resource "aws_security_group_rule" "gateway_metrics_scrape"')
+    assert tf_setting(scrape, "for_each") == "toset(var.metrics_scraper_security_group_ids)"
+    assert tf_setting(scrape, "source_security_group_id") == "each.value"
+    assert (tf_setting(scrape, "from_port"), tf_setting(scrape, "to_port")) == ("8000", "8000")
+    assert tf_setting(tf_block('variable "metrics_scraper_security_group_ids"'), "default") == "[]"
