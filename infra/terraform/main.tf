@@ -204,6 +204,8 @@ resource "aws_launch_template" "model_server" {
     registry = split("/", var.model_server_image)[0]
     region   = var.region
     gpu      = var.model_server_gpu
+    # the guard's key (the gateway sends the same one); read by the box at boot
+    inference_key_secret_arn = var.model_inference_key_secret_arn
   }))
   metadata_options { http_tokens = "required" }
   block_device_mappings {
@@ -438,6 +440,7 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "ALPHAMALE_DATABASE_URL", valueFrom = var.database_url_secret_arn },
       { name = "ALPHAMALE_ADMIN_TOKEN", valueFrom = var.admin_token_secret_arn },
       { name = "ALPHAMALE_SIGNING_KEY", valueFrom = var.signing_key_secret_arn },
+      { name = "ALPHAMALE_MODEL_INFERENCE_KEY", valueFrom = var.model_inference_key_secret_arn },
     ]
     logConfiguration = {
       logDriver = "awslogs"

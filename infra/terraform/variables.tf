@@ -82,6 +82,10 @@ variable "gateway_task_role_arn" { type = string }
 variable "database_url_secret_arn" { type = string }
 variable "admin_token_secret_arn" { type = string }
 variable "signing_key_secret_arn" { type = string }
+variable "model_inference_key_secret_arn" {
+  description = "Secret (32+ characters) the model servers' guard wants and the gateway sends (ALPHAMALE_MODEL_INFERENCE_KEY)"
+  type        = string
+}
 variable "metrics_scraper_security_group_ids" {
   description = "Security groups (e.g. Prometheus') allowed to GET /metrics on the gateway tasks' port 8000"
   type        = list(string)

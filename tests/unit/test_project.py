@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -446,3 +447,70 @@ def test_metrics_are_scraped_on_a_private_path() -> None:
     assert tf_setting(scrape, "source_security_group_id") == "each.value"
     assert (tf_setting(scrape, "from_port"), tf_setting(scrape, "to_port")) == ("8000", "8000")
     assert tf_setting(tf_block('variable "metrics_scraper_security_group_ids"'), "default") == "[]"
+
+
+MODEL_KEYS = ["ALPHAMALE_MODEL_INFERENCE_KEY", "ALPHAMALE_MODEL_MANAGEMENT_KEY"]
+
+
+def required(name: str) -> re.Pattern[str]:
+    """Compose's interpolation of ``name`` that stops the stack when it is unset or empty."""
+    return re.compile(rf"\$\{{{name}:\?[^}}]+\}}")
+
+
+def test_compose_publishes_the_gateway_alone_and_torchserve_wants_its_keys() -> None:
+    """Only the gateway publishes a port (on loopback); TorchServe runs the image's token-auth
+    command on the private network with both keys required, which the gateway sends; no secret
+    has a default (the signing key was `change-me`)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {name: s["ports"] for name, s in services.items() if "ports" in s} == {
+        "gateway": ["127.0.0.1:8000:8000"]
+    }
+    torchserve, gateway = services["torchserve"], services["gateway"]
+    assert torchserve["networks"] == ["backend"] and "command" not in torchserve
+    image = (ROOT / "infra/docker/torchserve.Dockerfile").read_text().split("\nFROM ")[-1]
+    command = json.loads(re.search(r"^CMD (\[.*?\])$", image.replace("\\\n", ""), re.M)[1])
+    assert command[-3:] == ["0.0.0.0", "--token-auth", "--foreground"]
+    for name in MODEL_KEYS:
+        assert required(name).fullmatch(torchserve["environment"][name])
+        assert gateway["environment"][name] == torchserve["environment"][name]
+    for service in ("migrate", "gateway"):
+        key = services[service]["environment"]["ALPHAMALE_SIGNING_KEY"]
+        assert required("ALPHAMALE_SIGNING_KEY").fullmatch(key)
+    assert "change-me" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_make_up_generates_the_stacks_secrets_once(tmp_path: Path) -> None:
+    """`make up` on a fresh machine: its env file gets the three secrets (64 hex characters
+    each, the file readable by its owner alone), and is kept once written."""
+    env_file = tmp_path / "compose.env"
+    make = ["make", "-s", f"COMPOSE_ENV={env_file}", str(env_file)]
+    subprocess.run(make, cwd=ROOT, check=True)
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert sorted(values) == sorted(["ALPHAMALE_SIGNING_KEY", *MODEL_KEYS])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", value) for value in values.values())
+    assert len(set(values.values())) == 3 and env_file.stat().st_mode & 0o777 == 0o600
+    subprocess.run(make, cwd=ROOT, check=True)
+    assert dict(line.split("=", 1) for line in env_file.read_text().splitlines()) == values
+    makefile = (ROOT / "Makefile").read_text()
+    assert "up: $(COMPOSE_ENV)" in makefile and "COMPOSE := docker compose --env-file" in makefile
+
+
+def test_production_model_servers_take_the_gateways_inference_key() -> None:
+    """Each box reads the inference key from Secrets Manager and hands it to the image's guard,
+    publishing 8080 alone (no management key: the management API stays in the container); the
+    gateway's task gets the same secret."""
+    template = tf_block('resource "aws_launch_template" "model_server"')
+    assert tf_setting(template, "inference_key_secret_arn") == "var.model_inference_key_secret_arn"
+    settings = gateway_container_settings()
+    assert settings["ALPHAMALE_MODEL_INFERENCE_KEY"] == "var.model_inference_key_secret_arn"
+    assert "ALPHAMALE_MODEL_MANAGEMENT_KEY" not in settings
+    boot = (TERRAFORM / "model_server_user_data.sh").read_text()
+    assert '--secret-id "${inference_key_secret_arn}"' in boot
+    runs = re.findall(r"^docker run .*$", boot, re.M)
+    assert runs and all(
+        re.findall(r"-p (\S+)", run) == ["8080:8080"]
+        and "-e ALPHAMALE_MODEL_INFERENCE_KEY " in run
+        and "MANAGEMENT" not in run
+        for run in runs
+    )
