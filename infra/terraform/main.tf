@@ -533,21 +533,25 @@ resource "aws_scheduler_schedule" "purge" {
     maximum_window_in_minutes = 60
   }
   target {
-    arn      = aws_ecs_cluster.main.arn
+    # The universal target: `input` is RunTask's own request (the SDK's PascalCase names), so
+    # the command override is explicit rather than a convention of the templated ECS target.
+    arn      = "arn:aws:scheduler:::aws-sdk:ecs:runTask"
     role_arn = aws_iam_role.purge_scheduler.arn
-    ecs_parameters {
-      task_definition_arn = aws_ecs_task_definition.gateway.arn # the revision the service runs
-      launch_type         = "FARGATE"
-      task_count          = 1
-      network_configuration {
-        subnets          = var.private_subnet_ids
-        security_groups  = [aws_security_group.gateway.id]
-        assign_public_ip = false
-      }
-    }
-    # RunTask's overrides: the same container, the purge instead of the server
     input = jsonencode({
-      containerOverrides = [{ name = "gateway", command = ["python", "-m", "gateway.purge"] }]
+      Cluster        = aws_ecs_cluster.main.arn
+      TaskDefinition = aws_ecs_task_definition.gateway.arn # the revision the service runs
+      LaunchType     = "FARGATE"
+      Count          = 1
+      NetworkConfiguration = {
+        AwsvpcConfiguration = {
+          Subnets        = var.private_subnet_ids
+          SecurityGroups = [aws_security_group.gateway.id]
+          AssignPublicIp = "DISABLED"
+        }
+      }
+      Overrides = {
+        ContainerOverrides = [{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]
+      }
     })
     retry_policy {
       maximum_event_age_in_seconds = 3600

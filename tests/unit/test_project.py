@@ -364,15 +364,16 @@ def test_the_purge_runs_daily_as_the_gateways_task() -> None:
     every_day = tf_setting(tf_block('variable "purge_schedule"'), "default")
     assert re.fullmatch(r'"cron\(\d{1,2} \d{1,2} \* \* \? \*\)"', every_day), every_day
     assert tf_setting(schedule, "mode") == '"FLEXIBLE"'
-    assert tf_setting(schedule, "arn") == "aws_ecs_cluster.main.arn"
-    assert tf_setting(schedule, "task_definition_arn") == "aws_ecs_task_definition.gateway.arn"
-    assert tf_setting(schedule, "launch_type") == '"FARGATE"'
-    overrides = tf_setting(schedule, "containerOverrides")
-    assert overrides == '[{ name = "gateway", command = ["python", "-m", "gateway.purge"] }]'
+    assert tf_setting(schedule, "arn") == '"arn:aws:scheduler:::aws-sdk:ecs:runTask"'
+    assert tf_setting(schedule, "Cluster") == "aws_ecs_cluster.main.arn"
+    assert tf_setting(schedule, "TaskDefinition") == "aws_ecs_task_definition.gateway.arn"
+    assert tf_setting(schedule, "LaunchType") == '"FARGATE"'
+    overrides = tf_setting(schedule, "ContainerOverrides")
+    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]'
     service = tf_block('resource "aws_ecs_service" "gateway"')
-    for network in ("subnets", "security_groups"):
-        assert tf_setting(schedule, network) == tf_setting(service, network)
-    assert tf_setting(schedule, "assign_public_ip") == "false"
+    for network, same in (("Subnets", "subnets"), ("SecurityGroups", "security_groups")):
+        assert tf_setting(schedule, network) == tf_setting(service, same)
+    assert tf_setting(schedule, "AssignPublicIp") == '"DISABLED"'
 
     assert tf_setting(schedule, "role_arn") == "aws_iam_role.purge_scheduler.arn"
     trust = tf_block('resource "aws_iam_role" "purge_scheduler"')
