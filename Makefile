@@ -23,6 +23,10 @@ VAR := var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export ALPHAMALE_VAR_DIR ?= $(abspath $(VAR))
+# `make up`'s secrets (the signing key, the model server's two keys): generated once into this
+# file, mode 600; a value set in the environment wins over the file's.
+COMPOSE_ENV ?= $(VAR)/compose.env
+COMPOSE := docker compose --env-file $(COMPOSE_ENV)
 
 .PHONY: help venv lock models model-server model-server-stop migrate seed run demo purge train test lint format bench bench-soak up down clean
 
@@ -91,11 +95,16 @@ bench: models ## Benchmarks (~17 min, loopback only): handlers, end to end vs ra
 bench-soak: models ## Soak: stack at half capacity for 30 min, errors and RSS growth (SOAK_ARGS=...)
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
-up: ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
-	docker compose up -d --build --wait
+up: $(COMPOSE_ENV) ## Start the containerised stack (postgres, MinIO, TorchServe, gateway)
+	$(COMPOSE) up -d --build --wait
 
-down: ## Stop the containerised stack
-	docker compose down
+down: $(COMPOSE_ENV) ## Stop the containerised stack
+	$(COMPOSE) down
+
+$(COMPOSE_ENV):
+	mkdir -p $(@D)
+	umask 077; for name in SIGNING_KEY MODEL_INFERENCE_KEY MODEL_MANAGEMENT_KEY; do \
+	  echo "ALPHAMALE_$$name=$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"; done > $@
 
 lint: $(STAMP) ## Ruff, the import contracts, the workflows (schema, zizmor), Dockerfiles (hadolint), compose
 	$(VENV)/bin/ruff check .

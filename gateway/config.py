@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         description="Timeout of model management calls (register, scale: they wait for workers "
         "to load, which takes far longer than a prediction on a busy CPU).",
     )
+    model_inference_key: SecretStr | None = Field(
+        None,
+        description="Bearer key of the model server's inference API (the model server's own "
+        "ALPHAMALE_MODEL_INFERENCE_KEY); unset sends none (a TorchServe without token auth).",
+    )
+    model_management_key: SecretStr | None = Field(
+        None,
+        description="Bearer key of the model server's management API (the model server's own "
+        "ALPHAMALE_MODEL_MANAGEMENT_KEY); unset sends none.",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token of the admin API; unset disables the admin API."
     )

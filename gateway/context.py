@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import create_engine, make_sessionmaker
@@ -89,6 +90,10 @@ def overload_guards(
     return admission, store
 
 
+def revealed(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
+
+
 async def open_storage(settings: Settings, stack: AsyncExitStack) -> Storage:
     if settings.storage_backend == "local":
         assert settings.storage_dir is not None
@@ -140,6 +145,8 @@ async def app_context(
                 settings.model_inference_url,
                 settings.model_management_url,
                 settings.model_management_timeout_s,
+                inference_key=revealed(settings.model_inference_key),
+                management_key=revealed(settings.model_management_key),
             ),
             metrics=metrics,
             rate=per_client(settings),

@@ -5,6 +5,8 @@ TorchServe. Failures become the gateway's domain errors: the model server down, 
 -> ``ModelUnavailable`` (503, ``Retry-After``); management 400/404/409 -> ``InvalidRequest`` /
 ``NotFound`` / ``Conflict``; an image the handler refuses (``{"error": code}``) -> that code's
 4xx, never a "try again"; an answer for a crop other than :data:`core.contract.CROP` -> 503.
+With token authorization on the model server, each API gets its bearer key (a refused key is a
+503: a deployment fault, not the caller's).
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ MANAGEMENT_ERRORS: dict[int, type[AppError]] = {
 }
 
 
+def bearer(key: str | None) -> dict[str, str]:
+    """The Authorization header for ``key``; none without one."""
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
 def _message(response: httpx.Response) -> str:
     """TorchServe's error message ({"code", "type", "message"}) or the raw body."""
     try:
@@ -66,10 +73,15 @@ class ModelServerClient:
         inference_url: str,
         management_url: str,
         management_timeout_s: float = MANAGEMENT_TIMEOUT_S,
+        *,
+        inference_key: str | None = None,
+        management_key: str | None = None,
     ) -> None:
         self.client = client
         self.inference_url = inference_url.rstrip("/")
         self.management_url = management_url.rstrip("/")
+        self.inference_auth = bearer(inference_key)
+        self.management_auth = bearer(management_key)
         # Registering or scaling waits for workers to load a model: seconds when idle, far longer
         # than a prediction on a busy CPU. It gets its own budget, not the inference timeout.
         self.management_timeout = httpx.Timeout(management_timeout_s, connect=5.0)
@@ -86,7 +98,10 @@ class ModelServerClient:
         """POST the raw image to ``/predictions/{model}[/{version}]``; the handler's JSON."""
         path = f"/predictions/{model}" + (f"/{version}" if version else "")
         response = await self._send(
-            "POST", self.inference_url + path, content=image, headers=OCTET_STREAM
+            "POST",
+            self.inference_url + path,
+            content=image,
+            headers=OCTET_STREAM | self.inference_auth,
         )
         if response.status_code == 413:
             raise ImageTooLarge(f"{model}: request body too large for the model server")
@@ -132,7 +147,9 @@ class ModelServerClient:
 
     async def ping(self) -> dict:
         """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""
-        response = await self._send("GET", self.inference_url + "/ping")
+        response = await self._send(
+            "GET", self.inference_url + "/ping", headers=self.inference_auth
+        )
         if response.status_code != 200:
             raise ModelUnavailable(_message(response), headers=RETRY_AFTER)
         return response.json()
@@ -144,6 +161,7 @@ class ModelServerClient:
             method,
             self.management_url + path,
             params={k: v for k, v in query.items() if v is not None},
+            headers=self.management_auth,
             timeout=self.management_timeout,
         )
         if response.status_code in MANAGEMENT_ERRORS:

@@ -32,11 +32,13 @@ RUN groupadd --system --gid 10002 torchserve \
     && useradd --system --uid 10002 --gid 10002 --no-create-home torchserve \
     && mkdir -p /srv/var && chown 10002:10002 /srv/var
 USER 10002:10002
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081
 # Healthy once every worker is READY (the same check as docker-compose.yml's).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=30 \
   CMD ["python", "-m", "model_server.tools.serve", "status", "--var", "/srv/var"]
-# Inside the compose network: bind all interfaces; only the gateway can reach them (no ports
-# published). Token auth stays off because the network is private (see config.properties).
+# Token authorization on: TorchServe listens on loopback with its own keys (key_file.json, mode
+# 0600) and its guards listen on every interface, letting through only callers with the
+# deployment's keys: ALPHAMALE_MODEL_INFERENCE_KEY (required) on 8080 and, only when
+# ALPHAMALE_MODEL_MANAGEMENT_KEY is set, the management API on 8081 (model_server/tools/guard.py).
 CMD ["python", "-m", "model_server.tools.serve", "start", "--store", "/srv/model_store", "--var", \
-     "/srv/var", "--bind", "0.0.0.0", "--foreground"]
+     "/srv/var", "--bind", "0.0.0.0", "--token-auth", "--foreground"]

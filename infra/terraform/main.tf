@@ -34,6 +34,13 @@ resource "aws_security_group" "alb" {
     protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
   }
+  ingress {
+    description = "HTTP, answered with a redirect to HTTPS"
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
   egress {
     from_port   = 0
     to_port     = 0
@@ -59,6 +66,19 @@ resource "aws_security_group" "gateway" {
     cidr_blocks = ["0.0.0.0/0"]
   }
   tags = local.tags
+}
+
+# Prometheus (or whatever scrapes /metrics) reaches each gateway task on its private address,
+# found through the service's private DNS name (below); the public listener never routes /metrics.
+resource "aws_security_group_rule" "gateway_metrics_scrape" {
+  for_each                 = toset(var.metrics_scraper_security_group_ids)
+  description              = "Metrics scraper (GET /metrics on the task's private address)"
+  type                     = "ingress"
+  security_group_id        = aws_security_group.gateway.id
+  from_port                = 8000
+  to_port                  = 8000
+  protocol                 = "tcp"
+  source_security_group_id = each.value
 }
 
 resource "aws_security_group" "model_lb" {
@@ -139,7 +159,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "objects" {
     id     = "uploads-retention"
     status = "Enabled"
     filter { prefix = "uploads/" }
-    # a backstop behind `python -m gateway.purge`, which removes rows and photos together
+    # a backstop a week behind the scheduled purge (below), which removes rows and photos
+    # together (legacy results' after var.legacy_retention_days, the others' after this)
     expiration { days = var.retention_days + 7 }
   }
 }
@@ -183,6 +204,8 @@ resource "aws_launch_template" "model_server" {
     registry = split("/", var.model_server_image)[0]
     region   = var.region
     gpu      = var.model_server_gpu
+    # the guard's key (the gateway sends the same one); read by the box at boot
+    inference_key_secret_arn = var.model_inference_key_secret_arn
   }))
   metadata_options { http_tokens = "required" }
   block_device_mappings {
@@ -267,6 +290,18 @@ resource "aws_autoscaling_policy" "model_server_requests" {
 
 # --- gateway: ECS Fargate behind an ALB ----------------------------------------------------------
 
+# The load balancer's nodes live in the public subnets: the gateway trusts X-Forwarded-For from
+# those addresses alone (ALPHAMALE_TRUSTED_PROXIES), so each client gets its own quota and a
+# client's own X-Forwarded-For is never believed.
+data "aws_subnet" "public" {
+  for_each = toset(var.public_subnet_ids)
+  id       = each.value
+}
+
+locals {
+  trusted_proxies = sort([for subnet in data.aws_subnet.public : subnet.cidr_block])
+}
+
 resource "aws_lb" "gateway" {
   name               = local.name
   load_balancer_type = "application"
@@ -298,6 +333,81 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.gateway.arn
+  port              = 80
+  protocol          = "HTTP"
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
+# Operations endpoints are not public: the listener answers them itself with a 404 (the API's
+# not_found problem), ahead of the forward. Scrape /metrics privately (see the security group
+# rule gateway_metrics_scrape and the service's private DNS name); the docs and the OpenAPI
+# document are read on a local stack (`make run`). A condition takes at most three patterns.
+locals {
+  ops_not_public = {
+    metrics = { priority = 1, paths = ["/metrics", "/metrics/*"] }
+    docs    = { priority = 2, paths = ["/docs", "/docs/*", "/openapi.json"] }
+    redoc   = { priority = 3, paths = ["/redoc", "/redoc/*"] }
+  }
+  not_found_body = jsonencode({
+    type   = "https://alphamale.example/problems/not_found"
+    title  = "Not found"
+    status = 404
+    detail = "Not found"
+    code   = "not_found"
+  })
+}
+
+resource "aws_lb_listener_rule" "ops_not_public" {
+  for_each     = local.ops_not_public
+  listener_arn = aws_lb_listener.https.arn
+  priority     = each.value.priority
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      message_body = local.not_found_body
+      status_code  = "404"
+    }
+  }
+  condition {
+    path_pattern { values = each.value.paths }
+  }
+}
+
+# Private DNS name of the gateway's tasks (one A record per running task), for the scraper:
+# gateway.<namespace> from inside the VPC (the VPC needs DNS support and hostnames on).
+resource "aws_service_discovery_private_dns_namespace" "main" {
+  name        = "${local.name}.internal"
+  description = "AlphaMale private names (metrics scraping)"
+  vpc         = var.vpc_id
+  tags        = local.tags
+}
+
+resource "aws_service_discovery_service" "gateway" {
+  name = "gateway"
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.main.id
+    routing_policy = "MULTIVALUE"
+    dns_records {
+      ttl  = 10
+      type = "A"
+    }
+  }
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+  tags = local.tags
+}
+
 resource "aws_ecs_cluster" "main" {
   name = local.name
   tags = local.tags
@@ -323,11 +433,14 @@ resource "aws_ecs_task_definition" "gateway" {
       { name = "ALPHAMALE_RATE_LIMIT_STORE", value = "database" }, # shared by every task
       { name = "ALPHAMALE_PUBLIC_BASE_URL", value = var.public_base_url },
       { name = "ALPHAMALE_RETENTION_DAYS", value = tostring(var.retention_days) },
+      { name = "ALPHAMALE_LEGACY_RETENTION_DAYS", value = tostring(var.legacy_retention_days) },
+      { name = "ALPHAMALE_TRUSTED_PROXIES", value = jsonencode(local.trusted_proxies) },
     ]
     secrets = [
       { name = "ALPHAMALE_DATABASE_URL", valueFrom = var.database_url_secret_arn },
       { name = "ALPHAMALE_ADMIN_TOKEN", valueFrom = var.admin_token_secret_arn },
       { name = "ALPHAMALE_SIGNING_KEY", valueFrom = var.signing_key_secret_arn },
+      { name = "ALPHAMALE_MODEL_INFERENCE_KEY", valueFrom = var.model_inference_key_secret_arn },
     ]
     logConfiguration = {
       logDriver = "awslogs"
@@ -360,5 +473,89 @@ resource "aws_ecs_service" "gateway" {
     target_group_arn = aws_lb_target_group.gateway.arn
     container_name   = "gateway"
     container_port   = 8000
+  }
+  service_registries {
+    registry_arn = aws_service_discovery_service.gateway.arn
+  }
+}
+
+# --- retention: the purge, daily ---------------------------------------------------------------
+# EventBridge Scheduler runs the gateway's task definition (its image, environment and secrets)
+# once a day with the command `python -m gateway.purge`, in the service's subnets and security
+# group. Its output is in the gateway's log group.
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_iam_role" "purge_scheduler" {
+  name = "${local.name}-purge-scheduler"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = local.tags
+}
+
+# Run the gateway's task definition in this cluster, and hand it its two roles: nothing else.
+resource "aws_iam_role_policy" "purge_scheduler" {
+  name = "run-purge-task"
+  role = aws_iam_role.purge_scheduler.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Action    = "ecs:RunTask"
+        Resource  = "${aws_ecs_task_definition.gateway.arn_without_revision}:*"
+        Condition = { ArnEquals = { "ecs:cluster" = aws_ecs_cluster.main.arn } }
+      },
+      {
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = [var.task_execution_role_arn, var.gateway_task_role_arn]
+        Condition = { StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+      },
+    ]
+  })
+}
+
+resource "aws_scheduler_schedule" "purge" {
+  name                         = "${local.name}-purge"
+  description                  = "Retention: python -m gateway.purge (ALPHAMALE_RETENTION_DAYS, ALPHAMALE_LEGACY_RETENTION_DAYS)"
+  schedule_expression          = var.purge_schedule
+  schedule_expression_timezone = var.purge_schedule_timezone
+  flexible_time_window {
+    mode                      = "FLEXIBLE"
+    maximum_window_in_minutes = 60
+  }
+  target {
+    # The universal target: `input` is RunTask's own request (the SDK's PascalCase names), so
+    # the command override is explicit rather than a convention of the templated ECS target.
+    arn      = "arn:aws:scheduler:::aws-sdk:ecs:runTask"
+    role_arn = aws_iam_role.purge_scheduler.arn
+    input = jsonencode({
+      Cluster        = aws_ecs_cluster.main.arn
+      TaskDefinition = aws_ecs_task_definition.gateway.arn # the revision the service runs
+      LaunchType     = "FARGATE"
+      Count          = 1
+      NetworkConfiguration = {
+        AwsvpcConfiguration = {
+          Subnets        = var.private_subnet_ids
+          SecurityGroups = [aws_security_group.gateway.id]
+          AssignPublicIp = "DISABLED"
+        }
+      }
+      Overrides = {
+        ContainerOverrides = [{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]
+      }
+    })
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
   }
 }

@@ -5,3 +5,7 @@ output "model_server_internal_url" { value = "http://${aws_lb.model_server.dns_n
 output "ecs_cluster" { value = aws_ecs_cluster.main.name }
 output "gateway_service" { value = aws_ecs_service.gateway.name }
 output "model_server_asg" { value = aws_autoscaling_group.model_server.name }
+# the scrape target: one A record per gateway task, port 8000, path /metrics (inside the VPC)
+output "gateway_metrics_dns_name" {
+  value = "${aws_service_discovery_service.gateway.name}.${aws_service_discovery_private_dns_namespace.main.name}"
+}

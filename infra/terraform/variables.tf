@@ -55,11 +55,39 @@ variable "gateway_count" {
   default = 2
 }
 variable "retention_days" {
-  type    = number
-  default = 30
+  description = "Analyses older than this are purged (ALPHAMALE_RETENTION_DAYS); S3 expires photos a week later"
+  type        = number
+  default     = 30
+}
+variable "legacy_retention_days" {
+  description = "Results of the legacy endpoint (no delete token) are purged after this (ALPHAMALE_LEGACY_RETENTION_DAYS)"
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.legacy_retention_days >= 0
+    error_message = "legacy_retention_days must be 0 or more."
+  }
+}
+variable "purge_schedule" {
+  description = "When the purge runs (EventBridge Scheduler expression; daily, in purge_schedule_timezone)"
+  type        = string
+  default     = "cron(0 4 * * ? *)"
+}
+variable "purge_schedule_timezone" {
+  type    = string
+  default = "Asia/Seoul"
 }
 variable "task_execution_role_arn" { type = string }
 variable "gateway_task_role_arn" { type = string }
 variable "database_url_secret_arn" { type = string }
 variable "admin_token_secret_arn" { type = string }
 variable "signing_key_secret_arn" { type = string }
+variable "model_inference_key_secret_arn" {
+  description = "Secret (32+ characters) the model servers' guard wants and the gateway sends (ALPHAMALE_MODEL_INFERENCE_KEY)"
+  type        = string
+}
+variable "metrics_scraper_security_group_ids" {
+  description = "Security groups (e.g. Prometheus') allowed to GET /metrics on the gateway tasks' port 8000"
+  type        = list(string)
+  default     = []
+}

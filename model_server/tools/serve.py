@@ -1,6 +1,7 @@
 """Start, stop and inspect the local TorchServe.
 
     python -m model_server.tools.serve start --store model_store --var var [--inference-port N]
+    python -m model_server.tools.serve start ... --bind 0.0.0.0 --token-auth --foreground
     python -m model_server.tools.serve status --var var
     python -m model_server.tools.serve stop --var var
 
@@ -8,6 +9,12 @@
 keeps logs, metrics, the pid file and TorchServe's sockets under ``VAR/torchserve`` (so several
 instances can run side by side), starts TorchServe in the background and returns once every
 model's workers are READY (``/ping`` says Healthy seconds earlier, so it is not enough).
+
+``--token-auth`` (the images): TorchServe's token authorization on, TorchServe on loopback, and
+:mod:`model_server.tools.guard` on ``--bind`` at the public ports, taking the deployment's keys
+from ``ALPHAMALE_MODEL_INFERENCE_KEY`` / ``ALPHAMALE_MODEL_MANAGEMENT_KEY`` (the management API
+is served only when its key is set). TorchServe's own keys are in ``VAR/torchserve/key_file.json``
+(mode 0600), which ``status`` and the readiness wait read.
 """
 
 from __future__ import annotations
@@ -28,11 +35,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.taxonomy import MODEL_NAMES
+from model_server.tools import guard
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "config" / "config.properties"
 DEFAULT_MODELS = MODEL_NAMES
 DEFAULT_PORTS = {"inference": 8080, "management": 8081, "metrics": 8082}
 LOOPBACK = "127.0.0.1"  # local default; a container on a private network binds 0.0.0.0
+# TorchServe's keys expire after 60 min unless told otherwise, and a new one would have to be
+# fetched with its API key: ours live as long as the process (ten years), inside the container.
+TOKEN_EXPIRATION_MIN = 10 * 365 * 24 * 60
 
 
 class ServeError(RuntimeError):
@@ -70,6 +81,11 @@ class Paths:
     def stdout(self) -> Path:
         return self.logs / "stdout.log"
 
+    @property
+    def key_file(self) -> Path:
+        """TorchServe's keys, written into its working directory when token auth is on."""
+        return self.root / "key_file.json"
+
 
 def free_ports(count: int) -> list[int]:
     """Distinct free TCP ports on 127.0.0.1 (held open together so they differ)."""
@@ -88,8 +104,10 @@ def render_config(
     models: list[str],
     bind: str = LOOPBACK,
     grpc_ports: tuple[int, int] | None = None,
+    token_auth: bool = False,
 ) -> str:
-    """The template with our ports, model store, allowed URLs and models filled in.
+    """The template with our ports, model store, allowed URLs and models filled in (and, with
+    ``token_auth``, TorchServe's token authorization on, its keys valid as long as it runs).
 
     TorchServe 0.12 always starts its gRPC servers (fixed ports 7070/7071 unless told
     otherwise), so a second instance on the machine would fail to start: we do not use gRPC, so
@@ -106,6 +124,11 @@ def render_config(
         "allowed_urls": f"file://{store}/[^/]+\\\\.mar",  # "\\\\" is one backslash for Java
         "load_models": ",".join(f"{m}.mar" for m in models),
     }
+    if token_auth:
+        values |= {
+            "disable_token_authorization": "false",
+            "token_expiration_min": TOKEN_EXPIRATION_MIN,
+        }
     lines = []
     for line in template.splitlines():
         key = line.split("=", 1)[0].strip()
@@ -159,15 +182,27 @@ def read_pid(paths: Paths) -> int | None:
     return pid
 
 
-def get_json(url: str, timeout: float = 5.0) -> object:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def keys(paths: Paths) -> dict[str, str]:
+    """TorchServe's own keys by API ("inference", "management"); none without token auth."""
+    try:
+        stored = json.loads(paths.key_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {api: stored[api]["key"] for api in ("inference", "management") if api in stored}
+
+
+def get_json(url: str, timeout: float = 5.0, key: str | None = None) -> object:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers), timeout=timeout
+    ) as response:
         return json.load(response)
 
 
-def workers_ready(base_url: str, model: str) -> tuple[bool, str]:
+def workers_ready(base_url: str, model: str, key: str | None = None) -> tuple[bool, str]:
     """(all READY, a short description) for the default version of ``model``."""
     try:
-        description = get_json(f"{base_url}/models/{model}")
+        description = get_json(f"{base_url}/models/{model}", key=key)
     except (urllib.error.URLError, OSError, ValueError) as error:
         return False, f"{model}: {error}"
     workers = description[0].get("workers", []) if description else []  # type: ignore[index]
@@ -190,7 +225,8 @@ def wait_ready(paths: Paths, models: list[str], timeout: float) -> None:
     while time.monotonic() < deadline:
         if read_pid(paths) is None:
             raise ServeError(f"TorchServe exited during start-up\n{log_tail(paths)}")
-        results = [workers_ready(base, m) for m in models]
+        key = keys(paths).get("management")  # written a moment after TorchServe starts
+        results = [workers_ready(base, m, key) for m in models]
         last = "; ".join(text for _, text in results)
         if all(ok for ok, _ in results):
             return
@@ -229,6 +265,7 @@ def start(
     models: list[str],
     timeout: float = 180,
     bind: str = LOOPBACK,
+    token_auth: bool = False,
 ) -> Paths:
     """Start TorchServe (unless this VAR's instance already runs) and wait until READY."""
     paths, store = Paths.under(var), store.resolve()
@@ -242,9 +279,15 @@ def start(
         for directory in (paths.logs, paths.tmp):
             directory.mkdir(parents=True, exist_ok=True)
         config = render_config(
-            TEMPLATE.read_text(), store=store, ports=ports, models=models, bind=bind
+            TEMPLATE.read_text(),
+            store=store,
+            ports=ports,
+            models=models,
+            bind=bind,
+            token_auth=token_auth,
         )
         paths.config.write_text(config)
+        paths.key_file.unlink(missing_ok=True)  # a former run's keys are void
         launch(paths, store, models)
     try:
         wait_ready(paths, models, timeout)
@@ -252,6 +295,30 @@ def start(
         stop(var)
         raise
     return paths
+
+
+def start_guarded(
+    store: Path,
+    var: Path,
+    ports: dict[str, int],
+    models: list[str],
+    accept: dict[str, str],
+    timeout: float = 180,
+    bind: str = LOOPBACK,
+) -> list[guard.Guard]:
+    """TorchServe with token auth on free loopback ports, and a guard on ``bind`` at ``ports``
+    for each API in ``accept`` (the keys callers must send, :func:`guard.deployment_keys`)."""
+    inner = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
+    paths = start(store, var, inner, models, timeout, LOOPBACK, token_auth=True)
+    own = keys(paths)
+    try:
+        return [
+            guard.open_guard(bind, ports[api], guard.Route(key, LOOPBACK, inner[api], own[api]))
+            for api, key in accept.items()
+        ]
+    except OSError as error:  # e.g. the port is taken
+        stop(var)
+        raise ServeError(f"the guards cannot listen on {bind}: {error}") from error
 
 
 def stop(var: Path, timeout: float = 60) -> bool:
@@ -280,8 +347,8 @@ def status(var: Path) -> dict[str, object]:
     paths = Paths.under(var)
     if read_pid(paths) is None:
         return {"running": False}
-    base = management_url(paths)
-    listing = get_json(f"{base}/models")
+    base, key = management_url(paths), keys(paths).get("management")
+    listing = get_json(f"{base}/models", key=key)
     models = {}
     for entry in listing.get("models", []):  # type: ignore[union-attr]
         name = entry["modelName"]
@@ -290,7 +357,7 @@ def status(var: Path) -> dict[str, object]:
                 "version": version["modelVersion"],
                 "workers": [w["status"] for w in version.get("workers", [])],
             }
-            for version in get_json(f"{base}/models/{name}/all")  # type: ignore[union-attr]
+            for version in get_json(f"{base}/models/{name}/all", key=key)  # type: ignore[union-attr]
         ]
     return {"running": True, "management": base, "models": models}
 
@@ -323,13 +390,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     begin.add_argument(
         "--foreground", action="store_true", help="stay attached until TorchServe exits"
     )
+    begin.add_argument(
+        "--token-auth",
+        action="store_true",
+        help="TorchServe's token auth on, behind guards on --bind that take the keys in "
+        f"{' and '.join(guard.ENVIRONMENT.values())} (needs --foreground)",
+    )
     for kind, port in DEFAULT_PORTS.items():
         begin.add_argument(f"--{kind}-port", type=int, default=port)
     for name, text in (("stop", "stop and wait until the ports close"), ("status", "workers")):
         commands.add_parser(name, help=text)
     for command in commands.choices.values():
         command.add_argument("--var", type=Path, default=Path("var"))
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if getattr(args, "token_auth", False) and not args.foreground:
+        parser.error("--token-auth needs --foreground: the guards run in this process")
+    return args
+
+
+def serve_guarded(args: argparse.Namespace, ports: dict[str, int]) -> int:
+    """``start --token-auth``: the guards' keys checked before anything starts; then attached."""
+    accept = guard.deployment_keys(os.environ)
+    start_guarded(args.store, args.var, ports, args.models, accept, args.timeout, args.bind)
+    served = ", ".join(f"{api} on {args.bind}:{ports[api]}" for api in accept)
+    print(f"TorchServe READY with token auth: {served}", flush=True)
+    return follow(args.var)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "start":
             ports = {kind: getattr(args, f"{kind}_port") for kind in DEFAULT_PORTS}
+            if args.token_auth:
+                return serve_guarded(args, ports)
             paths = start(args.store, args.var, ports, args.models, args.timeout, args.bind)
             print(f"TorchServe READY: {', '.join(args.models)} (logs: {paths.logs})", flush=True)
             if args.foreground:
@@ -347,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
             report = status(args.var)
             print(json.dumps(report, indent=2))
             return 0 if all_ready(report) else 1
-    except ServeError as error:
+    except (ServeError, guard.GuardError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -297,3 +299,219 @@ def test_terraform_is_formatted() -> None:
         text=True,
     )
     assert result.returncode == 0, f"not formatted: {result.stdout}"
+
+
+# --- the Terraform stack, read as text (no providers here: `terraform validate` runs in deploy) ---
+
+TERRAFORM = ROOT / "infra/terraform"
+
+
+def terraform() -> str:
+    """Every .tf file of the stack, as one text."""
+    return "\n".join(path.read_text() for path in sorted(TERRAFORM.glob("*.tf")))
+
+
+def tf_block(header: str) -> str:
+    """The body of the block opened by ``header`` (e.g. ``resource "aws_lb" "gateway"``), its
+    braces counted (interpolations and objects nest their own)."""
+    text = terraform()
+    start = text.index(header + " {") + len(header) + 2
+    depth = 1
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end]
+    raise AssertionError(f"{header}: unclosed block")
+
+
+def tf_setting(block: str, name: str) -> str:
+    """The expression of the first ``name = ...`` line of ``block`` (without a trailing comment)."""
+    match = re.search(rf"^\s*{name}\s*=\s*(.+?)\s*(#[^\"]*)?$", block, re.M)
+    assert match, f"{name} is not set"
+    return match.group(1)
+
+
+def gateway_container_settings() -> dict[str, str]:
+    """The gateway container's environment and secrets: variable -> Terraform expression."""
+    block = tf_block('resource "aws_ecs_task_definition" "gateway"')
+    return dict(re.findall(r'\{ name = "(\w+)", (?:value|valueFrom) = (.+?) \}', block))
+
+
+def test_the_gateway_trusts_only_the_load_balancers_subnets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X-Forwarded-For is believed from the public ALB's own subnets (its nodes' addresses) and
+    from nothing else; Terraform's jsonencode of the CIDRs is what the setting reads."""
+    assert tf_setting(tf_block('resource "aws_lb" "gateway"'), "subnets") == "var.public_subnet_ids"
+    subnets = tf_block('data "aws_subnet" "public"')
+    assert tf_setting(subnets, "for_each") == "toset(var.public_subnet_ids)"
+    assert tf_setting(terraform(), "trusted_proxies") == (
+        "sort([for subnet in data.aws_subnet.public : subnet.cidr_block])"
+    )
+    assert gateway_container_settings()["ALPHAMALE_TRUSTED_PROXIES"] == (
+        "jsonencode(local.trusted_proxies)"
+    )
+    monkeypatch.setenv("ALPHAMALE_TRUSTED_PROXIES", '["10.0.0.0/24","10.0.1.0/24"]')
+    assert Settings().trusted_proxies == ["10.0.0.0/24", "10.0.1.0/24"]
+
+
+def test_the_purge_runs_daily_as_the_gateways_task() -> None:
+    """EventBridge Scheduler runs the gateway's task definition once a day, in a flexible window,
+    with the command overridden to the purge, on the service's network; its role may run that
+    task definition in this cluster and pass the task's two roles, nothing else."""
+    schedule = tf_block('resource "aws_scheduler_schedule" "purge"')
+    assert tf_setting(schedule, "schedule_expression") == "var.purge_schedule"
+    every_day = tf_setting(tf_block('variable "purge_schedule"'), "default")
+    assert re.fullmatch(r'"cron\(\d{1,2} \d{1,2} \* \* \? \*\)"', every_day), every_day
+    assert tf_setting(schedule, "mode") == '"FLEXIBLE"'
+    assert tf_setting(schedule, "arn") == '"arn:aws:scheduler:::aws-sdk:ecs:runTask"'
+    assert tf_setting(schedule, "Cluster") == "aws_ecs_cluster.main.arn"
+    assert tf_setting(schedule, "TaskDefinition") == "aws_ecs_task_definition.gateway.arn"
+    assert tf_setting(schedule, "LaunchType") == '"FARGATE"'
+    overrides = tf_setting(schedule, "ContainerOverrides")
+    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]'
+    service = tf_block('resource "aws_ecs_service" "gateway"')
+    for network, same in (("Subnets", "subnets"), ("SecurityGroups", "security_groups")):
+        assert tf_setting(schedule, network) == tf_setting(service, same)
+    assert tf_setting(schedule, "AssignPublicIp") == '"DISABLED"'
+
+    assert tf_setting(schedule, "role_arn") == "aws_iam_role.purge_scheduler.arn"
+    trust = tf_block('resource "aws_iam_role" "purge_scheduler"')
+    assert 'Service = "scheduler.amazonaws.com"' in trust
+    policy = tf_block('resource "aws_iam_role_policy" "purge_scheduler"')
+    assert re.findall(r'Action\s*=\s*"([\w:]+)"', policy) == ["ecs:RunTask", "iam:PassRole"]
+    assert re.findall(r"Resource\s*=\s*(.+)", policy) == [
+        '"${aws_ecs_task_definition.gateway.arn_without_revision}:*"',
+        "[var.task_execution_role_arn, var.gateway_task_role_arn]",
+    ]
+
+
+def test_the_purge_task_gets_both_retentions_and_the_secrets() -> None:
+    """The task definition the service and the purge share carries both retentions and takes the
+    signing key (with the other secrets) from Secrets Manager; S3 expires photos a week after
+    the longer retention, as a backstop."""
+    settings = gateway_container_settings()
+    assert settings["ALPHAMALE_RETENTION_DAYS"] == "tostring(var.retention_days)"
+    assert settings["ALPHAMALE_LEGACY_RETENTION_DAYS"] == "tostring(var.legacy_retention_days)"
+    assert tf_setting(tf_block('variable "legacy_retention_days"'), "default") == "1"
+    secrets = tf_block('resource "aws_ecs_task_definition" "gateway"').split("secrets = [")[1]
+    assert '{ name = "ALPHAMALE_SIGNING_KEY", valueFrom = var.signing_key_secret_arn }' in secrets
+    lifecycle = tf_block('resource "aws_s3_bucket_lifecycle_configuration" "objects"')
+    assert "expiration { days = var.retention_days + 7 }" in lifecycle
+
+
+OPS_PATHS = {"/metrics", "/docs", "/redoc", "/openapi.json"}
+
+
+def test_the_public_listener_answers_ops_paths_itself() -> None:
+    """/metrics, the docs and the OpenAPI document get a fixed 404 from the HTTPS listener, ahead
+    of its forward (at most three patterns a condition, distinct priorities); HTTP only
+    redirects to HTTPS: no listener of the public load balancer forwards anything else."""
+    rule = tf_block('resource "aws_lb_listener_rule" "ops_not_public"')
+    assert tf_setting(rule, "listener_arn") == "aws_lb_listener.https.arn"
+    assert tf_setting(rule, "type") == '"fixed-response"'
+    assert tf_setting(rule, "status_code") == '"404"'
+    assert "path_pattern { values = each.value.paths }" in rule
+    rule_line = r"^\s*\w+\s*=\s*\{ priority = (\d+), paths = (\[.*\]) \}$"
+    rules = re.findall(rule_line, terraform(), re.M)
+    paths = [json.loads(patterns) for _, patterns in rules]
+    assert {path for patterns in paths for path in patterns} >= OPS_PATHS
+    assert all(len(patterns) <= 3 for patterns in paths)
+    assert len({priority for priority, _ in rules}) == len(rules)
+
+    listeners = re.findall(r'resource "aws_lb_listener" "(\w+)"', terraform())
+    public = [
+        name
+        for name in listeners
+        if "aws_lb.gateway.arn" in tf_block(f'resource "aws_lb_listener" "{name}"')
+    ]
+    assert sorted(public) == ["http", "https"]
+    http = tf_block('resource "aws_lb_listener" "http"')
+    assert tf_setting(http, "type") == '"redirect"'
+    assert (tf_setting(http, "protocol"), tf_setting(http, "port")) == ('"HTTP"', "80")
+    redirect = http.split("redirect {")[1]
+    assert (tf_setting(redirect, "protocol"), tf_setting(redirect, "port")) == ('"HTTPS"', '"443"')
+
+
+def test_metrics_are_scraped_on_a_private_path() -> None:
+    """The scraper reaches each task on its private address (one A record per task in a private
+    DNS namespace of the VPC), through the gateway's security group from its own groups only."""
+    service = tf_block('resource "aws_ecs_service" "gateway"')
+    assert "registry_arn = aws_service_discovery_service.gateway.arn" in service
+    assert tf_setting(service, "subnets") == "var.private_subnet_ids"
+    discovery = tf_block('resource "aws_service_discovery_service" "gateway"')
+    assert tf_setting(discovery, "type") == '"A"'
+    namespace = tf_block('resource "aws_service_discovery_private_dns_namespace" "main"')
+    assert tf_setting(namespace, "vpc") == "var.vpc_id"
+    scrape = tf_block('resource "aws_security_group_rule" "gateway_metrics_scrape"')
+    assert tf_setting(scrape, "for_each") == "toset(var.metrics_scraper_security_group_ids)"
+    assert tf_setting(scrape, "source_security_group_id") == "each.value"
+    assert (tf_setting(scrape, "from_port"), tf_setting(scrape, "to_port")) == ("8000", "8000")
+    assert tf_setting(tf_block('variable "metrics_scraper_security_group_ids"'), "default") == "[]"
+
+
+MODEL_KEYS = ["ALPHAMALE_MODEL_INFERENCE_KEY", "ALPHAMALE_MODEL_MANAGEMENT_KEY"]
+
+
+def required(name: str) -> re.Pattern[str]:
+    """Compose's interpolation of ``name`` that stops the stack when it is unset or empty."""
+    return re.compile(rf"\$\{{{name}:\?[^}}]+\}}")
+
+
+def test_compose_publishes_the_gateway_alone_and_torchserve_wants_its_keys() -> None:
+    """Only the gateway publishes a port (on loopback); TorchServe runs the image's token-auth
+    command on the private network with both keys required, which the gateway sends; no secret
+    has a default (the signing key was `change-me`)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {name: s["ports"] for name, s in services.items() if "ports" in s} == {
+        "gateway": ["127.0.0.1:8000:8000"]
+    }
+    torchserve, gateway = services["torchserve"], services["gateway"]
+    assert torchserve["networks"] == ["backend"] and "command" not in torchserve
+    image = (ROOT / "infra/docker/torchserve.Dockerfile").read_text().split("\nFROM ")[-1]
+    command = json.loads(re.search(r"^CMD (\[.*?\])$", image.replace("\\\n", ""), re.M)[1])
+    assert command[-3:] == ["0.0.0.0", "--token-auth", "--foreground"]
+    for name in MODEL_KEYS:
+        assert required(name).fullmatch(torchserve["environment"][name])
+        assert gateway["environment"][name] == torchserve["environment"][name]
+    for service in ("migrate", "gateway"):
+        key = services[service]["environment"]["ALPHAMALE_SIGNING_KEY"]
+        assert required("ALPHAMALE_SIGNING_KEY").fullmatch(key)
+    assert "change-me" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_make_up_generates_the_stacks_secrets_once(tmp_path: Path) -> None:
+    """`make up` on a fresh machine: its env file gets the three secrets (64 hex characters
+    each, the file readable by its owner alone), and is kept once written."""
+    env_file = tmp_path / "compose.env"
+    make = ["make", "-s", f"COMPOSE_ENV={env_file}", str(env_file)]
+    subprocess.run(make, cwd=ROOT, check=True)
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert sorted(values) == sorted(["ALPHAMALE_SIGNING_KEY", *MODEL_KEYS])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", value) for value in values.values())
+    assert len(set(values.values())) == 3 and env_file.stat().st_mode & 0o777 == 0o600
+    subprocess.run(make, cwd=ROOT, check=True)
+    assert dict(line.split("=", 1) for line in env_file.read_text().splitlines()) == values
+    makefile = (ROOT / "Makefile").read_text()
+    assert "up: $(COMPOSE_ENV)" in makefile and "COMPOSE := docker compose --env-file" in makefile
+
+
+def test_production_model_servers_take_the_gateways_inference_key() -> None:
+    """Each box reads the inference key from Secrets Manager and hands it to the image's guard,
+    publishing 8080 alone (no management key: the management API stays in the container); the
+    gateway's task gets the same secret."""
+    template = tf_block('resource "aws_launch_template" "model_server"')
+    assert tf_setting(template, "inference_key_secret_arn") == "var.model_inference_key_secret_arn"
+    settings = gateway_container_settings()
+    assert settings["ALPHAMALE_MODEL_INFERENCE_KEY"] == "var.model_inference_key_secret_arn"
+    assert "ALPHAMALE_MODEL_MANAGEMENT_KEY" not in settings
+    boot = (TERRAFORM / "model_server_user_data.sh").read_text()
+    assert '--secret-id "${inference_key_secret_arn}"' in boot
+    runs = re.findall(r"^docker run .*$", boot, re.M)
+    assert runs and all(
+        re.findall(r"-p (\S+)", run) == ["8080:8080"]
+        and "-e ALPHAMALE_MODEL_INFERENCE_KEY " in run
+        and "MANAGEMENT" not in run
+        for run in runs
+    )

@@ -44,3 +44,31 @@ async def test_a_handler_refusal_is_its_4xx_and_an_unknown_one_breaks_the_contra
 ) -> None:
     with pytest.raises(error):
         await client_answering({"error": refusal}).face_check(b"photo")
+
+
+async def test_each_api_gets_its_own_bearer_key_and_none_without_keys() -> None:
+    """Inference calls (predictions, ping) carry the inference key and management calls the
+    management key; a client without keys sends no Authorization header at all."""
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((f"{request.url.host}{request.url.path}", request.headers.get("Authorization")))
+        return httpx.Response(200, json={"models": [], "status": "Healthy"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    keyed = ModelServerClient(
+        http, "http://ts", "http://ts-mgmt", inference_key="in-key", management_key="mgmt-key"
+    )
+    plain = ModelServerClient(http, "http://ts", "http://ts-mgmt")
+    for client in (keyed, plain):
+        await client.predict("face_check", b"photo")
+        await client.ping()
+        await client.list_models()
+    assert seen == [
+        ("ts/predictions/face_check", "Bearer in-key"),
+        ("ts/ping", "Bearer in-key"),
+        ("ts-mgmt/models", "Bearer mgmt-key"),
+        ("ts/predictions/face_check", None),
+        ("ts/ping", None),
+        ("ts-mgmt/models", None),
+    ]
