@@ -39,6 +39,7 @@ from gateway.malloc import limit_heap_growth
 from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
+from gateway.ops_private import PrivateOps
 from gateway.overload.clients import per_client
 from gateway.overload.middleware import Guards, OverloadGuard
 from gateway.problems import problem_response
@@ -120,8 +121,9 @@ class BodyLimit:
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guards: Guards) -> None:
     """Innermost first: the body limit, observation (metrics, access log, HSTS), the
-    overload guard, CORS, and outermost the trusted proxies' headers (the client's address and
-    scheme that every layer inside sees)."""
+    overload guard, CORS, the trusted proxies' headers (the client's address and scheme that
+    every layer inside sees), and outermost the ops endpoints kept from what came through a
+    proxy."""
     # innermost: a streamed body raises inside the route; measured by the middleware below
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     hsts = settings.hsts
@@ -158,6 +160,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
         )
     # uvicorn runs with --no-proxy-headers: only the proxies named in settings are believed
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies or [])
+    if settings.trusted_proxies:  # outermost: the ops endpoints are not for what came through
+        app.add_middleware(PrivateOps, trusted_proxies=settings.trusted_proxies)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

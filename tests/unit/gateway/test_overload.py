@@ -236,6 +236,20 @@ async def test_a_peer_that_is_not_a_proxy_cannot_choose_its_address(
     assert statuses == [422, 422, 429, 429]
 
 
+async def test_ops_endpoints_are_not_served_to_what_came_through_the_load_balancer(
+    deployed: Callable[[str], httpx.AsyncClient],
+) -> None:
+    """The load balancer's rules match the raw path; a spelling it misses must not get
+    through here either. On the private network (another peer) they answer as before."""
+    async with deployed(LB) as lb, deployed("10.0.9.20") as scraper:
+        for path in ("/metrics", "/%6Detrics", "/docs", "/openapi.json", "/redoc"):
+            refused = await lb.get(path)
+            assert refused.status_code == 404 and refused.json()["code"] == "not_found", path
+        assert (await lb.get("/healthz")).status_code == 200
+        assert (await scraper.get("/metrics")).status_code == 200
+        assert (await scraper.get("/openapi.json")).status_code == 200
+
+
 async def test_hsts_only_on_https_as_a_trusted_proxy_says(
     deployed: Callable[[str], httpx.AsyncClient],
 ) -> None:
