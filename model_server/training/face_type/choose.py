@@ -142,7 +142,7 @@ def choose(table: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "penalty": penalty,
         "rule": "seed_vote",
         "rules_better_on_both": better,
-        "near_threshold": vote["threshold"],
+        "near_threshold": float(vote["threshold"]),
         "combine": "mean of values",
     }
 
@@ -177,6 +177,7 @@ def penalty_named(name: str) -> Penalty:
 def main(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
     data = load_variant_data(args.dataset_dir, args.cache_dir, args.workers, reporting=False)
+    assert data is not None  # built when missing
     protocol = Protocol(args.folds, args.repeats, args.seed)
     table, chosen = choose_on(data, protocol)
     for name, figures in table.items():

@@ -41,10 +41,12 @@ class Penalty:
 
     @property
     def name(self) -> str:
-        fixed = "" if self.alpha is None else f"a {self.alpha:g} "
+        a = "a by CV" if self.alpha is None else f"a {self.alpha:g}"
         if self.project:
-            return f"{fixed}project {self.project}"
-        return f"{fixed}b {self.kappa * self.alpha:g}" if self.alpha else f"kappa {self.kappa:g}"
+            return f"{a}, top {self.project} of S projected out"
+        if self.alpha is None:
+            return f"{a}, b {self.kappa:g}a" if self.kappa else f"{a}, b 0"
+        return f"{a}, b {self.kappa * self.alpha:g}"
 
     def transform(self, nuisance: np.ndarray | None) -> np.ndarray | None:
         """``T`` for the nuisance covariance ``S`` (None: the identity)."""

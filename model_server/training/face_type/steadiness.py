@@ -65,6 +65,21 @@ def noise(sets: Sets, rows: np.ndarray | None = None) -> dict[str, float]:
     return out | {"average": _rms(change.mean(axis=-1))}
 
 
+def edit_noise(sets: Sets, spread: np.ndarray) -> dict[str, dict[str, dict[str, float]]]:
+    """Per edit and region: the RMS change of the value and its mean change (bias), as shares
+    of the spread (SD) of the photos' values."""
+    change = sets.edited - sets.base[:, None]
+    out = {}
+    for k, edit in enumerate(sets.edits):
+        rms = np.sqrt(np.nanmean(change[:, k] ** 2, axis=0)) / spread
+        bias = np.nanmean(change[:, k], axis=0) / spread
+        out[edit] = {
+            part: {"rms": round(float(rms[j]), 3), "bias": round(float(bias[j]), 3)}
+            for j, part in enumerate(PARTS)
+        }
+    return out
+
+
 def _rms(values: np.ndarray) -> float:
     return round(float(np.sqrt(np.nanmean(values**2))), 6)
 
@@ -129,13 +144,16 @@ def pick_threshold(types: Typed, rows: np.ndarray, steady: float = STEADY) -> fl
     return THRESHOLDS[-1]
 
 
-def flips_by_margin(types: Typed, rows: np.ndarray, width: float = 0.5) -> list[dict[str, float]]:
-    """Per margin bin (``width`` noise units): sets, and the share changing type under some
-    edit (for the card's plot)."""
+MARGIN_BIN, MARGIN_CAP = 1.0, 6.0  # the card's bins of margin; the last holds all beyond
+
+
+def flips_by_margin(types: Typed, rows: np.ndarray, width: float = MARGIN_BIN) -> list[dict]:
+    """Per margin bin (``width`` noise units, the last from :data:`MARGIN_CAP` on): sets, and
+    the share changing type under some edit (for the card's plot)."""
     whole = (types.edited[rows] >= 0).all(axis=1)
     flipped = ~(types.edited[rows] == types.base[rows][:, None]).all(axis=1)[whole]
     margins = types.margin[rows][whole]
-    bins = np.floor(np.minimum(margins, 6 - 1e-9) / width).astype(int)
+    bins = np.floor(np.minimum(margins, MARGIN_CAP) / width).astype(int)
     return [
         {
             "from": round(b * width, 2),

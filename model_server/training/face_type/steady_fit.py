@@ -48,20 +48,23 @@ def load_variant_data(
     workers: int = 2,
     limit_people: int = 0,
     reporting: bool = True,
-) -> VariantData:
-    """The blocks from their caches (built when missing); photos whose original has no face
-    are left out."""
-    hard = load_block("hard", dataset_dir, cache_dir, workers, limit_people)
-    assert hard is not None
+    build: bool = True,
+) -> VariantData | None:
+    """The blocks from their caches (built when missing, unless not ``build``: then None);
+    photos whose original has no face are left out."""
+    hard = load_block("hard", dataset_dir, cache_dir, workers, limit_people, build)
+    if hard is None:
+        return None
     keep = hard.found[:, 0]
     hard = _rows(hard, keep)
     features = {part: hard.served[:, 0, k] for k, part in enumerate(PARTS)}
     faces = targets(hard.names, dataset_dir, features)
     if not reporting:
         return VariantData(hard.names, faces, hard)
-    report = load_block("report", dataset_dir, cache_dir, workers, limit_people)
-    third = load_block("third", dataset_dir, cache_dir, workers, limit_people)
-    assert report is not None and third is not None
+    report = load_block("report", dataset_dir, cache_dir, workers, limit_people, build)
+    third = load_block("third", dataset_dir, cache_dir, workers, limit_people, build)
+    if report is None or third is None:
+        return None
     return VariantData(
         hard.names, faces, hard, _rows(report, keep), _rows(third, third.found[:, 0])
     )

@@ -95,7 +95,9 @@ def sets(base: list[float], moves: list[list[float]], photos: int = 1) -> Sets:
     """Sets whose three regions move together: values (sets, edits, 3)."""
     b = np.repeat(np.array(base)[:, None], 3, axis=1)
     e = b[:, None] + np.array(moves)[..., None]
-    return Sets(b, e, [f"e{k}" for k in range(e.shape[1])], np.arange(len(base)).astype(str), photos)
+    return Sets(
+        b, e, [f"e{k}" for k in range(e.shape[1])], np.arange(len(base)).astype(str), photos
+    )
 
 
 CUTS = {name: [1.5, 0.5, -0.5, -1.5] for name in (*PARTS, "average")}
@@ -161,12 +163,14 @@ def row(exact: float, r: float, clear: float, steady: float) -> dict:
 
 
 def test_the_choice_takes_the_most_clear_answers_within_the_accuracy_slack() -> None:
+    names = [sr.Penalty(kappa=k).name for k in (0, 10, 100, 1000)]
+    assert names[:2] == ["a by CV, b 0", "a by CV, b 10a"]
     table = {
-        "kappa 0": row(0.40, 0.60, 0.55, 0.76),
-        "kappa 10": row(0.39, 0.59, 0.60, 0.74),  # within the slack: more clear answers
-        "kappa 100": row(0.30, 0.60, 0.80, 0.80),  # less accurate: out
-        "kappa 1000": row(0.40, 0.50, 0.90, 0.80),  # lower r: out
+        names[0]: row(0.40, 0.60, 0.55, 0.76),
+        names[1]: row(0.39, 0.59, 0.60, 0.74),  # within the slack: more clear answers
+        names[2]: row(0.30, 0.60, 0.80, 0.80),  # less accurate: out
+        names[3]: row(0.40, 0.50, 0.90, 0.80),  # lower r: out
     }
     chosen = choose.choose(table)
-    assert chosen["penalty"] == "kappa 10" and chosen["rule"] == "seed_vote"
+    assert chosen["penalty"] == names[1] and chosen["rule"] == "seed_vote"
     assert chosen["rules_better_on_both"] == []
