@@ -102,6 +102,15 @@ class TypePrediction:
     near: str | None = None  # the type across the nearest bound, when the margin is small
 
 
+@dataclass(frozen=True)
+class TypedPhotos:
+    """A request's prediction, its photos' descriptor distances and the person's descriptor."""
+
+    prediction: TypePrediction
+    distances: list[float]
+    descriptor: np.ndarray
+
+
 def _gaps(value: float, cuts: Sequence[float]) -> np.ndarray:
     """How far ``value`` must move to fall in each type's interval (0 in its own), alpha..omega."""
     edges = [math.inf, *cuts, -math.inf]

@@ -28,11 +28,9 @@ import base64
 import binascii
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 from pydantic import ValidationError
 
@@ -41,8 +39,8 @@ from core.schemas import CropInfo, Identity, ServedModel, TypeAnswer, TypeReques
 from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.handlers import ImageHandler, RequestError, decode_image, request_body
 from model_server.runtime.type_model import (
+    TypedPhotos,
     TypeModel,
-    TypePrediction,
     identity_distances,
     person_descriptor,
 )
@@ -50,15 +48,7 @@ from model_server.runtime.type_model import (
 DEFAULT_ARTEFACT = "type_model.json"
 DEFAULT_FACE_NET = "face_net.pt"
 SERVING_KEYS = ("noise", "near_threshold", "identity")  # what an artefact needs to be served
-
-
-@dataclass(frozen=True)
-class TypedPhotos:
-    """A request's prediction, its photos' descriptor distances and the person's descriptor."""
-
-    prediction: TypePrediction
-    distances: list[float]
-    descriptor: np.ndarray
+# TorchServe loads the one class this module defines: everything else lives in the runtime.
 
 
 class FaceTypeHandler(ImageHandler):
