@@ -67,14 +67,17 @@ def choice_rows(table: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def chosen_row(meta: Mapping[str, Any]) -> dict[str, float | None]:
-    """The chosen penalty's choosing-half steadiness of one photo (the neutral alone) and of
-    the mean of two, under all ten fitting edits."""
+def chosen_row(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The chosen penalty's choosing-half figures for one photo (the neutral alone) and the
+    mean of two: kept under all ten fitting edits, and the clear shares."""
     row = meta.get("choice", {}).get(meta.get("chosen", {}).get("penalty"), {})
     vote = row.get("seed_vote", {})
     return {
         "choice_first": vote.get("first_photo_of_two"),
         "choice_two": vote.get("photos_2", {}).get("all"),
+        "choice_one_clear": vote.get("photos_1", {}).get("clear_share"),
+        "choice_two_clear": vote.get("photos_2", {}).get("clear_share"),
+        "choice_people": vote.get("photos_2", {}).get("sets"),
     }
 
 
