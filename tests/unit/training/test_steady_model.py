@@ -130,7 +130,7 @@ def test_the_identity_threshold_is_chosen_between_the_pairs() -> None:
     same = np.linspace(0.1, 0.4, 100)
     different = np.linspace(0.5, 1.0, 1000)
     threshold, both = identity_check.pick(same, different)
-    assert both and 0.4 <= threshold < 0.5
+    assert both and 0.5 <= threshold < 0.51  # as tolerant as half the different budget allows
     rates = identity_check.rates(threshold, same, different)
     assert rates["same_accepted"] == 1.0 and rates["different_accepted"] <= 0.01
     overlapping = np.linspace(0.3, 0.9, 1000)  # 1 % of them is below 99 % of ``same``
