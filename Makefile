@@ -74,10 +74,11 @@ demo: $(STAMP) ## Post a generated sample to a running `make run` and print the 
 purge: $(STAMP) ## Delete analyses (and photos) older than ALPHAMALE_RETENTION_DAYS (30)
 	$(PY) -m gateway.purge
 
-train: $(STAMP) ## Retrain the part detector (~25 min) and the type model (~75 min with its views and parity)
+train: $(STAMP) ## Retrain the part detector (~25 min) and the type model (~90 min: edits' cache, views, parity)
 	$(PY) -m model_server.training train --epochs 40 --output-dir $(VAR)/training/bootstrap \
 	  --weights-out model_server/weights/face_regions.pt --eval-dir model_server/weights/eval \
 	  --card model_server/weights/MODEL_CARD.md
+	$(PY) -m model_server.training type-variants
 	$(PY) -m model_server.training type-model
 	$(PY) -m model_server.training type-views
 	$(PY) -m model_server.training face-net-parity

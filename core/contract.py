@@ -29,6 +29,8 @@ class CropSpec:
 # The crop the region detector and the type model are trained on and served with. The detector's
 # input size is the crop's size (it sees the crop unscaled).
 CROP = CropSpec()
+# Photos of one person one analysis may combine (face_type's TypeRequest: 1 to this many crops).
+MAX_PHOTOS = 3
 # Largest image area (pixels) anyone decodes: the gateway refuses bigger uploads before decoding,
 # the handlers refuse bigger bodies. The gateway may be configured lower, never higher.
 MAX_PIXELS = 40_000_000

@@ -2,7 +2,8 @@
 
 The request is an image's bytes: the photo for ``face_check``, and for ``face_regions`` and
 ``face_type`` the upright face crop :data:`core.contract.CROP` describes (made by
-:func:`core.crop.upright_crop`). Those two answers state the crop they were trained on
+:func:`core.crop.upright_crop`); ``face_type`` also takes :class:`TypeRequest` (JSON: one to
+three crops of one person, typed together). Those two answers state the crop they were trained on
 (:class:`CropInfo`), and the gateway refuses an answer whose crop is not the one it sent, so a
 model server deployed with another crop fails loudly instead of typing the wrong face box.
 Handlers build these models and answer ``model_dump(mode="json")``; the gateway's client
@@ -16,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.contract import CROP
+from core.contract import CROP, MAX_PHOTOS
 from core.taxonomy import PartName, TypeSlug
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the image's pixels
@@ -121,13 +122,62 @@ class RegionType(Answer):
     points: int = Field(description="Points this region's type adds to the score")
 
 
+class TypeRequest(Answer):
+    """``face_type``'s JSON request (``Content-Type: application/json``): one to three photos of
+    one person, typed together. A raw image body is one crop."""
+
+    crops: list[str] = Field(
+        min_length=1,
+        max_length=MAX_PHOTOS,
+        description="Each photo's upright face crop (core.contract.CROP) as base64 JPEG",
+    )
+
+
+class Identity(Answer):
+    """Whether the photos show one person: their dlib face descriptors' distances."""
+
+    threshold: float = Field(
+        gt=0,
+        description="The largest distance measured as one person (the model card's identity "
+        "check); a larger one is another person",
+    )
+    distances: list[float] = Field(
+        description="Each photo's Euclidean distance to the first photo on dlib's raw 128-d face "
+        "descriptors (dlib's convention); the first is 0.0"
+    )
+
+
 class TypeAnswer(Answer):
-    """``face_type``: each region's type, the seed's weighted score and the served type."""
+    """``face_type``: each region's type, the seed's weighted score and the served type, of one
+    photo or of several photos of one person combined."""
 
     type: TypeSlug
     combination: Combination = Field(description="What decides ``type``")
     score: int = Field(description="Sum of the regions' points (the seed's weighted score)")
-    regions: dict[PartName, RegionType]
+    regions: dict[PartName, RegionType] = Field(
+        description="Each region's type from its value combined over the photos (their mean)"
+    )
+    photos: int = Field(ge=1, le=MAX_PHOTOS, description="Photos combined into this answer")
+    margin: float = Field(
+        ge=0,
+        description="How far the answer sits from the nearest bound that would change ``type``: "
+        "the smallest joint move of the regions' values, in units of their measured noise "
+        "under photo variants (for this many photos), that changes it; the model card gives "
+        "how often answers at each margin changed type under photo edits",
+    )
+    near: TypeSlug | None = Field(
+        description="The type across that nearest bound when ``margin`` < ``near_threshold``"
+    )
+    near_threshold: float = Field(
+        ge=0, description="Margins from here on are clear answers (``near`` null)"
+    )
+    identity: Identity
+    descriptor: list[float] = Field(
+        min_length=128,
+        max_length=128,
+        description="The person's dlib face descriptor: the mean of the photos' raw 128-d "
+        "descriptors, scaled to unit L2 norm (used in memory only; never stored)",
+    )
     points: dict[PartName, list[int]] = Field(description="Points per type, alpha..omega")
     bounds: list[tuple[float, TypeSlug]] = Field(description="score > bound gives the type")
     width: int = Field(gt=0)

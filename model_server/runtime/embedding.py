@@ -6,10 +6,16 @@ the chip with everything outside the region filled with the chip's mean colour: 
 the outer eye corners, from 0.7 d above the eye line down to the nose base (d = eye line to nose
 base); the jaw is the nose base to the chip's bottom, centre +- 0.75 W (W = outer eye corners).
 
-Served features (:meth:`FaceEmbedder.crop_regions`) average several views of each face: the
+Served features (:meth:`FaceEmbedder.embed_crops`) average several views of each face: the
 crop and its mirror image, each aligned as is and, per :class:`Features`, with the chip's
-window moved or scaled a little (test-time augmentation). Every chip of every image in a call
-goes through :class:`~model_server.runtime.face_net.FaceNet` in one forward pass. Model files
+window moved or scaled a little (test-time augmentation). Beside them, each crop gets dlib's face
+descriptor: the embedding of the plain aligned chip (no view moved, no mirror, no gain), as
+dlib's ``compute_face_descriptor`` gives it; the type model compares descriptors to tell whether
+several photos show one person. Each crop's chips go through
+:class:`~model_server.runtime.face_net.FaceNet` in a forward pass of their own, of one fixed
+shape: a crop's numbers are then bit-identical whatever else shares its TorchServe batch (one
+pass over the whole batch moved them by up to 3e-7 with the batch's size; per crop is no slower
+on CPU, measured). Model files
 ship in the face_recognition_models package (dlib's models are public domain); its 68-point
 model is never used (its training data is not licensed for commercial use).
 """
@@ -92,6 +98,15 @@ class Features:
         return len(PARTS) * len(self.views) * (2 if self.mirror else 1)
 
 
+@dataclass(frozen=True)
+class CropEmbedding:
+    """One crop's embeddings: each region's served features, and dlib's face descriptor (the
+    plain aligned chip's raw 128-d embedding, as ``compute_face_descriptor`` gives it)."""
+
+    regions: dict[str, np.ndarray]
+    descriptor: np.ndarray
+
+
 class FaceEmbedder:
     """Aligned chips and 128-d embeddings of the whole face, the T-zone and the jaw."""
 
@@ -105,14 +120,22 @@ class FaceEmbedder:
         self.net = FaceNet.load(weights, device)
         self.features = features or Features()
 
-    def chips(self, image: Image.Image, box: Sequence[float]) -> list[np.ndarray]:
-        """The aligned 150 px chips of the face in ``box`` (x1, y1, x2, y2), one per view."""
+    def aligned(self, image: Image.Image, box: Sequence[float]) -> tuple[np.ndarray, Any]:
+        """The image as RGB array and dlib's chip details of the face in ``box`` (x1, y1, x2,
+        y2): its 5 points found inside the box, 150 px, padding 0.25."""
         rgb = np.asarray(image.convert("RGB"))
         x1, y1, x2, y2 = (round(v) for v in box)
         shape = self.shape(rgb, dlib.rectangle(x1, y1, x2, y2))
-        details = dlib.get_face_chip_details(shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return rgb, dlib.get_face_chip_details(shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+
+    def view_chips(self, rgb: np.ndarray, details: Any) -> list[np.ndarray]:
+        """The aligned chips of the face, one per view (brightness-normalised with ``gain``)."""
         chips = [dlib.extract_image_chip(rgb, moved(details, view)) for view in self.features.views]
         return [gain_normalised(chip) for chip in chips] if self.features.gain else chips
+
+    def chips(self, image: Image.Image, box: Sequence[float]) -> list[np.ndarray]:
+        """The aligned 150 px chips of the face in ``box`` (x1, y1, x2, y2), one per view."""
+        return self.view_chips(*self.aligned(image, box))
 
     def region_chips(self, chip: np.ndarray) -> dict[str, np.ndarray]:
         """The chip, and the chip with all but the T-zone / the jaw filled with its mean colour."""
@@ -138,26 +161,38 @@ class FaceEmbedder:
             out[name] = masked
         return out
 
-    def face_chips(self, crop: Image.Image, margin: float) -> np.ndarray:
-        """(chips_per_face, 150, 150, 3): every region chip of every view of an upright crop.
+    def face_chips(self, crop: Image.Image, margin: float, descriptor: bool = False) -> np.ndarray:
+        """(chips_per_face, 150, 150, 3): every region chip of every view of an upright crop;
+        with ``descriptor``, one more row last: the plain aligned chip (the descriptor's).
 
         The face is the centred square that the crop's margin leaves (dlib's 5-point model was
         trained on square detector boxes). Rows are ordered mirror, view, region (PARTS)."""
         box = face_box_in_crop(crop.width, margin)
-        images = [crop, ImageOps.mirror(crop)] if self.features.mirror else [crop]
-        regions = [self.region_chips(chip) for image in images for chip in self.chips(image, box)]
-        return np.stack([chips[part] for chips in regions for part in PARTS])
+        rgb, details = self.aligned(crop, box)
+        views = self.view_chips(rgb, details)
+        if self.features.mirror:
+            views += self.chips(ImageOps.mirror(crop), box)
+        regions = [self.region_chips(chip) for chip in views]
+        rows = [chips[part] for chips in regions for part in PARTS]
+        if descriptor:
+            rows.append(dlib.extract_image_chip(rgb, details))
+        return np.stack(rows)
+
+    def embed_crops(self, crops: Sequence[Image.Image], margin: float) -> list[CropEmbedding]:
+        """Each upright face crop's served features and face descriptor; each crop's chips in a
+        forward pass of their own (the same numbers whatever the batch)."""
+        embedded = []
+        for crop in crops:
+            vectors = self.net.embed(self.face_chips(crop, margin, descriptor=True))
+            regions = vectors[:-1].reshape(-1, len(PARTS), vectors.shape[1]).mean(axis=0)
+            embedded.append(CropEmbedding(dict(zip(PARTS, regions, strict=True)), vectors[-1]))
+        return embedded
 
     def crop_regions_batch(
         self, crops: Sequence[Image.Image], margin: float
     ) -> list[dict[str, np.ndarray]]:
-        """:meth:`crop_regions` of several crops, all their chips in one forward pass."""
-        if not crops:
-            return []
-        chips = [self.face_chips(crop, margin) for crop in crops]
-        vectors = self.net.embed(np.concatenate(chips))
-        per_face = vectors.reshape(len(crops), -1, len(PARTS), vectors.shape[1]).mean(axis=1)
-        return [dict(zip(PARTS, face, strict=True)) for face in per_face]
+        """:meth:`crop_regions` of several crops."""
+        return [embedded.regions for embedded in self.embed_crops(crops, margin)]
 
     def crop_regions(self, crop: Image.Image, margin: float) -> dict[str, np.ndarray]:
         """The served features of an upright face crop (``core.crop.upright_crop`` with

@@ -20,8 +20,8 @@ from model_server.training.cards import model_card
 from model_server.training.face_regions import cli as regions_cli
 from model_server.training.face_regions import evaluate as regions_evaluate
 from model_server.training.face_regions import train as regions_train
+from model_server.training.face_type import choose, face_net_parity, variant_features, views
 from model_server.training.face_type import cli as type_cli
-from model_server.training.face_type import face_net_parity, views
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "the type model: embeddings, person-grouped CV, permutation null, artefact",
         type_cli.get_args_parser,
         type_cli.main,
+    ),
+    "type-variants": Subcommand(
+        "every London photo's served features under the stability edits (cached under var/)",
+        variant_features.get_args_parser,
+        variant_features.main,
+    ),
+    "type-choose": Subcommand(
+        "the steady type model's penalty and rule, chosen on the choosing half",
+        choose.get_args_parser,
+        choose.main,
     ),
     "type-views": Subcommand(
         "test-time views of the type model's features, chosen by variant stability",

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import torch
 import yaml
 from PIL import Image
 
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
-from core.schemas import RegionsAnswer
-from gateway.clients.torchserve import ModelServerClient
+from core.schemas import RegionsAnswer, TypeAnswer
+from gateway.clients.torchserve import OCTET_STREAM, ModelServerClient
 from gateway.errors import (
     Conflict,
     ImageCorrupt,
@@ -25,14 +28,19 @@ from gateway.errors import (
     NotFound,
 )
 from model_server.runtime.checkpoint import make_untrained_checkpoint
+from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.tools import archive
-from model_server.tools.archive import CONFIG_DIR
+from model_server.tools.archive import CONFIG_DIR, WEIGHTS_DIR
+from model_server.tools.dlib_weights import converted
+from model_server.tools.worker_context import local_context, model_config
 from tests.fixtures.services import free_ports
 from tests.fixtures.torchserve import MODELS, TorchServeInstance, stock_archives
+from tests.london_pins import PINNED
 
 LONDON = default_dataset_dir() / "images"
 PHOTOS = [LONDON / f"{n:03d}_03.jpg" for n in (1, 2, 3)]
 TYPES = {"alpha", "beta", "gamma", "delta", "omega"}
+WEIGHTS = WEIGHTS_DIR
 
 
 @pytest.fixture
@@ -239,3 +247,72 @@ async def test_unreachable_model_server_is_model_unavailable() -> None:
                 await call
             assert raised.value.status == 503
             assert raised.value.headers == {"Retry-After": "5"}
+
+
+# --- face_type: pinned photos, several crops, the same bytes ----------------------------------
+@pytest.fixture(scope="module")
+def in_process() -> Iterator[tuple[FaceTypeHandler, Any]]:
+    """The face_type handler in this process, as the archive serves it (one torch thread)."""
+    threads = torch.get_num_threads()
+    config = model_config("face_type", face_net=str(converted()))
+    context = local_context("face_type", WEIGHTS, config, "type_model.json")
+    handler = FaceTypeHandler()
+    handler.initialize(context)
+    yield handler, context
+    torch.set_num_threads(threads)
+
+
+async def typed(server: TorchServeInstance, body: bytes | dict) -> dict:
+    """face_type's answer to raw crop bytes or a TypeRequest (JSON)."""
+    url = f"{server.inference_url}/predictions/face_type"
+    async with httpx.AsyncClient(timeout=60) as http:
+        if isinstance(body, dict):
+            response = await http.post(url, json=body)
+        else:
+            response = await http.post(url, content=body, headers=OCTET_STREAM)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@torchserve_only
+async def test_pinned_london_photos_through_torchserve_are_the_handler_in_process(
+    client: ModelServerClient,
+    server: TorchServeInstance,
+    in_process: tuple[FaceTypeHandler, Any],
+) -> None:
+    """The six pinned photos: their pinned type through TorchServe, and the very answer (values,
+    score, margin, descriptor) the handler gives the same crop bytes in this process."""
+    if not all((LONDON / f"{name}.jpg").is_file() for name in PINNED):
+        pytest.skip(f"London faces not found under {LONDON}")
+    handler, context = in_process
+    for name, expected in PINNED.items():
+        crop = await face_crop(client, (LONDON / f"{name}.jpg").read_bytes())
+        served = await typed(server, crop)
+        assert served["type"] == expected, name
+        assert served["near"] is None, name
+        assert served == handler.handle([{"body": crop}], context)[0], name
+
+
+@torchserve_only
+async def test_several_crops_of_one_person_and_the_same_bytes_the_same_answer(
+    client: ModelServerClient, server: TorchServeInstance
+) -> None:
+    """One request of two or three crops types them together and measures their descriptors'
+    distances; identical crops get identical answers, sent alone, concurrently (TorchServe may
+    batch them) or inside a TypeRequest."""
+    names = ("001_03", "001_08", "002_03")
+    if not all((LONDON / f"{name}.jpg").is_file() for name in names):
+        pytest.skip(f"London faces not found under {LONDON}")
+    crops = [await face_crop(client, (LONDON / f"{n}.jpg").read_bytes()) for n in names]
+    encoded = [base64.b64encode(crop).decode() for crop in crops]
+    two = TypeAnswer.model_validate(await typed(server, {"crops": encoded[:2]}))
+    three = TypeAnswer.model_validate(await typed(server, {"crops": encoded}))
+    assert (two.photos, three.photos) == (2, 3)
+    assert two.identity.distances[0] == 0.0 < two.identity.distances[1] <= two.identity.threshold
+    assert three.identity.distances[2] > three.identity.threshold  # another person
+    alone = await typed(server, crops[0])
+    together = await asyncio.gather(*(typed(server, crops[0]) for _ in range(6)))
+    assert all(answer == alone for answer in together)
+    assert await typed(server, {"crops": encoded[:1]}) == alone
+    refused = await typed(server, {"crops": encoded + encoded[:1]})
+    assert refused == {"error": "image_unprocessable"}

@@ -28,6 +28,7 @@ from core.schemas import HandlerError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+In = TypeVar("In")  # a decoded input: an image, or a request's images
 
 
 @dataclass(frozen=True)
@@ -72,36 +73,41 @@ def decode_image(
 
 
 def predict_each(
-    data: Sequence[Image.Image | RequestError],
-    predict: Callable[[list[Image.Image]], list[T]],
-) -> list[tuple[Image.Image, T] | RequestError]:
-    """Each decoded image with its ``predict`` result (one batch), errors kept in place.
+    data: Sequence[In | RequestError],
+    predict: Callable[[list[In]], list[T]],
+) -> list[tuple[In, T] | RequestError]:
+    """Each decoded input (an image; for ``face_type``, a request's images) with its
+    ``predict`` result (one batch), errors kept in place.
 
-    When the batch fails, each image is tried alone, so an input the model cannot take fails
+    When the batch fails, each input is tried alone, so an input the model cannot take fails
     alone, as ``image_unprocessable``.
     """
-    images = [item for item in data if isinstance(item, Image.Image)]
+    inputs = [item for item in data if not isinstance(item, RequestError)]
     try:
-        results: list[T | RequestError] = list(predict(images)) if images else []
+        results: list[T | RequestError] = list(predict(inputs)) if inputs else []
     except Exception:
-        results = [_predict_one(predict, image) for image in images]
-    paired = iter(zip(images, results, strict=True))
+        results = [_predict_one(predict, item) for item in inputs]
+    paired = iter(zip(inputs, results, strict=True))
     return [item if isinstance(item, RequestError) else _pair(*next(paired)) for item in data]
 
 
-def _pair(image: Image.Image, result: T | RequestError) -> tuple[Image.Image, T] | RequestError:
-    return result if isinstance(result, RequestError) else (image, result)
+def _pair(item: In, result: T | RequestError) -> tuple[In, T] | RequestError:
+    return result if isinstance(result, RequestError) else (item, result)
 
 
-def _predict_one(
-    predict: Callable[[list[Image.Image]], list[T]], image: Image.Image
-) -> T | RequestError:
+def _predict_one(predict: Callable[[list[In]], list[T]], item: In) -> T | RequestError:
     try:
-        [result] = predict([image])
+        [result] = predict([item])
     except Exception:
-        log.exception("inference failed on a %dx%d image", image.width, image.height)
+        log.exception("inference failed on %s", _described(item))
         return RequestError("image_unprocessable")
     return result
+
+
+def _described(item: Any) -> str:
+    if isinstance(item, Image.Image):
+        return f"a {item.width}x{item.height} image"
+    return f"{len(item)} images" if isinstance(item, list) else type(item).__name__
 
 
 class ImageHandler(BaseHandler):

@@ -1,7 +1,8 @@
 """``python -m model_server.training card``: MODEL_CARD.md, both models' sections.
 
-The type model's (its metrics JSON, and beside it the face network's parity and the views'
-choice when present), then the region detector's (its checkpoint's run).
+The type model's (its metrics JSON, and beside it the face network's parity, the views'
+choice and the card before issue 27 when present), then the region detector's (its
+checkpoint's run).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
 
     checkpoint = load_checkpoint(weights)
     metrics = json.loads(type_metrics.read_text())
+    files = {"face_net_parity": "face_net_parity", "type_views": "type_views"}
+    files["before"] = "type_model.before"  # the card before issue 27, frozen
     beside = {
         name: json.loads(p.read_text())
-        for name in ("face_net_parity", "type_views")
-        if (p := type_metrics.with_name(f"{name}.json")).is_file()
+        for name, stem in files.items()
+        if (p := type_metrics.with_name(f"{stem}.json")).is_file()
     }
     card = render(
         "model_card.md.j2",

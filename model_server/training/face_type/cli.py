@@ -1,9 +1,14 @@
 """The type model's commands: ``labels`` (survey ratings -> types) and ``type-model``.
 
-``type-model`` (``make train``) computes the served features of every London photo, evaluates
-the ridges by person-grouped CV against the permutation null (:mod:`.evaluate`), fits the served
-artefact on everyone (:mod:`.train`), measures its stability (:mod:`.stability`), and writes
-``--out`` (``type_model.json``), ``--metrics`` (JSON) with two PNGs beside it, and the card.
+``type-model`` (``make train``) reads every London photo's served features under the fitting
+and report edits (:mod:`.variant_features`, cached under ``var/type_model``; built when missing),
+chooses the stability penalty and the near threshold on the choosing half (:mod:`.choose`),
+runs the person-grouped CV with its permutation null on everyone (:mod:`.stable_ridge`,
+:mod:`.steady_eval`), fits the served artefact on everyone (:mod:`.served`: the ridges, cut
+points, calibrations, noise, near and identity thresholds), measures its steadiness for one to
+three photos under both families of edits and the identity check (:mod:`.identity_check`), and
+writes ``--out`` (``type_model.json``), ``--metrics`` (JSON) with three PNGs beside it, and the
+card. From the cache it takes about 3 min on 2 cores.
 """
 
 from __future__ import annotations
@@ -19,17 +24,24 @@ import numpy as np
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
 from model_server.runtime.type_model import TypeModel
-from model_server.training import REPO_ROOT, WEIGHTS_DIR, london
+from model_server.training import WEIGHTS_DIR, london
 from model_server.training.cards.model_card import write_model_card
-from model_server.training.face_type import evaluate, ratings, stability, train
-from model_server.training.face_type.data import (
-    SERVED_FEATURES,
-    Faces,
-    load_faces,
-    photo_paths,
-    save_json,
+from model_server.training.face_type import (
+    choose,
+    identity_check,
+    ratings,
+    served,
+    stability,
+    steady_eval,
+    train,
 )
-from model_server.training.face_type.plots import plot_null, plot_scatter
+from model_server.training.face_type.data import SERVED_FEATURES, save_json
+from model_server.training.face_type.edits import FAMILIES
+from model_server.training.face_type.plots import plot_margin, plot_null, plot_scatter
+from model_server.training.face_type.stable_ridge import Penalty, fold_plan
+from model_server.training.face_type.steadiness import unit_model
+from model_server.training.face_type.steady_fit import VariantData, load_variant_data, predicted
+from model_server.training.face_type.variant_features import CACHE_DIR
 
 
 # ----------------------------------------------------------------------------- labels
@@ -56,7 +68,7 @@ def labels(args: argparse.Namespace) -> int:
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
-    p.add_argument("--cache", type=Path, default=REPO_ROOT / "var/type_model/features.npz")
+    p.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="the variant features")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "type_model.json")
     p.add_argument("--metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
     p.add_argument("--card", type=Path, default=WEIGHTS_DIR / "MODEL_CARD.md")
@@ -65,77 +77,153 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--choose-repeats", type=int, default=3, help="repeats of the choice's CV")
     p.add_argument("--shuffles", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2, help="processes for the permutation null")
+    p.add_argument("--workers", type=int, default=2, help="processes building a missing cache")
     p.add_argument("--limit-people", type=int, default=0, help="first N people (tests)")
-    p.add_argument(
-        "--stability-photos", type=int, default=0, help="re-encode only the first N (tests)"
-    )
     return p
 
 
 def run_metadata(
-    args: argparse.Namespace, faces: Faces, result: dict[str, Any], served: str
+    args: argparse.Namespace, data: VariantData, result: dict[str, Any], chosen: dict[str, Any]
 ) -> dict[str, Any]:
-    """The run's description: its protocol, who it measured and what it serves."""
+    """The run's description: its protocol, who it measured, what it chose and serves."""
     true_types = list(result["true_types"].values())
     majority = max(np.bincount(true_types)) / len(true_types)
+    faces = data.faces
     return {
         "protocol": {"folds": args.folds, "repeats": args.repeats, "seed": args.seed}
-        | {"shuffles": args.shuffles, "alphas": list(train.ALPHAS)},
+        | {"shuffles": args.shuffles, "alphas": list(train.ALPHAS)}
+        | {"choose_repeats": args.choose_repeats},
         "people": len(result["rated"]),
         "photos": len(faces.people),
         "men": len(set(faces.people[faces.sexes == "male"].tolist())),
         "majority_baseline": round(float(majority), 4),
-        "served": served,
+        "served": chosen["rule"],
+        "chosen": chosen,
         "features": SERVED_FEATURES.as_meta(),
+        "edits": {name: list(family) for name, family in FAMILIES.items()},
     }
 
 
-def stability_figures(
-    args: argparse.Namespace,
-    names: list[str],
-    regions: dict[str, np.ndarray],
-    result: Any,
-    model: TypeModel,
-) -> dict[str, Any]:
-    """Expression pairs and single photos out of fold; the hard variants through serving."""
-    photos = photo_paths(args.dataset_dir, names)[: args.stability_photos or None]
+def identity_of(data: VariantData, halves: dict[str, list[str]]) -> dict[str, Any]:
+    """The identity threshold and its error rates (:mod:`.identity_check`)."""
+    hard, report = data.hard, data.report
+    descriptors = hard.descriptors[:, 0]
+    harder = {}
+    if report is not None and data.third is not None:
+        names = [Path(n).stem for n in data.names]
+        people = [
+            p for p in sorted({n[:-3] for n in names}) if f"{p}_03" in names and f"{p}_08" in names
+        ]
+        neutral = [names.index(f"{p}_03") for p in people]
+        smiling = descriptors[[names.index(f"{p}_08") for p in people]]
+        harder["report_edits"] = (smiling, report.descriptors[neutral], report.found[neutral])
+        thirds = [london.person_of(n) for n in data.third.names]
+        rows = [thirds.index(p) for p in people if p in thirds]
+        keep = [i for i, p in enumerate(people) if p in thirds]
+        harder["third_photo"] = (
+            smiling[keep],
+            data.third.descriptors[rows][:, :1],
+            data.third.found[rows][:, :1],
+        )
+    return identity_check.identity_figures(descriptors, data.names, halves, harder)
+
+
+def evaluated(args: argparse.Namespace, data: VariantData, penalty: Penalty) -> dict[str, Any]:
+    """The final protocol: the chosen penalty with its null, and the plain ridge (before)."""
+    halves = {h: choose.half_people(data.names, h) for h in ("choose", "report")}
+    plan = fold_plan(data.faces.people, train.Protocol(args.folds, args.repeats, args.seed))
+    y = steady_eval.null_targets(data, args.shuffles, args.seed)
+    after = predicted(data, y, plan, penalty)
+    figures, result, null = steady_eval.accuracy(data, after, y, halves)
+    before = predicted(data, y[:, :1], plan, Penalty())
+    before_figures, _, _ = steady_eval.accuracy(data, before, y[:, :1], halves)
     return {
-        "expression": stability.expression_pairs(names, regions, model),
-        "photos": stability.photo_figures(names, regions, result["true_types"], model),
-        "reencoding": stability.reencoding(photos, model, SERVED_FEATURES),
+        "halves": halves, "after": after, "before": before, "figures": figures,
+        "before_figures": before_figures, "result": result, "null": null,
+    }  # fmt: skip
+
+
+def serving(args: argparse.Namespace, data: VariantData, run: dict[str, Any], rule: str) -> dict:
+    """What serving needs beside the ridges: noise, near threshold, identity threshold."""
+    noises = served.measured_noise(data, run["after"])
+    threshold = served.near_threshold(data, run["after"], noises, rule, run["halves"]["choose"])
+    identity = identity_of(data, run["halves"])
+    return {
+        "served": rule, "noise": noises, "near_threshold": threshold,
+        "identity_threshold": identity["threshold"], "identity": identity,
+    }  # fmt: skip
+
+
+def stability_of(data: VariantData, run: dict[str, Any], model: TypeModel) -> dict[str, Any]:
+    """Before (the plain ridge, its own noise, the same threshold) and after, both families."""
+    before = run["before"]
+    before_model = unit_model(
+        before.cuts(), model.combination, served.measured_noise(data, before), model.near_threshold
+    )
+    names, photo = data.names, {p: run["after"].photos[:, 0, k] for k, p in enumerate(PARTS)}
+    return {
+        "after": steady_eval.steadiness_tables(data, run["after"], model, run["halves"]),
+        "before": steady_eval.steadiness_tables(data, before, before_model, run["halves"]),
+        "expression": stability.expression_pairs(names, photo, model),
+        "photos": stability.photo_figures(names, photo, run["result"]["true_types"], model),
+    }
+
+
+def serving_meta(settings: dict, artefact: dict, after: Any) -> dict[str, Any]:
+    """What the artefact serves beside the ridges, and each region's noise as a share of the
+    spread of its out-of-fold photo values."""
+    spread = after.photos[:, 0].std(axis=0)
+    one = settings["noise"][1]
+    return {
+        "noise": {str(n): v for n, v in settings["noise"].items()},
+        "noise_ratio": {p: round(one[p] / float(spread[k]), 4) for k, p in enumerate(PARTS)},
+        "near_threshold": settings["near_threshold"],
+        "identity_threshold": settings["identity_threshold"],
+        "penalty": artefact["penalty"],
     }
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
-    names, faces = load_faces(args.dataset_dir, args.cache, args.limit_people)
-    protocol = train.Protocol(args.folds, args.repeats, args.seed)
-    result = evaluate.evaluate_all(faces, protocol)
-    with evaluate.iter_progress(args.shuffles, "permutation null") as bar:
-        null = evaluate.permutation_null(faces, protocol, args.shuffles, bar.update, args.workers)
-    figures = evaluate.with_null(result, null)
-    # The best exact type on all people; on a tie, the seed's vote (it keeps each region's
-    # meaning), then the average, then the face alone.
-    served = max(("seed_vote", "average", "face"), key=lambda n: result["all"][n].exact)
-    metadata = run_metadata(args, faces, result, served)
-    photo = dict(result["photo_scores"])
-    photo["average"] = np.mean([photo[r] for r in PARTS], axis=0)
-    artefact = train.served_artefact(faces, protocol, result["rated"], photo, served)
-    regions = {r: photo[r] for r in PARTS}
-    metadata["stability"] = stability_figures(args, names, regions, result, TypeModel(artefact))
+    data = load_variant_data(args.dataset_dir, args.cache_dir, args.workers, args.limit_people)
+    assert data is not None  # built when missing
+    table, chosen = choose.choose_on(
+        data, train.Protocol(args.folds, args.choose_repeats, args.seed)
+    )
+    penalty = choose.penalty_named(chosen["penalty"])
+    run = evaluated(args, data, penalty)
+    settings = serving(args, data, run, chosen["rule"])
+    artefact = served.artefact(data, run["after"], penalty, args.seed, settings)
+    model = TypeModel(artefact)
+    metadata = run_metadata(args, data, run["result"], chosen)
+    metadata |= {"choice": table, "identity": settings["identity"]}
+    metadata["serving"] = serving_meta(settings, artefact, run["after"])
+    metadata["stability"] = stability_of(data, run, model)
+    metadata["before"] = run["before_figures"]
     metadata["minutes"] = round((time.time() - started) / 60, 1)
-    artefact |= {"metrics": {k: figures[k] for k in (served, f"{served}:men")}, "meta": metadata}
+    served_rule = chosen["rule"]
+    figures = run["figures"]
+    artefact |= {"metrics": {k: figures[k] for k in (served_rule, f"{served_rule}:men")}}
+    artefact["meta"] = metadata
     save_json(args.out, artefact)
     save_json(args.metrics, {"figures": figures, "meta": metadata})
-    plots = {name: args.metrics.with_suffix(f".{name}.png") for name in ("scatter", "null")}
-    plot_scatter(result, "average" if served == "average" else "face", plots["scatter"])
-    plot_null(null.get(served, []), result["all"][served].exact, served, plots["null"])
+    write_plots(args.metrics, run, served_rule, metadata["stability"], model.near_threshold)
     write_model_card(args.card, args.detector, args.metrics)
-    print(f"type model -> {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), served: {served}")
-    for key in ("face", "t_zone", "jaw", "average", "seed_vote", "face:men", "seed_vote:men"):
+    print(f"type model -> {args.out} ({args.out.stat().st_size / 1e3:.0f} kB), {chosen}")
+    for key in ("face", "t_zone", "jaw", "average", "seed_vote", "seed_vote:men"):
         print(f"  {key:<14} {figures[key]}")
-    print(f"  stability      {metadata['stability']}")
     return {"figures": figures, "meta": metadata}
+
+
+def write_plots(
+    metrics: Path, run: dict[str, Any], rule: str, steadiness: dict[str, Any], threshold: float
+) -> None:
+    """Predicted vs rated, the null, and flips against margin, beside the metrics JSON."""
+    plots = {n: metrics.with_suffix(f".{n}.png") for n in ("scatter", "null", "margin")}
+    plot_scatter(run["result"], "average" if rule == "average" else "face", plots["scatter"])
+    null = [{"exact": e} for e in run["null"].get(rule, [])]
+    plot_null(null, run["figures"][rule]["exact"], rule, plots["null"])
+    plot_margin(steadiness["after"], threshold, plots["margin"])

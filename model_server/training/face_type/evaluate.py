@@ -87,15 +87,26 @@ def evaluate_all(
 ) -> dict[str, Any]:
     """Out-of-fold person scores and types of every predictor and combination."""
     y = faces.target if target is None else target
-    sexes = dict(zip(faces.people.tolist(), faces.sexes.tolist(), strict=True))
-    rated = by_person(y, faces.people)
-    true_types = types_by_quota(rated, sexes)
     photo_scores = {
         region: out_of_fold(
             faces.features[region], y, faces.people, protocol.folds, protocol.repeats, protocol.seed
         )
         for region in PARTS
     }
+    return evaluate_scores(faces, photo_scores, y)
+
+
+def evaluate_scores(
+    faces: Faces,
+    photo_scores: Mapping[str, np.ndarray],
+    target: np.ndarray,
+    people: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """:func:`evaluate_all` from the photos' out-of-fold scores (region -> (photos,)), its
+    figures over ``people`` (default: everyone; types are still ranked among everyone)."""
+    sexes = dict(zip(faces.people.tolist(), faces.sexes.tolist(), strict=True))
+    rated = by_person(target, faces.people)
+    true_types = types_by_quota(rated, sexes)
     scores = {region: by_person(photo_scores[region], faces.people) for region in PARTS}
     region_types = {region: types_by_quota(s, sexes) for region, s in scores.items()}
     average = {p: float(np.mean([scores[r][p] for r in PARTS])) for p in rated}
@@ -104,14 +115,17 @@ def evaluate_all(
         "average": (average, types_by_quota(average, sexes)),
         "seed_vote": (None, seed_vote(region_types)),
     }
-    men = sorted(p for p, s in sexes.items() if s == "male")
+    chosen = sorted(rated) if people is None else sorted(people)
+    men = [p for p in chosen if sexes[p] == "male"]
     return {
-        "photo_scores": photo_scores,
+        "photo_scores": dict(photo_scores),
         "rated": rated,
         "true_types": true_types,
         "scores": scores | {"average": average},
         "types": {name: t for name, (_, t) in predictors.items()},
-        "all": {name: score(s, t, rated, true_types) for name, (s, t) in predictors.items()},
+        "all": {
+            name: score(s, t, rated, true_types, chosen) for name, (s, t) in predictors.items()
+        },
         "men": {name: score(s, t, rated, true_types, men) for name, (s, t) in predictors.items()},
     }
 

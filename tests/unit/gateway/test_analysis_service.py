@@ -91,6 +91,12 @@ def typed(*types: str) -> dict:
             }
             for part, t in zip(PARTS, types, strict=True)
         },
+        "photos": 1,
+        "margin": 2.5,
+        "near": None,
+        "near_threshold": 1.85,
+        "identity": {"threshold": 0.6, "distances": [0.0]},
+        "descriptor": [0.0] * 127 + [1.0],
         "points": POINTS,
         "bounds": BOUNDS,
         "width": 320,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import math
@@ -19,8 +20,16 @@ from core.crop import upright_crop
 from core.dataset import default_dataset_dir
 from core.schemas import TypeAnswer
 from core.taxonomy import PARTS, TYPES
+from model_server.runtime.embedding import CropEmbedding
 from model_server.runtime.handlers.face_type import FaceTypeHandler
-from model_server.runtime.type_model import Calibration, TypeModel, strength, type_index
+from model_server.runtime.type_model import (
+    Calibration,
+    TypeModel,
+    identity_distances,
+    person_descriptor,
+    strength,
+    type_index,
+)
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
 
@@ -39,12 +48,16 @@ def artefact(served: str = "seed_vote") -> dict[str, Any]:
             "mean": [0.0] * 128, "scale": [1.0] * 128, "coef": coef.tolist(), "intercept": 0.0
         }  # fmt: skip
     calibration = {"slope": 1.0, "intercept": 0.0, "sigma": 0.5}
+    noise = {"face": 1.0, "t_zone": 1.0, "jaw": 1.0, "average": 1.0}
     return {
         "regions": regions,
         "cut_points": {name: CUTS for name in (*PARTS, "average")},
         "calibration": {name: calibration for name in (*PARTS, "average")},
         "rating_cuts": CUTS,
         "served": served,
+        "noise": {"1": noise, "2": {k: v / 2 for k, v in noise.items()}, "3": noise},
+        "near_threshold": 1.0,
+        "identity": {"threshold": 0.6},
     }
 
 
@@ -52,6 +65,13 @@ def embeddings(face: float, t_zone: float, jaw: float) -> dict[str, np.ndarray]:
     vector = np.zeros(128)
     vector[:3] = face, t_zone, jaw
     return dict.fromkeys(PARTS, vector)
+
+
+def descriptor(width: int) -> np.ndarray:
+    """A raw descriptor per image width: width 320's is the origin, others 0.01 a pixel off."""
+    vector = np.zeros(128)
+    vector[0], vector[1] = 1.0, (width - 320) / 100
+    return vector
 
 
 def encode(image: Image.Image) -> bytes:
@@ -80,7 +100,9 @@ def handler(tmp_path: Path, served: str = "seed_vote", **settings: Any) -> FaceT
 
 def by_width(values: dict[int, tuple[float, float, float]]) -> Any:
     """Stands in for dlib: the embeddings of an image are chosen by its width."""
-    return lambda images, margin: [embeddings(*values[image.width]) for image in images]
+    return lambda images, margin: [
+        CropEmbedding(embeddings(*values[image.width]), descriptor(image.width)) for image in images
+    ]
 
 
 @pytest.mark.parametrize(
@@ -132,7 +154,7 @@ def test_handler_answers_the_contract_with_its_arithmetic(
 ) -> None:
     instance = handler(tmp_path)
     monkeypatch.setattr(
-        instance.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0), 300: (-2, -1, -1)})
+        instance.embedder, "embed_crops", by_width({320: (1.0, 2.0, 0.0), 300: (-2, -1, -1)})
     )
     answers = instance.handle(
         [
@@ -165,13 +187,13 @@ def test_the_combination_is_a_setting_and_the_answer_states_points_and_bounds(
     instance = handler(tmp_path)
     instance.model.points = {part: (1, 1, 1, 1, 1) for part in PARTS}
     instance.model.bounds = ((2, "gamma"), (0, "omega"))
-    monkeypatch.setattr(instance.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
+    monkeypatch.setattr(instance.embedder, "embed_crops", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = instance.handle([{"data": encode(Image.new("RGB", (320, 320)))}], instance.context)
     assert (answer["type"], answer["score"]) == ("gamma", 3)
     assert answer["points"]["jaw"] == [1] * 5 and answer["bounds"] == [[2, "gamma"], [0, "omega"]]
     assert answer["crop"] == CROP.as_dict()
     face = handler(tmp_path, combination="face")
-    monkeypatch.setattr(face.embedder, "crop_regions_batch", by_width({320: (1.0, 2.0, 0.0)}))
+    monkeypatch.setattr(face.embedder, "embed_crops", by_width({320: (1.0, 2.0, 0.0)}))
     [answer] = face.handle([{"data": encode(Image.new("RGB", (320, 320)))}], face.context)
     assert (answer["type"], answer["combination"]) == ("beta", "face")
 
@@ -197,12 +219,12 @@ def test_a_failing_embedding_fails_its_image_alone(
     instance = handler(tmp_path)
     values = by_width({320: (0.0, 0.0, 0.0)})
 
-    def fails_on_odd_widths(images: list[Image.Image], margin: float) -> list[dict]:
+    def fails_on_odd_widths(images: list[Image.Image], margin: float) -> list[CropEmbedding]:
         if any(image.width % 2 for image in images):
             raise RuntimeError("injected failure")
         return values(images, margin)
 
-    monkeypatch.setattr(instance.embedder, "crop_regions_batch", fails_on_odd_widths)
+    monkeypatch.setattr(instance.embedder, "embed_crops", fails_on_odd_widths)
     answers = instance.handle(
         [
             {"data": encode(Image.new("RGB", (321, 320)))},
@@ -238,3 +260,145 @@ def test_the_served_model_types_a_real_face_crop_and_its_mirror_alike() -> None:
     )
     values = [[r.value for r in t.regions.values()] for t in typed]
     assert np.allclose(values[0], values[1], atol=0.5)  # a mirror changes the values little
+
+
+# --- several photos, margin and near, identity ----------------------------------------------
+def test_the_margin_is_the_smallest_move_in_noise_units_that_changes_the_type() -> None:
+    """Face beta 40 + T-zone alpha 40 + jaw gamma 6 = 86: alpha, 1 point above its bound. Each
+    region is 0.5 from the cut that would make it beta; in noise units the face is 1.0 (noise
+    0.5), the T-zone 0.5 (noise 1), the jaw 2.0 (noise 0.25): the T-zone's move is the nearest."""
+    body = artefact() | {"noise": {"1": {"face": 0.5, "t_zone": 1.0, "jaw": 0.25}}}
+    model = TypeModel(body)
+    prediction = model.decide(dict(zip(PARTS, (1.0, 2.0, 0.0), strict=True)))
+    assert prediction.type == "alpha" and prediction.margin == pytest.approx(0.5)
+    assert prediction.near == "beta"  # 0.5 < the threshold 1.0
+    # all alpha at 2.5 (score 100): face and T-zone both beta (82) is sqrt(2^2 + 1^2) units away,
+    # the T-zone alone down to gamma (84: beta) 2.0 units: the nearest, beta across it
+    far = model.decide(dict.fromkeys(PARTS, 2.5))
+    assert (far.type, far.margin, far.near) == ("alpha", 2.0, None)
+
+
+def test_the_margin_counts_joint_moves_of_several_regions() -> None:
+    """All three alpha at 1.6 (0.1 above the beta cut): one region becoming beta still scores
+    alpha (90, 92 or 98); the face and T-zone both becoming beta score 82 (beta), a joint move
+    of sqrt(0.1^2 + 0.1^2); a single region moving to gamma or lower needs >= 1.1."""
+    prediction = TypeModel(artefact()).decide(dict.fromkeys(PARTS, 1.6))
+    assert prediction.type == "alpha" and prediction.score == 100
+    assert prediction.margin == pytest.approx(round(0.02**0.5, 3))
+    assert prediction.near == "beta"
+
+
+def test_the_average_rule_measures_its_own_cut() -> None:
+    body = artefact("average") | {"noise": {"1": {"average": 0.25}}}
+    prediction = TypeModel(body).decide(dict(zip(PARTS, (0.0, 0.3, 0.3), strict=True)))
+    assert prediction.type == "gamma"  # mean 0.2 in (-0.5, 0.5]
+    assert prediction.margin == pytest.approx(1.2) and prediction.near is None  # 0.3 / 0.25
+
+
+def test_several_photos_combine_by_the_mean_value_and_use_their_noise() -> None:
+    model = TypeModel(artefact())
+    combined = model.predict_photos([embeddings(1.0, 2.0, 0.0), embeddings(0.0, 1.0, -1.0)])
+    alone = model.decide(dict(zip(PARTS, (0.5, 1.5, -0.5), strict=True)), photos=2)
+    assert combined == alone and combined.photos == 2
+    assert [r.value for r in combined.regions.values()] == [0.5, 1.5, -0.5]
+    one = model.decide(dict(zip(PARTS, (0.5, 1.5, -0.5), strict=True)))
+    assert combined.margin == pytest.approx(2 * one.margin)  # two photos' noise is half here
+
+
+def test_identity_distances_and_the_persons_descriptor() -> None:
+    first, second = np.eye(128)[0] * 2, np.eye(128)[0] * 2 + np.eye(128)[1] * 0.5
+    assert identity_distances([first, second, first]) == pytest.approx([0.0, 0.5, 0.0])
+    mean = person_descriptor([first, second])
+    assert np.linalg.norm(mean) == pytest.approx(1.0)
+    assert mean[1] / mean[0] == pytest.approx(0.25 / 2)
+
+
+def b64(image: Image.Image) -> str:
+    return base64.b64encode(encode(image)).decode()
+
+
+def test_one_request_types_up_to_three_crops_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = handler(tmp_path)
+    values = {320: (1.0, 2.0, 0.0), 300: (0.0, 1.0, -1.0), 310: (0.5, 0.5, 0.5)}
+    monkeypatch.setattr(instance.embedder, "embed_crops", by_width(values))
+    crops = [b64(Image.new("RGB", (w, w))) for w in (320, 300, 310)]
+    answers = instance.handle(
+        [
+            {"body": {"crops": crops[:2]}},
+            {"body": {"crops": crops}},
+            {"body": encode(Image.new("RGB", (320, 320)))},
+            {"body": {"crops": []}},
+            {"body": {"crops": crops + crops[:1]}},
+            {"body": {"crops": [crops[0], "not base64!"]}},
+            {"body": {"crops": [crops[0], base64.b64encode(b"not an image").decode()]}},
+            {"body": {"images": crops}},
+        ],
+        instance.context,
+    )
+    two, three, raw = (TypeAnswer.model_validate(a) for a in answers[:3])
+    assert (two.photos, three.photos, raw.photos) == (2, 3, 1)
+    assert [r.value for r in two.regions.values()] == [0.5, 1.5, -0.5]
+    assert two.identity.distances == [0.0, 0.2] and two.identity.threshold == 0.6
+    assert three.identity.distances == [0.0, 0.2, 0.1]
+    assert np.linalg.norm(two.descriptor) == pytest.approx(1.0, abs=1e-5)
+    assert (raw.type, raw.score, raw.width) == ("alpha", 86, 320)
+    assert raw.identity.distances == [0.0] and raw.near_threshold == 1.0
+    assert answers[3:] == [
+        {"error": "image_unprocessable"},
+        {"error": "image_unprocessable"},
+        {"error": "image_corrupt"},
+        {"error": "image_corrupt"},
+        {"error": "image_unprocessable"},
+    ]
+
+
+def test_an_artefact_without_what_serving_needs_is_refused(tmp_path: Path) -> None:
+    body = artefact()
+    del body["noise"]
+    (tmp_path / "type_model.json").write_text(json.dumps(body))
+    context = local_context(
+        "face_type", tmp_path, model_config("face_type", face_net=str(converted())),
+        "type_model.json",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="noise"):
+        FaceTypeHandler().initialize(context)
+
+
+def test_the_same_crop_gets_the_same_answer_alone_in_a_batch_or_among_photos(
+    tmp_path: Path,
+) -> None:
+    """The real network and dlib on a made-up image: a crop's values, type and descriptor are
+    bit-identical whatever shares its TorchServe batch or its request (each crop's chips go
+    through the network in a pass of their own)."""
+    rng = np.random.default_rng(0)
+    images = [
+        Image.fromarray(rng.integers(0, 255, (320, 320, 3), dtype=np.uint8)) for _ in range(3)
+    ]
+    instance = handler(tmp_path)
+    alone = instance.handle([{"body": encode(images[0])}], instance.context)[0]
+    batch = instance.handle(
+        [{"body": encode(images[1])}, {"body": encode(images[0])}, {"body": encode(images[2])}],
+        instance.context,
+    )[1]
+    twice = instance.handle(
+        [{"body": {"crops": [b64(images[0]), b64(images[0])]}}], instance.context
+    )[0]
+    assert alone == batch
+    assert twice["regions"] == alone["regions"] and twice["type"] == alone["type"]
+    assert twice["identity"]["distances"] == [0.0, 0.0]
+    assert twice["descriptor"] == alone["descriptor"]
+
+
+def test_the_handler_module_defines_one_class() -> None:
+    """TorchServe refuses a handler module with more than one class in it."""
+    import inspect
+
+    from model_server.runtime.handlers import face_type
+
+    defined = [
+        c for c in vars(face_type).values()
+        if inspect.isclass(c) and c.__module__ == face_type.__name__
+    ]  # fmt: skip
+    assert defined == [FaceTypeHandler]

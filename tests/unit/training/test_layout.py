@@ -47,7 +47,7 @@ def test_no_function_is_longer_than_sixty_lines() -> None:
 def test_every_subcommand_is_registered() -> None:
     assert set(SUBCOMMANDS) == {
         "labels", "autolabel", "train", "evaluate", "card", "archive",
-        "type-model", "type-views", "face-net-parity",
+        "type-model", "type-variants", "type-choose", "type-views", "face-net-parity",
     }  # fmt: skip
 
 
