@@ -35,8 +35,9 @@ from core.contract import CROP
 from core.crop import Crop, upright_crop
 from core.dataset import default_dataset_dir
 from core.schemas import FaceCheckAnswer, Region
-from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
+from gateway.analyses.geometry import regions_in_photo
 from gateway.config import Settings
+from gateway.faces import detection_jpeg, scale_faces
 from gateway.imaging import clean_image, encode_jpeg
 from model_server.runtime.checkpoint import load_checkpoint
 from model_server.runtime.handlers import ImageHandler

@@ -120,7 +120,7 @@ async def interleaved(
 
 def detection_copy(photo: bytes) -> tuple[bytes, float, Image.Image]:
     """What the gateway sends face_check (as gateway.analyses.geometry builds it)."""
-    from gateway.analyses.geometry import detection_jpeg
+    from gateway.faces import detection_jpeg
     from gateway.imaging import clean_image
 
     image = clean_image(photo).image

@@ -13,11 +13,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,6 +82,8 @@ class FaceType(Base):
 
 class CatalogImage(Base):
     __tablename__ = "catalog_images"
+    # the look-alike index's version query reads this index alone, not the descriptors
+    __table_args__ = (Index("ix_catalog_images_faces", "type_id", "has_face", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     type_id: Mapped[int] = mapped_column(
@@ -90,6 +94,11 @@ class CatalogImage(Base):
     content_type: Mapped[str] = mapped_column(String(32))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the largest face's dlib descriptor (128 floats, unit norm): look-alike references
+    has_face: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    face_descriptor: Mapped[list[float] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
 
     face_type: Mapped[FaceType] = relationship(back_populates="images")
 
@@ -110,6 +119,16 @@ class Analysis(Base):
     regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     face_count: Mapped[int] = mapped_column(Integer, default=1)
+    # one to three photos of one person; object_key is the first, these the others
+    photos: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    extra_object_keys: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # how sure: the distance to the nearest type bound in noise units, and the type across it
+    # when the answer is close (None: clear, or a row from before margins)
+    margin: Mapped[float | None] = mapped_column(Float, nullable=True)
+    near: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # the references chosen with the result: {"by": "look-alike" | "random", "images":
+    # [{"id", "similarity"}]} (catalog images only; never the person's descriptor)
+    reference_choice: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # stored photo pixels per analysed pixel (regions are in the analysed copy's pixels; the
     # stored photo is smaller): None for rows from before photos were stored smaller
     stored_scale: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -124,6 +143,11 @@ class Analysis(Base):
     consent_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     face_type: Mapped[FaceType | None] = relationship()
+
+    @property
+    def object_keys(self) -> list[str]:
+        """Every stored photo of the analysis, the first first."""
+        return [self.object_key, *(self.extra_object_keys or [])]
 
 
 class Group(Base):

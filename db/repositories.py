@@ -42,6 +42,35 @@ async def list_catalog_images(
     return (await session.scalars(query.order_by(CatalogImage.created_at))).all()
 
 
+async def catalog_faces_version(
+    session: AsyncSession, type_id: int
+) -> tuple[int, datetime | None]:
+    """How many images of the type have a face, and the newest one's time: changes whenever
+    one is added or deleted."""
+    query = select(func.count(), func.max(CatalogImage.created_at)).where(
+        CatalogImage.type_id == type_id, CatalogImage.has_face.is_(True)
+    )
+    count, newest = (await session.execute(query)).one()
+    return int(count), newest
+
+
+async def catalog_faces(session: AsyncSession, type_id: int) -> Sequence[CatalogImage]:
+    """The type's images with a face (their descriptors), oldest first."""
+    query = (
+        select(CatalogImage)
+        .where(CatalogImage.type_id == type_id, CatalogImage.has_face.is_(True))
+        .order_by(CatalogImage.created_at, CatalogImage.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def catalog_images_by_id(
+    session: AsyncSession, image_ids: Sequence[str]
+) -> dict[str, CatalogImage]:
+    query = select(CatalogImage).where(CatalogImage.id.in_(image_ids))
+    return {image.id: image for image in await session.scalars(query)}
+
+
 async def count_catalog_images(session: AsyncSession, type_id: int) -> int:
     query = select(func.count()).select_from(CatalogImage).where(CatalogImage.type_id == type_id)
     return int(await session.scalar(query) or 0)

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         "out): a card is drawn once per version, not once per view.",
     )
     catalog_per_result: int = Field(4, description="Reference images in each result.")
+    references: Literal["look-alike", "random"] = Field(
+        "look-alike",
+        description="look-alike: a result's references are the catalog faces of its type "
+        "nearest the person's (random when the type has too few); random: always drawn at "
+        "random.",
+    )
     url_ttl_s: int = Field(3600, description="Lifetime of object links in answers.")
     retention_days: int = Field(30, ge=1, description="Analyses older than this are purged.")
     legacy_retention_days: int = Field(

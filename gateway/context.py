@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import create_engine, make_sessionmaker
 from gateway.analyses.service import AnalysisService
+from gateway.catalog.lookalikes import FaceIndex
 from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
@@ -38,6 +39,7 @@ class AppContext:
     rate: Rate
     renders: RenderCache
     decodes: DecodeBudget
+    faces: FaceIndex
     admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
@@ -47,6 +49,8 @@ class AppContext:
             storage=self.storage,
             settings=self.settings,
             metrics=self.metrics,
+            models=self.models,
+            faces=self.faces,
         )
 
     def group_service(self) -> GroupService:
@@ -152,6 +156,7 @@ async def app_context(
             rate=per_client(settings),
             renders=RenderCache(settings.render_cache_mb * 1024 * 1024),
             decodes=DecodeBudget(round(settings.decode_budget_mp * 1_000_000)),
+            faces=FaceIndex(),
             admission=admission,
             rate_store=rate_store,
         )

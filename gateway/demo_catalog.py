@@ -177,6 +177,8 @@ async def seed_demo_catalog(catalog: CatalogService, per_type: int = 6) -> int:
     for face_type in await catalog.types():
         for index in range(await catalog.count(face_type.slug) + 1, per_type + 1):
             data = await asyncio.to_thread(draw_demo_image, face_type.slug, index)
-            await catalog.add(face_type.slug, data, demo_caption(index), demo=True)
+            # generated illustrations have no face: no model server is asked (`make seed` runs
+            # before TorchServe starts)
+            await catalog.add(face_type.slug, data, demo_caption(index), demo=True, describe=False)
             added += 1
     return added

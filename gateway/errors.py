@@ -223,6 +223,13 @@ class FaceTooSmall(AppError):
     )
 
 
+class DifferentPeople(AppError):
+    code = "different_people"
+    status = 422
+    title = "Different people"
+    hint = "Send selfies of one person only: the photo named here shows someone else."
+
+
 class RegionsIncomplete(AppError):
     code = "regions_incomplete"
     status = 422

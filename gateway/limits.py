@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from core.contract import MAX_PHOTOS
 from gateway.errors import ImageTooLarge
 
 FORM_ALLOWANCE = 64 * 1024  # the request's other fields, multipart boundaries, JSON keys
@@ -46,9 +47,10 @@ def base64_length(size: int) -> int:
 
 
 def request_body_limit(max_upload_bytes: int) -> int:
-    """The most bytes a request body may have: the largest image base64-encoded (the JSON
-    forms inflate it by 4/3) and room for the other fields."""
-    return base64_length(max_upload_bytes) + FORM_ALLOWANCE
+    """The most bytes a request body may have: the most photos an analysis takes, each the
+    largest image base64-encoded (the JSON forms inflate it by 4/3), and room for the other
+    fields."""
+    return MAX_PHOTOS * base64_length(max_upload_bytes) + FORM_ALLOWANCE
 
 
 async def read_upload(upload: Upload, max_bytes: int) -> bytes:

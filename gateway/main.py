@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -32,7 +33,7 @@ from gateway.catalog.router import types_router
 from gateway.config import Settings, get_settings
 from gateway.consent import router as consent
 from gateway.context import app_context
-from gateway.errors import AppError, HttpProblem, ImageTooLarge
+from gateway.errors import AppError, DatabaseUnavailable, HttpProblem, ImageTooLarge
 from gateway.groups import router as groups
 from gateway.limits import check_size, request_body_limit
 from gateway.malloc import limit_heap_growth
@@ -78,6 +79,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:  # Starlette names only the first route's methods
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(request, HttpProblem(exc.status_code, str(exc.detail), headers))
+
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: DBAPIError) -> JSONResponse:
+        """The database unreachable or failing, wherever a service met it: 503, retry later
+        (a constraint broken is our bug: 500)."""
+        if isinstance(exc, IntegrityError):
+            return await unexpected(request, exc)
+        log.warning("database error on %s: %s", request.method, type(exc.orig).__name__)
+        problem = DatabaseUnavailable("The database did not answer.", headers={"Retry-After": "5"})
+        return problem_response(request, problem)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

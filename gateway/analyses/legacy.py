@@ -27,7 +27,7 @@ async def register_result(
     """`human` is false with nulls when no face is found; other bad input is a 4xx problem."""
     user = body.first_user
     request = AnalysisRequest(
-        image=decode_base64_image(user.user_img, settings.max_upload_bytes),
+        images=(decode_base64_image(user.user_img, settings.max_upload_bytes),),  # one photo
         mbti=user.mbti,
         birth_date=user.age,
         consent=body.consent,

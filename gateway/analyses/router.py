@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import ValidationError
 
+from core.contract import MAX_PHOTOS
 from gateway.analyses.schemas import (
     BIRTH_DATE_SCHEMA,
     CONSENT_SCHEMA,
@@ -31,10 +32,12 @@ MULTIPART_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "image": {
-            "type": "string",
-            "format": "binary",
-            "description": "JPEG, PNG, WebP or HEIC, known by its bytes (the declared type is "
-            "not used)",
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "minItems": 1,
+            "maxItems": MAX_PHOTOS,
+            "description": f"One to {MAX_PHOTOS} selfies of one person (the field repeated): "
+            "JPEG, PNG, WebP or HEIC, each known by its bytes (the declared type is not used)",
         },
         "mbti": {"type": "string", **MBTI_SCHEMA},
         "birth_date": {"type": "string", **BIRTH_DATE_SCHEMA},
@@ -47,17 +50,22 @@ FORM_FIELDS = frozenset(MULTIPART_SCHEMA["properties"])  # type: ignore[arg-type
 
 
 async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, Any]:
-    """Fields and image bytes from a multipart form or a JSON body."""
+    """Fields and the photos' bytes from a multipart form (``image`` once to three times) or a
+    JSON body (``image_base64`` or ``images_base64``)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=len(FORM_FIELDS))
+        form = await request.form(max_files=MAX_PHOTOS, max_fields=len(FORM_FIELDS))
         if unknown := sorted(set(form) - FORM_FIELDS):
             raise InvalidRequest(f"Unknown form field(s): {', '.join(unknown)[:200]}.")
-        upload = form.get("image")
-        if upload is None or isinstance(upload, str):
-            raise InvalidRequest("The form needs an `image` file field.")
+        uploads = form.getlist("image")
+        if not uploads or any(isinstance(upload, str) for upload in uploads):
+            raise InvalidRequest(
+                f"The form needs an `image` file field (one to {MAX_PHOTOS} of them)."
+            )
+        if any(len(form.getlist(name)) > 1 for name in FORM_FIELDS - {"image"}):
+            raise InvalidRequest("Only `image` may repeat in the form.")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        image = await read_upload(upload, max_bytes)
+        images = [await read_upload(upload, max_bytes) for upload in uploads]  # type: ignore[arg-type]
         share_field = fields.get("share_opt_in", "false")
         if share_field not in ("true", "false"):
             raise InvalidRequest("`share_opt_in` must be true or false.")
@@ -67,8 +75,14 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
             body = AnalysisJSON.model_validate_json(await request.body())
         except ValidationError as exc:
             raise invalid_request(exc.errors()) from exc
+        if body.images is None:
+            given = "both" if "images_base64" in body.model_fields_set else "neither"
+            raise invalid_request(
+                [{"loc": ("image_base64",), "msg": f"send image_base64 (one photo) or "
+                  f"images_base64 (one to {MAX_PHOTOS}), exactly one; {given} came"}]
+            )  # fmt: skip
         fields = body.model_dump()
-        image = decode_base64_image(body.image_base64, max_bytes)
+        images = [decode_base64_image(image, max_bytes) for image in body.images]
         share = body.share_opt_in
     else:
         raise InvalidRequest(
@@ -76,7 +90,7 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
             hint="See POST /v1/analyses in /docs for both forms.",
         )
     return {
-        "image": image,
+        "images": tuple(images),
         "mbti": fields.get("mbti"),
         "birth_date": fields.get("birth_date"),
         "share_opt_in": share,
@@ -91,9 +105,14 @@ async def read_analysis_request(request: Request, max_bytes: int) -> dict[str, A
     responses=problems(400, 409, 413, 415, 422, 429, 503),
     summary="Analyse a selfie",
     description=(
-        "Multipart (`image`, `mbti`, `birth_date`) or JSON (`image_base64`, `mbti`, "
-        "`birth_date`). Outcomes `no_face`, `face_too_small` and `regions_incomplete` are 422 "
-        "problems with a `hint`. Send an `Idempotency-Key` to make retries safe; a busy server "
+        "Multipart (`image` one to three times, `mbti`, `birth_date`, `consent`) or JSON "
+        "(`image_base64`, or `images_base64` with one to three, `mbti`, `birth_date`, "
+        "`consent`): several selfies of one person are typed together, a steadier answer "
+        "(`photos`); `margin` says how far it sits from the nearest type bound and `near` names "
+        "the neighbouring type when it is close. Outcomes `no_face`, `face_too_small`, "
+        "`regions_incomplete` (with `photo`: which one) and `different_people` (the photo that "
+        "shows someone else) are 422 problems with a `hint`; without the current consent, "
+        "`consent_required`. Send an `Idempotency-Key` to make retries safe; a busy server "
         "answers `503 overloaded`, a client over its quota `429 rate_limited`, both with "
         "`Retry-After`. The type is for entertainment and a modest guess (its person-grouped "
         "cross-validated accuracy against shuffled labels is in the model card); `verdict` "

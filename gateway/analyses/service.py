@@ -1,29 +1,26 @@
-"""The analysis use case (spec 2): validate -> face check -> crop -> (regions | type) -> persist.
+"""The analysis use case (spec 2 and 10): validate -> read the photos (face check, crop,
+parts, one type for all: :mod:`gateway.analyses.photos`) -> persist -> answer.
 
-No FastAPI here. Either both the stored object and its row exist, or neither: the object is
+No FastAPI here. Either the stored photos and their row all exist, or none: the photos are
 written first and removed again if the row cannot be committed. Model calls never run inside a
 database transaction: each step opens its own session from the app's sessionmaker.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
 
-from PIL import Image
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.crop import Crop, upright_crop
-from core.schemas import Face, FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from db import groups, repositories
-from db.models import Analysis
-from gateway.analyses.geometry import detection_jpeg, regions_in_photo, scale_faces
+from db.models import Analysis, FaceType
+from gateway.analyses.geometry import regions_in_photo
+from gateway.analyses.photos import PhotoReader
 from gateway.analyses.schemas import (
     AnalysisOut,
     AnalysisPublic,
@@ -33,41 +30,24 @@ from gateway.analyses.schemas import (
     Verdict,
 )
 from gateway.analyses.verdict import verdict
+from gateway.catalog.lookalikes import FaceIndex
 from gateway.catalog.service import CatalogService, face_type_out
 from gateway.clients.storage import Storage, new_key
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.consent.text import Consent, current_consent
 from gateway.decode_budget import DecodeBudget
-from gateway.errors import (
-    AppError,
-    DatabaseUnavailable,
-    FaceTooSmall,
-    Forbidden,
-    IdempotencyConflict,
-    NoFace,
-    NotFound,
-    RegionsIncomplete,
-)
-from gateway.imaging import (
-    CleanImage,
-    ImageLimits,
-    decode_upload,
-    decoded_pixels,
-    encode_jpeg,
-    encode_upload,
-)
+from gateway.errors import AppError, DatabaseUnavailable, Forbidden, IdempotencyConflict, NotFound
+from gateway.imaging import CleanImage
 from gateway.malloc import release_free_memory
 from gateway.metrics import Metrics
-from gateway.persistence import object_then_row
+from gateway.persistence import NewObject, objects_then_row
 from gateway.validation import normalise_mbti, parse_birth_date
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    image: bytes
+    images: tuple[bytes, ...]  # one to three photos of one person
     mbti: object
     birth_date: object
     consent: object = None
@@ -99,27 +79,13 @@ def birth_month(birth: date) -> str:
 
 
 def fingerprint(request: AnalysisRequest, mbti: str, month: str) -> str:
-    """The request as an Idempotency-Key's retry must repeat it (the day of birth is not kept,
-    not even hashed: a retry within the same month is the same request)."""
-    digest = hashlib.sha256(request.image)
+    """The request as an Idempotency-Key's retry must repeat it: every photo, in order (the
+    day of birth is not kept, not even hashed: a retry within the same month is the same)."""
+    digest = hashlib.sha256()
+    for image in request.images:
+        digest.update(hashlib.sha256(image).digest())
     digest.update(f"|{mbti}|{month}|{request.share_opt_in}".encode())
     return digest.hexdigest()
-
-
-def face_too_small(count: int, face: Face, floor: int) -> FaceTooSmall:
-    """The largest face is below the floor; with several faces, say so and which one it was."""
-    height = face.eye_to_chin
-    detail = f"The face is {height:.0f} px from eyes to chin; at least {floor} px are needed."
-    box = [round(v) for v in face.box]
-    if count == 1:
-        return FaceTooSmall(detail, face_count=1, face_box=box)
-    return FaceTooSmall(
-        f"{count} faces were found; the largest, at x {box[0]}-{box[2]}, y {box[1]}-{box[3]}, "
-        f"is {height:.0f} px from eyes to chin; at least {floor} px are needed.",
-        hint="Crop the photo to one person's face, or use a photo of one person close up.",
-        face_count=count,
-        face_box=box,
-    )
 
 
 class AnalysisService:
@@ -142,9 +108,16 @@ class AnalysisService:
         self.settings = settings
         self.metrics = metrics
         self.catalog = catalog or CatalogService(
-            sessions=sessions, storage=storage, settings=settings, metrics=metrics
+            sessions=sessions,
+            storage=storage,
+            settings=settings,
+            metrics=metrics,
+            models=models,
+            faces=FaceIndex(),
         )
-        self.decodes = decodes or DecodeBudget(0)
+        self.reader = PhotoReader(
+            models=models, settings=settings, metrics=metrics, decodes=decodes or DecodeBudget(0)
+        )
         self.consent: Consent = current_consent(
             settings.retention_days, settings.legacy_retention_days
         )
@@ -166,41 +139,27 @@ class AnalysisService:
         request_hash = fingerprint(request, mbti, month)
         if request.idempotency_key and (replay := await self._replay(request, request_hash)):
             return replay
-        limits = ImageLimits(
-            max_bytes=self.settings.max_upload_bytes,
-            max_pixels=self.settings.max_pixels,
-            min_side=self.settings.min_image_side,
-        )
-        pixels = await asyncio.to_thread(decoded_pixels, request.image, limits)  # the header
-        async with self.decodes.hold(pixels):  # a bound on the memory of decodes at once
-            decoded = await asyncio.to_thread(decode_upload, request.image, limits)
-        # The stored copy (smaller: what the cards need) is encoded while the models work.
-        side = self.settings.stored_photo_side
-        encoding = asyncio.create_task(asyncio.to_thread(encode_upload, decoded, side))
-        try:
-            detection, crop = await self._face(decoded.image)
-            crop_jpeg = await asyncio.to_thread(encode_jpeg, crop.image)
-            found, typed = await self._regions_and_type(crop_jpeg)
-        finally:
-            image = await encoding  # never left running (or its failure unretrieved)
-        if not found.complete:
-            regions = regions_in_photo(found.regions, crop)
-            raise RegionsIncomplete(
-                "Not every face region (face, T-zone, jaw) was found.",
-                regions={part: r.model_dump(mode="json") for part, r in regions.items()},
-            )
-        regions = regions_in_photo(found.regions, crop, typed)
+        read = await self.reader.read(request.images)
+        first, typed = read.photos[0], read.typed
+        type_id = await self._type_id(typed.type)
+        regions = regions_in_photo(read.regions[0].regions, first.crop, typed)
         analysis = Analysis(
-            image_sha256=image.sha256,
+            image_sha256=read.stored[0].sha256,
             mbti=mbti,
             birth_month=month,
             consent_version=consent,
             outcome=typed.type,
+            type_id=type_id,
             score=typed.score,
             regions={part: r.model_dump(mode="json") for part, r in regions.items()},
             verdict=verdict(typed).model_dump(mode="json"),
-            face_count=detection.count,
-            stored_scale=round(image.width / decoded.image.width, 6),
+            face_count=first.detection.count,
+            photos=typed.photos,
+            margin=typed.margin,
+            near=typed.near,
+            stored_scale=round(read.stored[0].width / first.decoded.image.width, 6),
+            # the person's descriptor picks the look-alikes here and goes no further
+            reference_choice=await self.catalog.choose_references(type_id, typed.descriptor),
             model_name=typed.model.name,
             model_version=typed.model.version,
             client=request.client,
@@ -211,7 +170,7 @@ class AnalysisService:
         token = secrets.token_urlsafe(24)
         analysis.delete_token_hash = token_hash(token)
         try:
-            await self._persist(analysis, image, typed.type)
+            await self._persist(analysis, read.stored)
         except IntegrityError:  # an identical request with the same key committed first
             if replay := await self._replay(request, request_hash):
                 return replay
@@ -232,62 +191,26 @@ class AnalysisService:
             raise IdempotencyConflict()
         return AnalysisCreated(earlier, None, replayed=True)
 
-    async def _face(self, image: Image.Image) -> tuple[FaceCheckAnswer, Crop]:
-        """Find faces on a copy at most ``detect_side`` long, then crop the photo."""
-        small, scale = await asyncio.to_thread(  # CPU-bound
-            detection_jpeg, image, self.settings.detect_side
-        )
-        with self.metrics.model_seconds.labels(model="face_check").time():
-            detection = scale_faces(await self.models.face_check(small), scale)
-        if not detection.faces:
-            raise NoFace("No human face was found in the photo.")
-        face = detection.faces[0]  # the handler sorts largest first
-        if face.eye_to_chin < self.settings.min_face_px:
-            raise face_too_small(detection.count, face, self.settings.min_face_px)
-        crop = await asyncio.to_thread(
-            upright_crop,
-            image,
-            face.box,
-            face.landmarks.left_eye,
-            face.landmarks.right_eye,
-        )
-        return detection, crop
+    async def _type_id(self, slug: str) -> int:
+        async with self.sessions() as session:
+            face_type = await repositories.get_type(session, slug)
+        if face_type is None:
+            raise DatabaseUnavailable(f"Type {slug!r} is not seeded; run `make seed`.")
+        return face_type.id
 
-    async def _regions_and_type(self, crop_jpeg: bytes) -> tuple[RegionsAnswer, TypeAnswer]:
-        """Where the parts are and what type they show: two models, called concurrently."""
-
-        async def timed(model: str, call: Awaitable[T]) -> T:
-            with self.metrics.model_seconds.labels(model=model).time():
-                return await call
-
-        found, typed = await asyncio.gather(
-            timed("face_regions", self.models.face_regions(crop_jpeg)),
-            timed("face_type", self.models.face_type(crop_jpeg)),
-            return_exceptions=True,
-        )
-        for outcome in (found, typed):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return found, typed  # type: ignore[return-value]
-
-    async def _persist(self, analysis: Analysis, image: CleanImage, type_slug: str) -> None:
-        """Object first, then the row; the object is removed again if the row fails."""
-        analysis.object_key = new_key("uploads", image.extension)
-        orphan = self.metrics.orphans.inc
+    async def _persist(self, analysis: Analysis, images: Sequence[CleanImage]) -> None:
+        """The photos first, then the row; the photos are removed again if the row fails."""
+        objects = [
+            NewObject(new_key("uploads", i.extension), i.data, i.content_type) for i in images
+        ]
+        analysis.object_key = objects[0].key
+        analysis.extra_object_keys = [o.key for o in objects[1:]] or None
         try:
-            async with object_then_row(
-                self.storage,
-                self.sessions,
-                analysis.object_key,
-                image.data,
-                image.content_type,
-                orphan,
+            async with objects_then_row(
+                self.storage, self.sessions, objects, self.metrics.orphans.inc
             ) as session:
-                face_type = await repositories.get_type(session, type_slug)
-                if face_type is None:
-                    raise DatabaseUnavailable(f"Type {type_slug!r} is not seeded; run `make seed`.")
-                analysis.type_id = face_type.id
                 session.add(analysis)
+                face_type = await session.get(FaceType, analysis.type_id)
             analysis.face_type = face_type
         except IntegrityError:
             if analysis.idempotency_key:
@@ -335,7 +258,8 @@ class AnalysisService:
             removed_groups = await groups.detach_analysis(session, analysis_id)
             await repositories.delete_analysis(session, analysis_id)
             await session.flush()
-            await self.storage.delete(analysis.object_key)
+            for key in analysis.object_keys:
+                await self.storage.delete(key)
             await session.commit()
         return removed_groups
 
@@ -352,13 +276,20 @@ class AnalysisService:
     async def public_answer(self, analysis: Analysis) -> AnalysisPublic:
         """Type, score and regions: what anyone holding the link may see."""
         assert analysis.face_type is not None and analysis.score is not None
+        references_by, references = await self.catalog.references(
+            analysis.face_type.id, analysis.reference_choice
+        )
         return AnalysisPublic(
             id=analysis.id,
             type=face_type_out(analysis.face_type),
             score=analysis.score,
             verdict=Verdict.model_validate(analysis.verdict) if analysis.verdict else None,
             regions=analysis.regions,  # type: ignore[arg-type]
-            references=await self.catalog.references(analysis.face_type.id),
+            photos=analysis.photos,
+            margin=analysis.margin,
+            near=analysis.near,  # type: ignore[arg-type]
+            references_by=references_by,
+            references=references,
             model=ModelInfo(name=analysis.model_name, version=analysis.model_version),
             links=self.links(analysis.id),
         )

@@ -1,19 +1,24 @@
-"""The five types and the reference catalog: answers, and images stored object and row together."""
+"""The five types and the reference catalog: answers, images stored object and row together,
+and the references a result shows (look-alikes of the person's face, else a random draw)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.taxonomy import TYPE_COLOURS, TYPE_NAMES_KO
 from db import repositories
 from db.models import CatalogImage, FaceType
-from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut, ReferenceImage
+from gateway.catalog.lookalikes import FaceIndex
+from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut, ReferenceBy, ReferenceImage
 from gateway.clients.storage import Storage, new_key
+from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.errors import NotFound
+from gateway.faces import face_descriptor
 from gateway.imaging import ImageLimits, clean_image
 from gateway.metrics import Metrics
 from gateway.persistence import object_then_row
@@ -41,11 +46,15 @@ class CatalogService:
         storage: Storage,
         settings: Settings,
         metrics: Metrics,
+        models: ModelServerClient,
+        faces: FaceIndex,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
         self.settings = settings
         self.metrics = metrics
+        self.models = models
+        self.faces = faces
 
     async def types(self) -> list[FaceTypeOut]:
         async with self.sessions() as session:
@@ -58,18 +67,49 @@ class CatalogService:
             raise NotFound(f"No type {slug!r}; use alpha, beta, gamma, delta or omega.")
         return face_type_out(face_type)
 
-    async def references(self, type_id: int) -> list[ReferenceImage]:
-        """Distinct random catalog images of the type (fewer when the catalog has fewer)."""
+    async def choose_references(
+        self, type_id: int, descriptor: Sequence[float] | None
+    ) -> dict[str, Any]:
+        """A new result's references: the type's catalog faces nearest the person's
+        (``descriptor``, used here and dropped) when the settings ask for look-alikes and the
+        type has enough images with a face, else distinct images drawn at random. What the
+        result keeps of it: the images' ids and similarities."""
+        count = self.settings.catalog_per_result
         async with self.sessions() as session:
-            images = await repositories.random_catalog_images(
-                session, type_id, self.settings.catalog_per_result
-            )
-        return [
+            if self.settings.references == "look-alike" and descriptor is not None:
+                found = await self.faces.look_alikes(session, type_id, descriptor, count)
+                if found is not None:
+                    images = [
+                        {"id": f.image_id, "similarity": round(f.similarity, 4)} for f in found
+                    ]
+                    return {"by": "look-alike", "images": images}
+            drawn = await repositories.random_catalog_images(session, type_id, count)
+        return {"by": "random", "images": [{"id": image.id, "similarity": None} for image in drawn]}
+
+    async def references(
+        self, type_id: int, choice: dict[str, Any] | None
+    ) -> tuple[ReferenceBy, list[ReferenceImage]]:
+        """A result's references: those chosen with it that are still in the catalog (topped up
+        at random when some were deleted); a random draw for results from before choices."""
+        chosen = (choice or {}).get("images", [])
+        similarity = {item["id"]: item.get("similarity") for item in chosen}
+        async with self.sessions() as session:
+            found = await repositories.catalog_images_by_id(session, list(similarity))
+            images = [found[i] for i in similarity if i in found]
+            missing = self.settings.catalog_per_result - len(images)
+            if missing > 0:
+                drawn = await repositories.random_catalog_images(
+                    session, type_id, self.settings.catalog_per_result
+                )
+                images += [i for i in drawn if i.id not in similarity][:missing]
+        by: ReferenceBy = (choice or {}).get("by", "random")
+        return by, [
             ReferenceImage(
                 id=image.id,
                 url=await self.storage.url(image.object_key, self.settings.url_ttl_s),
                 caption=image.caption,
                 demo=image.is_demo,
+                similarity=similarity.get(image.id),
             )
             for image in images
         ]
@@ -92,11 +132,24 @@ class CatalogService:
             return await repositories.count_catalog_images(session, face_type.id)
 
     async def add(
-        self, type_slug: str, data: bytes, caption: str, *, demo: bool = False
+        self,
+        type_slug: str,
+        data: bytes,
+        caption: str,
+        *,
+        demo: bool = False,
+        describe: bool = True,
     ) -> CatalogImageOut:
-        """Clean the image, store it, then insert its row; remove the object if the row fails."""
+        """Clean the image, describe its face through the model server (unless ``describe`` is
+        off: the demo illustrations have none), store it, then insert its row; remove the
+        object if the row fails. The model server down is ``503``, and nothing is stored."""
         limits = ImageLimits(self.settings.max_upload_bytes, self.settings.max_pixels)
         image = await asyncio.to_thread(clean_image, data, limits)  # CPU-bound
+        descriptor = (
+            await face_descriptor(self.models, image.image, self.settings.detect_side)
+            if describe
+            else None
+        )
         key = new_key("catalog", image.extension)
         orphan = self.metrics.orphans.inc
         async with object_then_row(
@@ -111,9 +164,12 @@ class CatalogService:
                 caption=caption,
                 content_type=image.content_type,
                 is_demo=demo,
+                has_face=descriptor is not None,
+                face_descriptor=descriptor,
             )
             session.add(row)
         row.face_type = face_type
+        self.faces.forget(face_type.id)
         [out] = await self._out([row])
         return out
 
@@ -127,6 +183,7 @@ class CatalogService:
             await session.flush()
             await self.storage.delete(row.object_key)
             await session.commit()
+        self.faces.forget(row.type_id)
 
     async def _out(self, rows: Sequence[CatalogImage]) -> list[CatalogImageOut]:
         return [
@@ -136,6 +193,7 @@ class CatalogService:
                 caption=row.caption,
                 content_type=row.content_type,
                 demo=row.is_demo,
+                has_face=row.has_face,
                 created_at=row.created_at,
                 url=await self.storage.url(row.object_key, self.settings.url_ttl_s),
             )

@@ -11,13 +11,22 @@ With token authorization on the model server, each API gets its bearer key (a re
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from core.contract import CROP
-from core.schemas import CropInfo, FaceCheckAnswer, HandlerError, RegionsAnswer, TypeAnswer
+from core.schemas import (
+    CropInfo,
+    FaceCheckAnswer,
+    HandlerError,
+    RegionsAnswer,
+    TypeAnswer,
+    TypeRequest,
+)
 from gateway.errors import (
     AppError,
     Conflict,
@@ -36,6 +45,7 @@ MANAGEMENT_TIMEOUT_S = 180.0
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 CroppedT = TypeVar("CroppedT", RegionsAnswer, TypeAnswer)
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}  # else TorchServe parses a form
+JSON = {"Content-Type": "application/json"}  # TorchServe's worker hands the handler a dict
 HANDLER_ERRORS: dict[str, type[AppError]] = {  # per-request answers caused by the input: 4xx
     "image_corrupt": ImageCorrupt,
     "image_too_many_pixels": ImageTooManyPixels,
@@ -94,14 +104,20 @@ class ModelServerClient:
             raise ModelUnavailable(detail, headers=RETRY_AFTER) from error
 
     # Inference API
-    async def predict(self, model: str, image: bytes, version: str | None = None) -> Any:
-        """POST the raw image to ``/predictions/{model}[/{version}]``; the handler's JSON."""
+    async def predict(self, model: str, body: bytes | BaseModel, version: str | None = None) -> Any:
+        """POST a raw image (or a JSON request of the contract) to
+        ``/predictions/{model}[/{version}]``; the handler's JSON."""
         path = f"/predictions/{model}" + (f"/{version}" if version else "")
+        content, headers = (
+            (body.model_dump_json().encode(), JSON)
+            if isinstance(body, BaseModel)
+            else (body, OCTET_STREAM)
+        )
         response = await self._send(
             "POST",
             self.inference_url + path,
-            content=image,
-            headers=OCTET_STREAM | self.inference_auth,
+            content=content,
+            headers=headers | self.inference_auth,
         )
         if response.status_code == 413:
             raise ImageTooLarge(f"{model}: request body too large for the model server")
@@ -113,9 +129,11 @@ class ModelServerClient:
         except ValueError as error:
             raise ModelUnavailable(f"{model}: answer is not JSON", headers=RETRY_AFTER) from error
 
-    async def _answer(self, model: str, image: bytes, shape: type[AnswerT]) -> AnswerT:
+    async def _answer(
+        self, model: str, request: bytes | BaseModel, shape: type[AnswerT]
+    ) -> AnswerT:
         """The handler's answer validated into its contract model (core.schemas)."""
-        body = await self.predict(model, image)
+        body = await self.predict(model, request)
         try:
             if isinstance(body, dict) and "error" in body:
                 refused = HandlerError.model_validate(body)
@@ -129,8 +147,11 @@ class ModelServerClient:
         """Every face, largest first."""
         return await self._answer("face_check", image, FaceCheckAnswer)
 
-    async def _on_crop(self, model: str, crop: bytes, shape: type[CroppedT]) -> CroppedT:
-        """The answer for a face crop, refused when the model was trained on another crop."""
+    async def _on_crop(
+        self, model: str, crop: bytes | BaseModel, shape: type[CroppedT]
+    ) -> CroppedT:
+        """The answer for a face crop (or crops), refused when the model was trained on
+        another crop."""
         answer = await self._answer(model, crop, shape)
         if answer.crop != CropInfo.served():
             detail = f"{model} expects the crop {answer.crop}, not core.contract's {CROP}"
@@ -141,9 +162,11 @@ class ModelServerClient:
         """Where the face parts are on an upright face crop."""
         return await self._on_crop("face_regions", crop, RegionsAnswer)
 
-    async def face_type(self, crop: bytes) -> TypeAnswer:
-        """Each region's type, the weighted score and the type of an upright face crop."""
-        return await self._on_crop("face_type", crop, TypeAnswer)
+    async def face_type(self, crops: Sequence[bytes]) -> TypeAnswer:
+        """Each region's type, the weighted score and the type of one to three upright face
+        crops of one person, typed together, with their identity distances."""
+        request = TypeRequest(crops=[base64.b64encode(crop).decode("ascii") for crop in crops])
+        return await self._on_crop("face_type", request, TypeAnswer)
 
     async def ping(self) -> dict:
         """``GET /ping``: {"status": "Healthy"} (workers may not be READY yet)."""

@@ -28,6 +28,8 @@ class ConsentOut(BaseModel):
         examples=["2026-12-07-1a2b3c4d"],
     )
     texts: dict[str, ConsentTextOut] = Field(description="By language: ko, en")
+    retention_days: int = Field(description="Results and photos are deleted after this long")
+    legacy_retention_days: int = Field(description="Results of the legacy endpoint: this long")
 
 
 @router.get("", response_model=ConsentOut, summary="The consent to analyse a face photo")
@@ -39,4 +41,6 @@ async def get_consent(settings: SettingsDep, response: Response) -> ConsentOut:
     return ConsentOut(
         version=consent.version,
         texts={lang: ConsentTextOut(**asdict(text)) for lang, text in consent.texts.items()},
+        retention_days=settings.retention_days,
+        legacy_retention_days=settings.legacy_retention_days,
     )

@@ -8,7 +8,6 @@ variable parts (type and part names, points, dates) the same way on the page and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Depends, Request
@@ -76,7 +75,7 @@ class Texts:
     card_alt: str
     regions_label: str
     cta: str
-    disclaimer: str  # {created} is the analysis date
+    disclaimer: str
     score: str  # {score}
     kicker: str  # the small line above the type name on the images
     not_found_title: str
@@ -94,8 +93,8 @@ TEXTS: dict[Lang, Texts] = {
         regions_label="Detail by face region",
         cta="Find your own face type",
         disclaimer=(
-            "Analysed {created}. For entertainment: the type comes from a small model trained "
-            "on public ratings of studio photos, not a judgement of worth."
+            "For entertainment: the type comes from a small model trained on public ratings "
+            "of studio photos, not a judgement of worth."
         ),
         score="Score {score}",
         kicker="ALPHAMALE · FACE TYPE",
@@ -112,7 +111,7 @@ TEXTS: dict[Lang, Texts] = {
         regions_label="부위별 결과",
         cta="내 얼굴 유형 알아보기",
         disclaimer=(
-            "{created} 분석. 재미로 보는 결과입니다. 유형은 스튜디오 사진에 대한 공개 평가로 "
+            "재미로 보는 결과입니다. 유형은 스튜디오 사진에 대한 공개 평가로 "
             "학습한 작은 모델이 정한 것이며, 사람의 가치를 판단하지 않습니다."
         ),
         score="점수 {score}점",
@@ -220,13 +219,6 @@ def region_value(region: dict[str, Any], lang: Lang) -> str:
     if not (isinstance(slug, str) and slug):
         return "–"
     return f"{type_label(slug, lang)} · {points(region.get('points'), lang)}"
-
-
-def date_label(day: date, lang: Lang) -> str:
-    """ "25 November 2026" / "2026년 11월 25일"."""
-    if lang == "ko":
-        return f"{day.year}년 {day.month}월 {day.day}일"
-    return f"{day.day} {day:%B} {day.year}"
 
 
 def pick(lang: Lang, english: str, korean: str | None) -> str:

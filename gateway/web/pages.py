@@ -27,7 +27,6 @@ from gateway.web.i18n import (
     LOCALES,
     TEXTS,
     Lang,
-    date_label,
     heading,
     other,
     part_label,
@@ -117,7 +116,7 @@ def share_page(analysis: Analysis, links: Links, lang: Lang) -> str:
         "score": content.score,
         "explanation": explanation(analysis, lang),
         "cta": texts.cta,
-        "note": texts.disclaimer.format(created=date_label(analysis.created_at.date(), lang)),
+        "note": texts.disclaimer,  # no date: a public page says nothing of when
     }
     return render("share.html", values)
 

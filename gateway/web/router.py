@@ -99,6 +99,12 @@ async def result_page(analysis_id: str) -> HTMLResponse:
     return client_response()
 
 
+@router.get("/me", response_class=HTMLResponse)
+async def my_results_page() -> HTMLResponse:
+    """ "My results": the client, which lists what this device keeps itself."""
+    return client_response()
+
+
 @router.get("/static/{name}")
 async def client_asset(name: str) -> Response:
     """The client's scripts and style sheet."""

@@ -11,10 +11,13 @@ import re
 from datetime import date
 from pathlib import Path
 
+import httpx
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import SCREENSHOTS, allow_errors, shot
+from core.dataset import default_dataset_dir
+from tests.browser.support import SCREENSHOTS, LiveStack, allow_errors, shot
 from tests.corpus import good_images
 
 TYPE_EN = re.compile(r"^(Alpha|Beta|Gamma|Delta|Omega)$")
@@ -329,3 +332,120 @@ def test_favicon_and_manifest(phone: Page) -> None:
     sizes = {entry["sizes"] for entry in data["icons"]}
     assert {"192x192", "512x512"} <= sizes
     assert phone.request.get(icon).ok
+
+
+def close_to_someone(stack: LiveStack, folder: Path) -> list[Path]:
+    """Three selfies of the first London person (neutral, smiling, the neutral one mirrored)
+    whose combined answer is "close to" another type, written to ``folder``."""
+    images = default_dataset_dir() / "images"
+    people = sorted(path.stem[:3] for path in images.glob("*_03.jpg"))
+    if not people:
+        pytest.skip(f"London Face set not found at {images.parent}")
+    consent = httpx.get(f"{stack.base_url}/v1/consent").json()["version"]
+    for person in people[:40]:
+        neutral, smiling = images / f"{person}_03.jpg", images / f"{person}_08.jpg"
+        mirrored = folder / f"{person}_03_mirrored.jpg"
+        Image.open(neutral).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(mirrored)
+        selfies = [neutral, smiling, mirrored]
+        files = [("image", (p.name, p.read_bytes(), "image/jpeg")) for p in selfies]
+        form = {"mbti": "INTJ", "birth_date": "1995-04-17", "consent": consent}
+        answer = httpx.post(f"{stack.base_url}/v1/analyses", data=form, files=files, timeout=120)
+        if answer.status_code == 201 and answer.json()["near"]:
+            return selfies
+    pytest.fail("none of 40 London people's three selfies answered 'close to' another type")
+
+
+def test_three_selfies_in_korean_and_close_to(
+    korean_phone: Page, live_stack: LiveStack, tmp_path: Path
+) -> None:
+    """Add up to two more selfies (add, remove, add again), one request, and the answer says
+    it is close to another type and offers more selfies."""
+    page = korean_phone
+    first, second, third = close_to_someone(live_stack, tmp_path)
+    page.goto("/")
+    choose_photo(page, first)
+    expect(page.locator("#image-title")).to_be_visible()
+    expect(page.locator("#more-lead")).to_have_text(
+        "셀카를 2장까지 더 추가하면 결과가 더 안정적이에요."
+    )
+    choose_photo(page, second)  # on the form, a picked photo joins the first
+    expect(page.locator("#thumbs li")).to_have_count(2)
+    choose_photo(page, third)
+    expect(page.locator("#thumbs li")).to_have_count(3)
+    expect(page.locator("#more-buttons")).to_be_hidden()
+    page.click("#thumbs li:nth-child(3) .remove")
+    expect(page.locator("#thumbs li")).to_have_count(2)
+    expect(page.locator("#more-lead")).to_have_text(
+        "셀카를 1장 더 추가하면 결과가 더 안정적이에요."
+    )
+    choose_photo(page, third)
+    expect(page.locator("#thumbs li")).to_have_count(3)
+    shot(page, "phone-ko-selfies")
+    fill_form(page)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    press_analyse(page)
+    expect(page.locator("#result-type")).to_have_text(
+        re.compile(r"^(알파|베타|감마|델타|오메가) · (알파|베타|감마|델타|오메가)에 가까워요$"),
+        timeout=60_000,
+    )
+    expect(page.locator("#result-photos")).to_have_text("셀카 3장으로 분석했어요")
+    assert [url.rsplit("/", 1)[-1] for url in posts] == ["analyses"]  # one request, three photos
+    expect(page.locator("#result-steadier")).to_be_visible()
+    shot(page, "phone-ko-close-to")
+
+
+def test_my_results_in_korean_open_delete_prune_and_forget_the_phone(
+    korean_phone: Page, live_stack: LiveStack, face_photo: Path
+) -> None:
+    """Three results made here: one deleted from the list, one deleted behind its back (the
+    server's 404 drops it), the last with "forget this phone" (deleted on the server too)."""
+    page = korean_phone
+    allow_errors(page, "status of 404")  # the list asks after each result: gone ones are 404
+    ids = []
+    for _ in range(3):
+        analyse(page, face_photo)
+        ids.append(page.url.rsplit("/", 1)[-1])
+    page.goto("/")
+    link = page.locator("#mine-link")
+    expect(link).to_have_text("내 결과 (3)")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/me$"))
+    items = page.locator("#mine-list .mine-item")
+    expect(items).to_have_count(3)
+    expect(items.first.locator(".what")).to_have_text(
+        re.compile(r"^(알파|베타|감마|델타|오메가) · \d+점$")
+    )
+    shot(page, "phone-ko-mine")
+
+    items.first.locator("button", has_text="삭제").click()
+    items.first.locator(".confirm button", has_text="삭제").click()
+    expect(page.locator("#mine-notice")).to_have_text("결과를 삭제했어요.")
+    expect(items).to_have_count(2)
+    gone = [i for i in ids if page.locator(f'.mine-item[data-id="{i}"]').count() == 0]
+    assert len(gone) == 1
+    assert httpx.get(f"{live_stack.base_url}/v1/analyses/{gone[0]}").status_code == 404
+
+    elsewhere = page.locator("#mine-list .mine-item").first.get_attribute("data-id")
+    token = page.evaluate(f"localStorage.getItem('alphamale.token.{elsewhere}')")
+    deleted = httpx.delete(
+        f"{live_stack.base_url}/v1/analyses/{elsewhere}", headers={"X-Delete-Token": token}
+    )
+    assert deleted.status_code == 204
+    page.reload()  # /me again: the server no longer has that one
+    expect(page.locator("#mine-notice")).to_contain_text("1개를 목록에서 뺐어요")
+    expect(items).to_have_count(1)
+    last = items.first.get_attribute("data-id")
+
+    page.click("#mine-forget")
+    page.click("#mine-forget-yes")
+    expect(page.locator("#mine-notice")).to_have_text(
+        "이 휴대폰의 결과를 모두 삭제했어요. 서버에서도 지웠어요."
+    )
+    expect(items).to_have_count(0)
+    expect(page.locator("#mine-empty")).to_be_visible()
+    assert httpx.get(f"{live_stack.base_url}/v1/analyses/{last}").status_code == 404
+    assert (
+        page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('alphamale.token.'))")
+        == []
+    )

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,9 +23,11 @@ from gateway.errors import (
     InvalidRequest,
     UnsupportedMediaType,
 )
+from gateway.limits import request_body_limit
 from tests.corpus import bad_base64, bad_images
 from tests.fixtures.app import ADMIN, CONSENT, Api, running, settings_for
 from tests.fixtures.services import free_port
+from tests.fixtures.torchserve import TorchServeInstance
 
 PROBLEM = "application/problem+json"
 STATUSES = {error.code: error.status for error in AppError.__subclasses__()}  # code -> status
@@ -110,7 +113,7 @@ async def test_bad_requests_are_refused(api: Api) -> None:
 
     async def endless_chunks(content_type: bytes):  # chunked: no content-length to check
         yield content_type
-        for _ in range(20):
+        for _ in range(request_body_limit(api.settings.max_upload_bytes) // 2**20 + 1):
             yield b"A" * 1024 * 1024
 
     for content_type in (
@@ -126,7 +129,8 @@ async def test_bad_requests_are_refused(api: Api) -> None:
             "/v1/analyses", content=endless_chunks(content_type), headers={"content-type": kind}
         )
         assert_problem(response, ImageTooLarge.status, ImageTooLarge.code)
-    huge = {"content-type": "application/json", "content-length": str(20 * 1024 * 1024)}
+    declared = str(request_body_limit(api.settings.max_upload_bytes) + 1)  # three photos' worth
+    huge = {"content-type": "application/json", "content-length": declared}
     response = await api.client.post("/v1/analyses", content=b"{}", headers=huge)
     assert_problem(response, ImageTooLarge.status, ImageTooLarge.code)
     assert await api.nothing_stored()
@@ -258,12 +262,40 @@ async def test_admin_needs_the_token(api: Api) -> None:
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_admin_catalog_upload_list_delete(api: Api) -> None:
+async def test_a_catalog_image_is_refused_while_no_model_server_can_describe_it(
+    api: Api,
+) -> None:
+    """Its face descriptor (look-alikes) comes from the model server: down, 503 and nothing
+    stored; the operator tries again."""
+    response = await api.client.post(
+        "/v1/admin/catalog",
+        headers=ADMIN,
+        data={"type": "alpha"},
+        files={"image": ("x.jpg", jpeg(), "image/jpeg")},
+    )
+    assert_problem(response, 503, "model_unavailable")
+    assert await api.object_keys("catalog/") == []
+
+
+@pytest.mark.torchserve
+async def test_admin_catalog_upload_list_delete(
+    tmp_path: Path, pg_database: str, torchserve: TorchServeInstance
+) -> None:
+    urls = {
+        "model_inference_url": torchserve.inference_url,
+        "model_management_url": torchserve.management_url,
+    }
+    async with running(settings_for(tmp_path, pg_database, None, **urls)) as api:
+        await catalog_upload_list_delete(api)
+
+
+async def catalog_upload_list_delete(api: Api) -> None:
     await api.add_catalog(per_type=2)
     listed = (
         await api.client.get("/v1/admin/catalog", headers=ADMIN, params={"type": "gamma"})
     ).json()
     assert len(listed) == 2 and all(i["type"] == "gamma" for i in listed)
+    assert not any(i["has_face"] for i in listed)  # flat generated images
     everything = (await api.client.get("/v1/admin/catalog", headers=ADMIN)).json()
     assert len(everything) == 10
     assert len(await api.object_keys("catalog/")) == 10

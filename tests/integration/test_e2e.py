@@ -480,3 +480,101 @@ async def test_a_deleted_result_is_no_longer_shared(live: Api) -> None:
         assert (await live.client.get(path)).json()["code"] == "not_found"
     read = await live.client.get(f"/v1/analyses/{result['id']}")
     assert read.status_code == 404 and read.json()["code"] == "not_found"
+
+
+# --- several selfies of one person, and how sure the answer is (issue 27) --------------------
+def mirrored(photo: bytes) -> bytes:
+    image = Image.open(io.BytesIO(photo)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def selfies(*images: bytes, **fields: str) -> dict:
+    data = {"mbti": "INTJ", "birth_date": "1995-04-17", "consent": CONSENT} | fields
+    files = [("image", (f"selfie-{i}.jpg", image, "image/jpeg")) for i, image in enumerate(images)]
+    return {"data": data, "files": files}
+
+
+async def test_three_selfies_of_one_person_are_one_steadier_answer(live: Api) -> None:
+    """London's neutral and smiling photo of one person and a mirror image of the first."""
+    neutral, smiling = london("030_03"), london("030_08")
+    response = await live.client.post(
+        "/v1/analyses", **selfies(neutral, smiling, mirrored(neutral))
+    )
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["photos"] == 3 and result["margin"] >= 0
+    assert result["near"] is None or result["near"] != result["type"]["slug"]
+    assert len(await live.object_keys()) == 3 and await live.count_rows() == 1
+    deleted = await live.client.delete(
+        f"/v1/analyses/{result['id']}", headers={"X-Delete-Token": result["delete_token"]}
+    )
+    assert deleted.status_code == 204 and await live.nothing_stored()
+
+
+async def test_another_persons_selfie_is_named_and_nothing_is_stored(live: Api) -> None:
+    response = await live.client.post(
+        "/v1/analyses", **selfies(london("030_03"), london("030_08"), london("010_03"))
+    )
+    problem = response.json()
+    assert response.status_code == 422 and problem["code"] == "different_people", problem
+    assert problem["photo"] == 2 and problem["detail"].startswith("Photo 3 of 3:")
+    assert await live.nothing_stored()
+
+
+async def test_the_same_bytes_get_the_same_answer(live: Api) -> None:
+    """Identical photos, sent twice (no Idempotency-Key): the same type, score, regions and
+    margin; only the references are drawn anew."""
+    answers = []
+    for _ in range(2):
+        response = await live.client.post("/v1/analyses", **form(london("004_03")))
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    same = ("type", "score", "regions", "verdict", "margin", "near", "photos")
+    first, second = ({k: a[k] for k in same} for a in answers)
+    assert first == second
+    assert answers[0]["id"] != answers[1]["id"]
+
+
+# --- look-alike references (issue 29) --------------------------------------------------------
+LOOK_ALIKES = ("004_03", "030_03", "010_03", "090_03")  # four London faces, under every type
+
+
+async def test_references_are_the_catalog_faces_nearest_the_persons(
+    tmp_path: Path, pg_database: str, s3_endpoint: S3Endpoint, torchserve: TorchServeInstance
+) -> None:
+    """The same four London faces under every type: whatever type the first gets, its own
+    catalog image comes first (similarity >= 0.99), the others after in falling similarity."""
+    settings = settings_for(tmp_path, pg_database, s3_endpoint, **model_urls(torchserve))
+    async with running(settings) as api:
+        for slug in TYPES:
+            for stem in LOOK_ALIKES:
+                added = await api.client.post(
+                    "/v1/admin/catalog",
+                    headers=ADMIN,
+                    data={"type": slug, "caption": stem},
+                    files={"image": (f"{stem}.jpg", london(stem), "image/jpeg")},
+                )
+                assert added.status_code == 201 and added.json()["has_face"], added.text
+        result = (await api.client.post("/v1/analyses", **form(london(LOOK_ALIKES[0])))).json()
+        refs = result["references"]
+        assert result["references_by"] == "look-alike" and len(refs) == 4
+        assert refs[0]["caption"] == LOOK_ALIKES[0] and refs[0]["similarity"] >= 0.99
+        similarities = [ref["similarity"] for ref in refs]
+        assert similarities == sorted(similarities, reverse=True) and similarities[1] < 0.99
+        owner = {"X-Delete-Token": result["delete_token"]}
+        again = (await api.client.get(f"/v1/analyses/{result['id']}", headers=owner)).json()
+        assert [r["id"] for r in again["references"]] == [r["id"] for r in refs]  # as chosen
+        async with api.context.sessions() as session:
+            row = (await session.execute(text("SELECT * FROM analyses"))).mappings().one()
+        assert "descriptor" not in str(dict(row))  # the person's descriptor is not kept
+
+
+async def test_a_catalog_without_faces_gives_random_references(live: Api) -> None:
+    """The live catalog is flat generated images: no face, so the references are drawn."""
+    listed = (await live.client.get("/v1/admin/catalog", headers=ADMIN)).json()
+    assert listed and not any(image["has_face"] for image in listed)
+    result = (await live.client.post("/v1/analyses", **form(london()))).json()
+    assert result["references_by"] == "random" and len(result["references"]) == 4
+    assert all(ref["similarity"] is None for ref in result["references"])

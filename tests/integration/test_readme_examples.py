@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from PIL import Image
 
 from gateway.config import Settings
 from gateway.main import create_app
@@ -82,17 +83,27 @@ def test_readme_curl_examples(gateway_url: str, tmp_path: Path) -> None:
     if not photo.is_file():
         pytest.skip(f"London Face set not found at {DATASET}")
     shutil.copy(photo, tmp_path / "face.jpg")
+    shutil.copy(DATASET / "images" / "030_08.jpg", tmp_path / "face-smiling.jpg")
+    Image.open(photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(
+        tmp_path / "face-mirrored.jpg"
+    )
+    shutil.copy(DATASET / "images" / "010_03.jpg", tmp_path / "someone-else.jpg")
     commands = [c.replace(DEFAULT, gateway_url) for c in readme_commands()]
-    assert len(commands) >= 10
+    assert len(commands) >= 12
     consent = json.loads(run(commands[0], tmp_path))
     assert consent["version"] and set(consent["texts"]) == {"ko", "en"}
     created = json.loads(run(commands[1], tmp_path))
     assert created["type"]["slug"] and created["delete_token"], created
-    as_json = json.loads(run(commands[2], tmp_path))
+    assert created["photos"] == 1 and created["margin"] >= 0
+    three = json.loads(run(commands[2], tmp_path))
+    assert three["photos"] == 3, three
+    different = json.loads(run(commands[3], tmp_path))
+    assert (different["code"], different["photo"]) == ("different_people", 1), different
+    as_json = json.loads(run(commands[4], tmp_path))
     assert as_json["mbti"] == "ENFP"
     ids = {"ANALYSIS_ID": created["id"], "DELETE_TOKEN": created["delete_token"]}
     outputs = []
-    for command in commands[3:]:
+    for command in commands[5:]:
         for name, value in ids.items():
             command = command.replace(name, value)
         outputs.append(run(command, tmp_path))

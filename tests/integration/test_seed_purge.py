@@ -70,7 +70,8 @@ async def test_seed_is_idempotent_and_tops_up_the_catalog(
     async with app_context(settings) as context:
         assert all(not images for images in (await catalog(context)).values())
         for index in (1, 2):  # an operator's own images count towards the six
-            await context.catalog_service().add("alpha", draw_demo_image("beta", index), "Mine")
+            mine = draw_demo_image("beta", index)
+            await context.catalog_service().add("alpha", mine, "Mine", describe=False)
 
     await run_cli(seed.main, [], settings)
     assert "0 types inserted or updated, 28 demo catalog images added" in capsys.readouterr().out

@@ -112,7 +112,7 @@ async def test_every_model_answers_real_photos(
         assert regions.complete and set(regions.regions) == {"face", "t_zone", "jaw"}
         assert regions.model.name == "face_regions" and regions.model.version == "1.0"
         assert (regions.width, regions.height) == (320, 320)
-        typed = await client.face_type(crop)
+        typed = await client.face_type([crop])
         assert typed.type in TYPES and set(typed.regions) == {"face", "t_zone", "jaw"}
         assert typed.score == sum(r.points for r in typed.regions.values())
         assert typed.model.name == "face_type" and (typed.width, typed.height) == (320, 320)
@@ -125,7 +125,7 @@ async def test_bad_and_oversized_images(client: ModelServerClient) -> None:
     with pytest.raises(ImageCorrupt):
         await client.face_regions(b"\xff\xd8\xff\xe0 truncated")
     with pytest.raises(ImageCorrupt):
-        await client.face_type(b"GIF89a broken")
+        await client.face_type([b"GIF89a broken"])
     with pytest.raises(ImageTooLarge):  # above max_request_size (16 MiB)
         await client.face_check(b"\0" * (17 * 1024 * 1024))
     tiny = io.BytesIO()

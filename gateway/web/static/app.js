@@ -24,14 +24,18 @@
     "image_too_many_pixels",
   ]);
   const MAX_WAIT_S = 30;
+  const MAX_PHOTOS = 3; // selfies of one person an analysis combines
   const RESULT_PATH = /^\/r\/([A-Za-z0-9_-]+)\/?$/;
   const GROUP_PATH = /^\/g\/([A-Za-z0-9_-]+)\/?$/;
+  const MINE_PATH = /^\/me\/?$/;
+  const DAY_MS = 86400000;
 
   const $ = (id) => document.getElementById(id);
   const CONSENT_KEY = "alphamale.consent"; // the consent version this device agreed to
   const state = {
     lang: "en", view: "main", upload: null, photoUrl: null, key: null,
     result: null, deleteToken: null, problem: null, pending: 0, consent: null,
+    more: [], // selfies after the first: {upload, url}
   };
 
   // --- language ----------------------------------------------------------------------------
@@ -81,6 +85,9 @@
     if (state.view === "result" && state.result) renderResult(state.result);
     if (state.view === "problem" && state.problem) renderProblem(state.problem);
     if (state.view === "consent" && state.consent) renderConsent();
+    if (state.view === "image") renderThumbs();
+    if (state.view === "mine") renderMine();
+    renderMineLink();
     if (state.view === "group" || state.view === "versus") groups.render();
   }
 
@@ -94,6 +101,7 @@
 
   function show(name) {
     state.view = name;
+    if (name === "main") renderMineLink();
     for (const view of document.querySelectorAll(".view")) {
       view.hidden = view.dataset.view !== name;
     }
@@ -195,12 +203,15 @@
     return blob || file;
   }
 
+  // The first photo opens the form; on the form, another selfie joins it (up to three).
   async function pick(input) {
     const file = input.files && input.files[0];
     input.value = ""; // picking the same file again still fires "change"
     if (!file) return;
+    const adding = state.view === "image" && Boolean(state.upload);
     clearNotices();
-    const refuse = (key, values = {}) => notify($("main-notice"), t(key, { name: file.name, ...values }));
+    const notice = adding ? $("image-notice") : $("main-notice");
+    const refuse = (key, values = {}) => notify(notice, t(key, { name: file.name, ...values }));
     const kind = await sniff(file);
     if (!kind) return refuse("pick.notPhoto");
     const bitmap = await decodable(file);
@@ -212,6 +223,8 @@
     // HEIC outside Safari: no preview here, the service decodes it.
     const upload = bitmap ? await downscale(bitmap, file, kind) : file;
     if (bitmap) bitmap.close();
+    if (adding) return addSelfie(upload, Boolean(bitmap));
+    forgetMore();
     if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
     Object.assign(state, { upload, key: null, photoUrl: bitmap ? URL.createObjectURL(upload) : null });
     $("preview").hidden = !state.photoUrl;
@@ -219,7 +232,60 @@
     if (state.photoUrl) $("preview").src = state.photoUrl;
     else $("preview").removeAttribute("src");
     updateAnalyse();
+    renderThumbs();
     go("image");
+  }
+
+  // --- more selfies: up to two beside the first, typed together for a steadier answer --------
+
+  function addSelfie(upload, previewable) {
+    if (1 + state.more.length >= MAX_PHOTOS) return;
+    state.more.push({ upload, url: previewable ? URL.createObjectURL(upload) : null });
+    state.key = null; // another set of photos, another request
+    renderThumbs();
+  }
+
+  function removeSelfie(index) {
+    const [gone] = state.more.splice(index, 1);
+    if (gone && gone.url) URL.revokeObjectURL(gone.url);
+    state.key = null;
+    renderThumbs();
+  }
+
+  function forgetMore() {
+    for (const entry of state.more) if (entry.url) URL.revokeObjectURL(entry.url);
+    state.more = [];
+  }
+
+  function thumb(url, n, onRemove) {
+    const item = document.createElement("li");
+    const image = document.createElement("img");
+    image.alt = t("image.selfieAlt", { n });
+    if (url) image.src = url;
+    item.append(image);
+    if (onRemove) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", t("image.remove", { n }));
+      remove.addEventListener("click", onRemove);
+      item.append(remove);
+    }
+    return item;
+  }
+
+  function renderThumbs() {
+    const count = 1 + state.more.length;
+    const items = state.more.length
+      ? [thumb(state.photoUrl, 1, null),
+        ...state.more.map((entry, i) => thumb(entry.url, i + 2, () => removeSelfie(i)))]
+      : [];
+    $("thumbs").replaceChildren(...items);
+    $("thumbs").hidden = !items.length;
+    $("more-buttons").hidden = count >= MAX_PHOTOS;
+    const lead = count >= MAX_PHOTOS ? "image.moreFull" : count === 2 ? "image.moreLeadOne" : "image.moreLead";
+    $("more-lead").textContent = t(lead);
   }
 
   // --- image view: MBTI, birth date, Analyse -------------------------------------------------
@@ -381,6 +447,7 @@
     show("loading");
     const form = new FormData();
     form.append("image", state.upload, "photo.jpg");
+    state.more.forEach((entry, i) => form.append("image", entry.upload, `photo-${i + 2}.jpg`));
     form.append("mbti", $("mbti").value);
     form.append("birth_date", birthDate());
     form.append("share_opt_in", $("share-opt-in").checked ? "true" : "false");
@@ -447,7 +514,9 @@
 
   // --- problems: a face problem gets its own view with the framing example ----------------
 
-  const FACE_PROBLEMS = new Set(["no_face", "face_too_small", "regions_incomplete", "image_too_small"]);
+  const FACE_PROBLEMS = new Set([
+    "no_face", "face_too_small", "regions_incomplete", "image_too_small", "different_people",
+  ]);
 
   function showProblem(response, problem) {
     const code = problem.code || `http_${response.status}`;
@@ -476,7 +545,10 @@
       const lost = PARTS.filter((part) => !(regions[part] && regions[part].found));
       values.parts = (lost.length ? lost : PARTS).map((part) => t(`part.${part}`)).join(", ");
     }
-    $("problem-title").textContent = t(`problem.${key}.title`, values);
+    values.n = (problem.photo ?? 0) + 1;
+    const title = t(`problem.${key}.title`, values);
+    const several = state.more.length > 0 && problem.photo !== undefined && key !== "different_people";
+    $("problem-title").textContent = several ? t("problem.photo", { n: values.n, title }) : title;
     const plain = key === "image_too_small" && !problem.width; // the model server's floor
     $("problem-hint").textContent = t(`problem.${key}.${plain ? "hintPlain" : "hint"}`, values);
   }
@@ -516,12 +588,17 @@
     const type = result.type;
     const view = document.querySelector('.view[data-view="result"]');
     view.style.setProperty("--accent", type.colour || "#c8c8d2"); // from the API
-    $("result-type").textContent = typeName(type);
+    const name = typeName(type);
+    $("result-type").textContent = result.near
+      ? t("result.near", { type: name, near: slugName(result.near) }) : name;
+    $("result-photos").hidden = !(result.photos > 1);
+    $("result-photos").textContent = t("result.photos", { count: result.photos });
+    $("result-steadier").hidden = !(result.near && state.deleteToken); // its owner's offer
     $("result-description").textContent = state.lang === "ko" ? type.description_ko : type.description;
     $("delete-button").hidden = !state.deleteToken;
     $("delete-confirm").hidden = true;
     renderVerdict(result);
-    renderReferences(result.references || []);
+    renderReferences(result.references || [], result.references_by);
     drawPhoto(result.regions || {});
     groups.renderResultPanel(result, state.deleteToken);
   }
@@ -576,9 +653,13 @@
     return text;
   }
 
-  function renderReferences(references) {
+  // Look-alikes (the catalog faces of the type nearest yours, each with its similarity), or
+  // examples drawn at random when the type has too few catalog faces.
+  function renderReferences(references, by) {
     const box = $("result-references");
     box.replaceChildren();
+    const alike = by === "look-alike";
+    $("result-references-title").textContent = t(alike ? "result.lookAlikes" : "result.references");
     $("result-references-note").hidden = !references.length || !references.every((r) => r.demo);
     for (const reference of references) {
       const figure = document.createElement("figure");
@@ -592,6 +673,14 @@
       const caption = document.createElement("figcaption");
       caption.textContent = reference.demo ? t("result.demoCaption") : reference.caption;
       figure.append(image, caption);
+      if (alike && reference.similarity !== null && reference.similarity !== undefined) {
+        const similarity = document.createElement("span");
+        similarity.className = "similarity";
+        similarity.textContent = t("result.similarity", {
+          percent: Math.round(reference.similarity * 100),
+        });
+        caption.append(" · ", similarity);
+      }
       box.append(figure);
     }
   }
@@ -656,6 +745,7 @@
   function startOver(push = true) {
     clearNotices();
     if (state.photoUrl && state.photoUrl.startsWith("blob:")) URL.revokeObjectURL(state.photoUrl);
+    forgetMore();
     Object.assign(state, {
       upload: null, photoUrl: null, key: null, result: null, deleteToken: null,
       problem: null,
@@ -724,6 +814,14 @@
     return download(card.href, name, $("result-notice"));
   }
 
+  // "Close to" another type: more selfies of the same person (the photos still here), or anew.
+  function steadier() {
+    if (!state.upload) return startOver();
+    state.key = null;
+    renderThumbs();
+    go("image");
+  }
+
   function askDelete() {
     $("delete-confirm").hidden = false;
     $("delete-cancel").focus();
@@ -750,12 +848,137 @@
     notify($("main-notice"), t("main.deleted"), "success");
   }
 
+  // --- my results: what this phone made (its tokens and summaries are all it keeps) ---------
+
+  function renderMineLink() {
+    const count = groups.kept().length;
+    $("mine-link").hidden = !count;
+    $("mine-link").textContent = t("main.mine", { count });
+  }
+
+  // A result of this phone is gone: its token, photo, summary and groups go with it.
+  function forgetResult(id) {
+    remember("token", id, null);
+    remember("photo", id, null);
+    groups.forget(id);
+  }
+
+  // Entries past the retention period, or that the server no longer has, are dropped.
+  async function pruneMine() {
+    await groups.backfill();
+    const consent = await loadConsent();
+    const days = consent ? consent.retention_days : 0;
+    let dropped = 0;
+    for (const result of groups.kept()) {
+      let gone = Boolean(days && result.at && Date.now() - Date.parse(result.at) > days * DAY_MS);
+      if (!gone) {
+        const headers = { Accept: "application/json", "X-Delete-Token": recall("token", result.id) };
+        const path = `/v1/analyses/${encodeURIComponent(result.id)}`;
+        const response = await fetch(path, { headers }).catch(() => null);
+        gone = Boolean(response && (response.status === 404 || response.status === 403));
+      }
+      if (gone) {
+        forgetResult(result.id);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
+  async function openMine() {
+    show("mine");
+    const ticket = state.pending;
+    notify($("mine-notice"), "");
+    const dropped = await pruneMine();
+    if (ticket !== state.pending) return;
+    renderMine();
+    if (dropped) notify($("mine-notice"), t("mine.gone", { count: dropped }), "info");
+  }
+
+  function mineItem(result) {
+    const item = document.createElement("li");
+    item.className = "mine-item";
+    item.dataset.id = result.id;
+    const what = document.createElement("span");
+    what.className = "what";
+    what.textContent = t("mine.item", {
+      type: slugName(result.type), points: t("points", { points: result.score }),
+    });
+    const when = document.createElement("time");
+    when.dateTime = result.at || "";
+    when.textContent = result.at
+      ? new Intl.DateTimeFormat(state.lang, { dateStyle: "medium" }).format(new Date(result.at)) : "";
+    const open = document.createElement("a");
+    open.className = "button small-button";
+    open.href = `/r/${encodeURIComponent(result.id)}`;
+    open.textContent = t("mine.open");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button small-button";
+    remove.textContent = t("mine.delete");
+    remove.addEventListener("click", () => askDeleteMine(item, result.id));
+    item.append(what, when, open, remove);
+    return item;
+  }
+
+  function renderMine() {
+    const results = groups.kept();
+    $("mine-list").replaceChildren(...results.map(mineItem));
+    $("mine-empty").hidden = Boolean(results.length);
+    $("mine-forget").hidden = !results.length;
+    $("mine-forget-confirm").hidden = true;
+  }
+
+  function askDeleteMine(item, id) {
+    if (item.querySelector(".confirm")) return;
+    const confirm = document.createElement("div");
+    confirm.className = "confirm";
+    const question = document.createElement("p");
+    question.textContent = t("mine.deleteAsk");
+    const keep = document.createElement("button");
+    keep.type = "button";
+    keep.className = "button small-button";
+    keep.textContent = t("mine.cancel");
+    keep.addEventListener("click", () => confirm.remove());
+    const yes = document.createElement("button");
+    yes.type = "button";
+    yes.className = "button small-button danger";
+    yes.textContent = t("mine.delete");
+    yes.addEventListener("click", async () => {
+      const ok = await deleteOnServer(id);
+      renderMine();
+      notify($("mine-notice"), t(ok ? "mine.deleted" : "mine.failed"), ok ? "success" : "error");
+    });
+    confirm.append(question, keep, yes);
+    item.append(confirm);
+  }
+
+  // The server's copy first (gone already counts), then this phone's.
+  async function deleteOnServer(id) {
+    const path = `/v1/analyses/${encodeURIComponent(id)}`;
+    const headers = { "X-Delete-Token": recall("token", id) || "" };
+    const response = await fetch(path, { method: "DELETE", headers }).catch(() => null);
+    if (!response || (!response.ok && response.status !== 404)) return false;
+    forgetResult(id);
+    return true;
+  }
+
+  async function forgetPhone() {
+    let failed = 0;
+    for (const result of groups.kept()) {
+      if (!(await deleteOnServer(result.id))) failed += 1;
+    }
+    renderMine();
+    notify($("mine-notice"), t(failed ? "mine.failed" : "mine.forgotten"), failed ? "error" : "success");
+  }
+
   // --- navigation --------------------------------------------------------------------------
 
   function route(entry) {
     state.pending += 1; // whatever was loading is no longer wanted
     const match = window.location.pathname.match(RESULT_PATH);
     if (match) return openResult(match[1]);
+    if (MINE_PATH.test(window.location.pathname)) return openMine();
     const group = window.location.pathname.match(GROUP_PATH);
     if (group) return groups.open(group[1], new URLSearchParams(window.location.search).get("vs"));
     const view = entry && entry.view;
@@ -794,6 +1017,18 @@
     }
     $("analyse-button").addEventListener("click", onAnalyse);
     $("consent-box").addEventListener("change", updateConsent);
+    $("more-camera").addEventListener("click", () => $("camera-input").click());
+    $("more-gallery").addEventListener("click", () => $("gallery-input").click());
+    $("steadier-button").addEventListener("click", steadier);
+    $("mine-link").addEventListener("click", (event) => {
+      event.preventDefault();
+      go("mine", "/me");
+      openMine();
+    });
+    $("mine-home").addEventListener("click", () => startOver());
+    $("mine-forget").addEventListener("click", () => { $("mine-forget-confirm").hidden = false; });
+    $("mine-forget-cancel").addEventListener("click", () => { $("mine-forget-confirm").hidden = true; });
+    $("mine-forget-yes").addEventListener("click", forgetPhone);
     $("consent-accept").addEventListener("click", acceptConsent);
     $("consent-back").addEventListener("click", () => history.back());
     $("back-button").addEventListener("click", () => history.back());

@@ -532,5 +532,5 @@ window.ALPHAMALE_GROUPS = (app) => {
     $("group-missing-home").addEventListener("click", () => app.startOver());
   }
 
-  return { init, open, render, keep, forget, renderResultPanel };
+  return { init, open, render, keep, forget, renderResultPanel, kept: keptResults, backfill };
 };

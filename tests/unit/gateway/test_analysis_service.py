@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from gateway.config import Settings
 from gateway.context import AppContext, app_context
 from gateway.errors import (
     DatabaseUnavailable,
+    DifferentPeople,
     FaceTooSmall,
     IdempotencyConflict,
     ModelUnavailable,
@@ -111,6 +112,9 @@ class StandInModelServer:
 
     def __init__(self) -> None:
         self.faces: list[dict] = [face(200, 180, 120)]
+        self.faceless_widths: set[int] = set()  # photos of these widths show no face
+        self.distances: list[float] | None = None  # identity distances (default: one person)
+        self.crops: list[int] = []  # how many crops each face_type call typed
         self.regions = regions(True, True, True)
         self.types = typed("beta", "beta", "gamma")  # 40 + 32 + 6 = 78 > 68: beta
         self.calls: list[str] = []
@@ -122,7 +126,8 @@ class StandInModelServer:
         if "face_check" in self.down:
             raise ModelUnavailable("stand-in down")
         size = Image.open(io.BytesIO(image)).size
-        body = {"faces": self.faces, "count": len(self.faces), "width": size[0]}
+        faces = [] if size[0] in self.faceless_widths else self.faces
+        body = {"faces": faces, "count": len(faces), "width": size[0]}
         return FaceCheckAnswer.model_validate(body | {"height": size[1]})
 
     async def face_regions(self, image: bytes) -> RegionsAnswer:
@@ -131,13 +136,16 @@ class StandInModelServer:
             await asyncio.wait_for(self.gate.wait(), timeout=60)
         return RegionsAnswer.model_validate(self.regions)
 
-    async def face_type(self, image: bytes) -> TypeAnswer:
+    async def face_type(self, crops: Sequence[bytes]) -> TypeAnswer:
         self.calls.append("face_type")
+        self.crops.append(len(crops))
         if self.gate is not None:
             self.gate.set()
         if "face_type" in self.down:
             raise ModelUnavailable("stand-in down")
-        return TypeAnswer.model_validate(self.types)
+        distances = self.distances or [0.0] * len(crops)
+        identity = {"threshold": 0.6, "distances": distances}
+        return TypeAnswer.model_validate(self.types | {"photos": len(crops), "identity": identity})
 
 
 def photo(size: tuple[int, int] = (400, 400)) -> bytes:
@@ -148,7 +156,7 @@ def photo(size: tuple[int, int] = (400, 400)) -> bytes:
 
 def request(**changes: object) -> AnalysisRequest:
     return dataclasses.replace(
-        AnalysisRequest(image=photo(), mbti="intj", birth_date="1995-04-17", consent=CONSENT),
+        AnalysisRequest(images=(photo(),), mbti="intj", birth_date="1995-04-17", consent=CONSENT),
         **changes,
     )
 
@@ -349,3 +357,61 @@ async def test_the_stored_type_is_the_type_models_answer(
     analysis = (await service.analyse(request())).analysis
     assert (analysis.outcome, analysis.score) == (outcome, score)
     assert analysis.verdict is not None and analysis.verdict["score"] == score
+
+
+# --- several selfies of one person -----------------------------------------------------------
+def selfies(count: int) -> tuple[bytes, ...]:
+    """Photos of different widths, so the stand-in can tell them apart."""
+    return tuple(photo((400 + 20 * index, 400)) for index in range(count))
+
+
+async def test_three_selfies_are_typed_together_stored_and_deleted_together(
+    service: AnalysisService, models: StandInModelServer, context: AppContext
+) -> None:
+    created = await service.analyse(request(images=selfies(3)))
+    analysis = created.analysis
+    assert models.crops == [3] and models.calls.count("face_check") == 3
+    assert models.calls.count("face_regions") == 3  # each photo's parts, one type for all
+    assert analysis.photos == 3 and len(analysis.object_keys) == 3
+    assert (analysis.margin, analysis.near) == (2.5, None)
+    answer = await service.answer(analysis, created.delete_token)
+    assert (answer.photos, answer.margin, answer.near) == (3, 2.5, None)
+    assert len((await stored(context))[1]) == 3
+    await service.delete(analysis.id, created.delete_token or "")
+    assert await stored(context) == (0, [])
+
+
+async def test_another_persons_photo_is_named_and_nothing_is_stored(
+    service: AnalysisService, models: StandInModelServer, context: AppContext
+) -> None:
+    models.distances = [0.0, 0.41, 0.83]  # the third is someone else (one person up to 0.6)
+    with pytest.raises(DifferentPeople) as refused:
+        await service.analyse(request(images=selfies(3)))
+    assert refused.value.extra["photo"] == 2 and refused.value.status == 422
+    assert refused.value.detail.startswith("Photo 3 of 3:")
+    assert await stored(context) == (0, [])
+
+
+async def test_each_photo_passes_every_check_and_a_refusal_names_it(
+    service: AnalysisService, models: StandInModelServer, context: AppContext
+) -> None:
+    models.faceless_widths = {420, 440}  # the second and third photos
+    with pytest.raises(NoFace) as refused:
+        await service.analyse(request(images=selfies(3)))
+    assert refused.value.extra["photo"] == 1  # the lowest one
+    assert refused.value.detail == "Photo 2 of 3: No human face was found in the photo."
+    assert "face_type" not in models.calls and await stored(context) == (0, [])
+    models.faceless_widths = set()
+    models.regions = regions(True, False, True)
+    with pytest.raises(RegionsIncomplete) as incomplete:
+        await service.analyse(request(images=selfies(2)))
+    assert incomplete.value.extra["photo"] == 0 and await stored(context) == (0, [])
+
+
+async def test_an_idempotency_key_covers_the_whole_set(service: AnalysisService) -> None:
+    first = await service.analyse(request(images=selfies(2), idempotency_key="set"))
+    again = await service.analyse(request(images=selfies(2), idempotency_key="set"))
+    assert again.replayed and again.analysis.id == first.analysis.id
+    other = (selfies(2)[0], photo((460, 400)))  # the same first photo, another second
+    with pytest.raises(IdempotencyConflict):
+        await service.analyse(request(images=other, idempotency_key="set"))

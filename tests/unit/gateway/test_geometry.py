@@ -7,7 +7,7 @@ import io
 from PIL import Image
 
 from core.schemas import FaceCheckAnswer
-from gateway.analyses.geometry import DETECT_SIDE, detection_jpeg, scale_faces
+from gateway.faces import DETECT_SIDE, detection_jpeg, scale_faces
 
 
 def test_large_photos_are_downscaled_and_small_ones_kept() -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from core.contract import MAX_PHOTOS
 from db import migrate
 from gateway.config import Settings
 from gateway.errors import ImageTooLarge, NotFound
@@ -65,10 +66,10 @@ def test_the_size_check_refuses_only_past_the_limit_and_names_the_image_limit() 
     assert caught.value.extra["max_bytes"] == 3000  # the hint names the image limit
 
 
-def test_the_body_limit_is_the_image_in_base64_and_room_for_the_rest() -> None:
+def test_the_body_limit_is_three_images_in_base64_and_room_for_the_rest() -> None:
     assert [base64_length(n) for n in (0, 1, 2, 3, 4)] == [0, 4, 4, 4, 8]
     assert base64_length(3000) == len(base64.b64encode(bytes(3000)))
-    assert request_body_limit(3000) == 4000 + FORM_ALLOWANCE
+    assert request_body_limit(3000) == MAX_PHOTOS * 4000 + FORM_ALLOWANCE
 
 
 @pytest.mark.parametrize("size", [2998, 2999, 3000, 3001, 3002])

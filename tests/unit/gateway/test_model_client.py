@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from core.contract import CROP
+from core.schemas import TypeRequest
 from gateway.clients.torchserve import ModelServerClient
 from gateway.errors import AppError, ImageTooManyPixels, ModelUnavailable
 from tests.unit.gateway.test_analysis_service import regions, typed
@@ -22,17 +23,37 @@ def client_answering(body: dict) -> ModelServerClient:
 
 
 @pytest.mark.parametrize(
-    ("model", "answer"),
-    [("face_regions", regions(True, True, True)), ("face_type", typed("beta", "beta", "beta"))],
+    ("model", "answer", "sent"),
+    [
+        ("face_regions", regions(True, True, True), b"crop"),
+        ("face_type", typed("beta", "beta", "beta"), [b"crop"]),
+    ],
 )
 async def test_an_answer_for_the_crop_sent_is_taken_and_another_crop_is_refused(
-    model: str, answer: dict
+    model: str, answer: dict, sent: object
 ) -> None:
     ask = getattr(client_answering(answer), model)
-    assert (await ask(b"crop")).crop.size == CROP.size
+    assert (await ask(sent)).crop.size == CROP.size
     other = answer | {"crop": {"margin": CROP.margin + 0.1, "size": CROP.size}}
     with pytest.raises(ModelUnavailable, match="expects the crop"):
-        await getattr(client_answering(other), model)(b"crop")
+        await getattr(client_answering(other), model)(sent)
+
+
+async def test_face_type_gets_every_crop_in_one_json_request() -> None:
+    requests: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json=typed("beta", "beta", "beta") | {"photos": 3})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    typed_answer = await ModelServerClient(http, "http://ts", "http://m").face_type(
+        [b"a", b"bb", b"c"]
+    )
+    [request] = requests
+    assert request.headers["content-type"] == "application/json"
+    assert TypeRequest.model_validate_json(request.content).crops == ["YQ==", "YmI=", "Yw=="]
+    assert typed_answer.photos == 3
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from PIL import Image
 
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS, TYPES
+from gateway.analyses.schemas import DISCLAIMER
 from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, Features
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.handlers.face_type import FaceTypeHandler
@@ -72,6 +73,19 @@ def test_a_chip_the_runtime_cannot_make_is_refused() -> None:
 
 def _pct(value: float) -> str:
     return f"{round(100 * value)} %"
+
+
+def test_the_disclaimers_quote_the_card() -> None:
+    """What the API and the client say of the type's accuracy is the card's (en and ko)."""
+    figures = METRICS["figures"][SERVED]
+    exact, within = _pct(figures["exact"]), _pct(figures["within_one"])
+    assert f"tier for {exact} of people ({within} within one tier)" in DISCLAIMER
+    strings = (ROOT / "gateway/web/static/strings.js").read_text()
+    english = re.search(r'"result.disclaimer": "([^"]+)"', strings)
+    korean = re.findall(r'"result.disclaimer": "([^"]+)"', strings)[1]
+    assert english and english.group(1) == DISCLAIMER
+    assert f"정확히 맞는 경우는 {exact.replace(' ', '')}" in korean
+    assert f"한 등급 이내는 {within.replace(' ', '')}" in korean
 
 
 def test_the_readme_quotes_the_card() -> None:
