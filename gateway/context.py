@@ -1,5 +1,6 @@
 """What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client,
-the admission bound, the per-client rate and its store, and the cache of rendered images."""
+the admission bound, the per-client rate and its store, the cache of rendered images, and the
+glance's samples of the metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.decode_budget import DecodeBudget
+from gateway.glance.service import GlanceService
 from gateway.groups.service import GroupService
 from gateway.metrics import Metrics
 from gateway.overload.clients import per_client
@@ -40,6 +42,7 @@ class AppContext:
     renders: RenderCache
     decodes: DecodeBudget
     faces: FaceIndex
+    glance: GlanceService
     admission: AdmissionQueue | None = None
     rate_store: Store | None = None
 
@@ -139,6 +142,8 @@ async def app_context(
         metrics = metrics or Metrics()
         if admission is not None:
             metrics.watch_admission(admission)
+        glance = GlanceService(metrics, admission)
+        await stack.enter_async_context(glance.sampling())
         yield AppContext(
             settings=settings,
             engine=engine,
@@ -157,6 +162,7 @@ async def app_context(
             renders=RenderCache(settings.render_cache_mb * 1024 * 1024),
             decodes=DecodeBudget(round(settings.decode_budget_mp * 1_000_000)),
             faces=FaceIndex(),
+            glance=glance,
             admission=admission,
             rate_store=rate_store,
         )

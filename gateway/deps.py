@@ -19,6 +19,7 @@ from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.errors import Unauthorized
+from gateway.glance.service import GlanceService
 from gateway.groups.service import GroupService
 
 
@@ -49,11 +50,16 @@ def group_service(context: ContextDep) -> GroupService:
     return context.group_service()
 
 
+def glance_service(context: ContextDep) -> GlanceService:
+    return context.glance
+
+
 SettingsDep = Annotated[Settings, Depends(context_settings)]
 ModelsDep = Annotated[ModelServerClient, Depends(get_models)]
 AnalysisServiceDep = Annotated[AnalysisService, Depends(analysis_service)]
 CatalogDep = Annotated[CatalogService, Depends(catalog_service)]
 GroupServiceDep = Annotated[GroupService, Depends(group_service)]
+GlanceDep = Annotated[GlanceService, Depends(glance_service)]
 
 bearer = HTTPBearer(auto_error=False, description="ALPHAMALE_ADMIN_TOKEN")
 

@@ -34,6 +34,7 @@ from gateway.config import Settings, get_settings
 from gateway.consent import router as consent
 from gateway.context import app_context
 from gateway.errors import AppError, DatabaseUnavailable, HttpProblem, ImageTooLarge
+from gateway.glance import router as glance
 from gateway.groups import router as groups
 from gateway.limits import check_size, request_body_limit
 from gateway.malloc import limit_heap_growth
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         legacy.router,
         catalog_admin,
         models_admin.router,
+        glance.router,
         health.router,
         local_files.router,
         web.router,

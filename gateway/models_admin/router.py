@@ -27,11 +27,14 @@ ARCHIVE = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.mar$")  # a file of the model sto
 
 @router.get("")
 async def list_models(models: ModelsDep) -> list[dict[str, Any]]:
-    """Every served model with all its versions, workers and their status."""
-    return [
-        {"name": name, "versions": await models.describe(name, "all")}
-        for name in [m["modelName"] for m in await models.list_models()]
-    ]
+    """Every served model with its default version and all its versions, workers and their
+    status (TorchServe's description of a version does not say whether it is the default)."""
+    listed = []
+    for name in [m["modelName"] for m in await models.list_models()]:
+        [default] = await models.describe(name)
+        versions = await models.describe(name, "all")
+        listed.append({"name": name, "default": default["modelVersion"], "versions": versions})
+    return listed
 
 
 @router.get("/{name}")

@@ -1,4 +1,6 @@
-"""Web routes: the mobile web client, its icons and manifest, the share page and its images.
+"""Web routes: the mobile web client, its icons and manifest, the share page and its images, and
+the operators' catalog console (``/admin``: static files; every call it makes is to the admin API
+with the token the operator types).
 
 The client is static files served from here (no build step, nothing from a CDN); ``/r/{id}``
 serves it too, so a result's permalink reloads into it. The share page, its 404 page, the
@@ -53,7 +55,15 @@ SHARE_CSP = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 JS, CSS = "text/javascript; charset=utf-8", "text/css; charset=utf-8"
-ASSETS = {"app.js": JS, "groups.js": JS, "strings.js": JS, "styles.css": CSS}
+ASSETS = {
+    "app.js": JS,
+    "groups.js": JS,
+    "strings.js": JS,
+    "styles.css": CSS,
+    "admin.js": JS,
+    "admin-strings.js": JS,
+    "admin.css": CSS,
+}
 
 Renderer = Callable[[CardContent, Image.Image | None], bytes]
 
@@ -103,6 +113,13 @@ async def result_page(analysis_id: str) -> HTMLResponse:
 async def my_results_page() -> HTMLResponse:
     """ "My results": the client, which lists what this device keeps itself."""
     return client_response()
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def console_page() -> HTMLResponse:
+    """The operators' catalog console: the page is public, what it shows needs the admin token."""
+    headers = security_headers(CLIENT_CSP, "no-cache") | {"X-Robots-Tag": "noindex"}
+    return HTMLResponse(web_file("admin.html"), headers=headers)
 
 
 @router.get("/static/{name}")

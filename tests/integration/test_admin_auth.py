@@ -26,6 +26,7 @@ from PIL import Image
 from db.models import CatalogImage
 from gateway.catalog.router import admin_router as catalog_admin
 from gateway.errors import Unauthorized
+from gateway.glance.router import router as glance_admin
 from gateway.models_admin.router import router as models_admin
 from tests.fixtures.app import ADMIN, ADMIN_TOKEN, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
@@ -169,12 +170,12 @@ async def assert_admin_refuses(
     documented = {(method, path) for method, path, _ in operations}
     routes = {
         (method, route.path)
-        for router in (catalog_admin, models_admin)
+        for router in (catalog_admin, models_admin, glance_admin)
         for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    assert len(routes) >= 9 and routes <= documented  # every admin route is in the document
+    assert len(routes) >= 10 and routes <= documented  # every admin route is in the document
 
     kept = await api.context.catalog_service().add("alpha", png(), "must stay", describe=False)
     catalog_before = await catalog_state(api)

@@ -362,6 +362,7 @@ async def test_ready_and_admin_models(live: Api) -> None:
     models = (await live.client.get("/v1/admin/models", headers=ADMIN)).json()
     assert {m["name"] for m in models} == {"face_check", "face_regions", "face_type"}
     assert all(w["status"] == "READY" for m in models for v in m["versions"] for w in v["workers"])
+    assert all(m["default"] in {v["modelVersion"] for v in m["versions"]} for m in models)
 
 
 async def test_storage_failure_is_503_and_stores_nothing(

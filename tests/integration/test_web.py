@@ -28,6 +28,7 @@ from gateway.web import pages
 from gateway.web.card import font_path, render_card
 from gateway.web.i18n import Lang, negotiate
 from gateway.web.pages import card_content, image_lang
+from gateway.web.router import CLIENT_CSP
 from gateway.web.story import render_story
 from tests.fixtures.app import SIGNING_KEY
 
@@ -277,13 +278,51 @@ async def test_client_is_served(tmp_path: Path) -> None:
         assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?(https?:)?//", text)
 
 
-def test_the_client_strings_are_complete_in_both_languages() -> None:
-    """strings.js: the same keys in Korean and English, and every key the page and script use."""
-    static = Path(__file__).resolve().parents[2] / "gateway" / "web" / "static"
+async def test_console_is_served_like_the_client(tmp_path: Path) -> None:
+    """/admin: the client's CSP, every script and style a file of the gateway, nothing from
+    outside; the token kept in sessionStorage only, captions put on the page as text."""
+    app = create_app(Settings(var_dir=tmp_path))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        page = await client.get("/admin")
+        files = [await client.get(f"/static/{n}") for n in ("admin.js", "admin-strings.js")]
+        styles = await client.get("/static/admin.css")
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CLIENT_CSP
+    assert page.headers["x-robots-tag"] == "noindex" and page.headers["cache-control"] == "no-cache"
+    assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/static/admin-strings.js" defer>',
+        '<script src="/static/admin.js" defer>',
+    ]
+    assert "<style" not in page.text and " style=" not in page.text
+    assert all(f.headers["content-type"] == "text/javascript; charset=utf-8" for f in files)
+    assert styles.headers["content-type"].startswith("text/css")
+    script = files[0].text
+    assert "sessionStorage.setItem(TOKEN_KEY" in script and "Authorization" in script
+    assert "localStorage.setItem(TOKEN_KEY" not in script and "cookie" not in script
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+    for text in (page.text, styles.text, *(f.text for f in files)):
+        assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?(https?:)?//", text)
+
+
+STATIC = Path(__file__).resolve().parents[2] / "gateway" / "web" / "static"
+STRINGS = {  # a strings file: the page and the scripts that use it
+    "strings.js": ("index.html", ("app.js", "groups.js")),
+    "admin-strings.js": ("admin.html", ("admin.js",)),
+}
+
+
+@pytest.mark.parametrize("strings", sorted(STRINGS))
+def test_the_strings_are_complete_in_both_languages(strings: str) -> None:
+    """The client's strings.js and the console's admin-strings.js: the same keys in Korean and
+    English, and every key the page and its scripts use."""
     tables = {
         lang: dict(re.findall(r'^\s+"([\w.]+)": "(.*)",$', block, re.M))
         for lang, block in re.findall(
-            r"^  (en|ko): \{\n(.*?)^  \},", (static / "strings.js").read_text(), re.M | re.S
+            r"^  (en|ko): \{\n(.*?)^  \},", (STATIC / strings).read_text(), re.M | re.S
         )
     }
     assert set(tables) == {"en", "ko"} and tables["en"].keys() == tables["ko"].keys()
@@ -293,9 +332,10 @@ def test_the_client_strings_are_complete_in_both_languages() -> None:
     for slug, name in TYPE_NAMES_KO.items():  # the client's type names are the server's
         assert tables["ko"][f"type.{slug}"] == name
         assert tables["en"][f"type.{slug}"] == slug.capitalize()
-    used = set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.]+)"', (static / "index.html").read_text()))
-    for script in ("app.js", "groups.js"):
-        used |= set(re.findall(r'\bt\("([\w.]+)"', (static / script).read_text()))
+    page, scripts = STRINGS[strings]
+    used = set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.]+)"', (STATIC / page).read_text()))
+    for script in scripts:
+        used |= set(re.findall(r'\bt\("([\w.]+)"', (STATIC / script).read_text()))
     assert used and used <= tables["en"].keys(), used - tables["en"].keys()
 
 

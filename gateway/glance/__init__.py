@@ -1,0 +1,1 @@
+"""A glance at the service for operators (behind the admin token): rates, latency, refusals."""
