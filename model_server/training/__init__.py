@@ -12,11 +12,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.dataset import DATASET_ENV, default_dataset_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"  # what is committed and archived
-WORK_DIR = REPO_ROOT / "var" / "training"  # labels, auto-labels, runs (not committed)
-__all__ = ["DATASET_ENV", "REPO_ROOT", "WEIGHTS_DIR", "WORK_DIR", "default_dataset_dir"]
+__all__ = ["DATASET_ENV", "default_dataset_dir"]

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from core.contract import CROP
-from model_server.training import WEIGHTS_DIR
+from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 from model_server.training.cards import render
 from model_server.training.cards.detector_card import detector_card
 from model_server.training.cards.type_card import type_model_card
@@ -44,7 +44,7 @@ def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--checkpoint", type=Path, default=WEIGHTS_DIR / "face_regions.pt")
-    p.add_argument("--type-metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
+    p.add_argument("--type-metrics", type=Path, default=EVAL_DIR / "type_model.json")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "MODEL_CARD.md")
     return p
 

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from core.contract import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.paths import REPO_ROOT
 from model_server.runtime.checkpoint import (
     load_checkpoint,
     make_untrained_checkpoint,
@@ -24,7 +25,6 @@ from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.part_labels import encode_label
 from model_server.tools.worker_context import local_context, model_config
 
-REPO = Path(__file__).resolve().parents[3]
 LONDON = default_dataset_dir()
 NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
 
@@ -67,7 +67,7 @@ def restore_torch_threads() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def face_check() -> FaceCheckHandler:
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     return handler
 
 
@@ -139,7 +139,7 @@ def test_face_check_answers_a_bad_image_without_failing_the_batch(
 def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandler) -> None:
     assert face_check.max_pixels == MAX_PIXELS
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     handler.max_pixels = 20 * 20 - 1
     [answer] = handler.handle([{"data": encode(Image.new("RGB", (20, 20)))}], handler.context)
     assert answer == {"error": "image_too_many_pixels"}
@@ -151,7 +151,7 @@ def test_a_model_config_naming_a_contract_parameter_is_refused(key: str) -> None
     handler = FaceCheckHandler()
     with pytest.raises(ValueError, match=key):
         handler.initialize(
-            local_context("face_check", REPO, model_config("face_check", **{key: 1}))
+            local_context("face_check", REPO_ROOT, model_config("face_check", **{key: 1}))
         )
 
 
@@ -174,7 +174,7 @@ def test_face_check_answers_images_below_its_floor_as_too_small(
 def test_an_image_the_model_fails_on_fails_alone() -> None:
     """Without the floor, a 1 x 1 image crashes MTCNN: that request alone gets an error."""
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     handler.min_side = 1  # let the tiny image reach the detector
     flat = encode(non_face_images()["flat"])
     batch = [{"data": flat}, {"data": encode(Image.new("RGB", (1, 1)), "PNG")}, {"data": flat}]
