@@ -128,15 +128,15 @@ def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
     if spec.model_card is not None:
         return spec.model_card.read_text()
     if spec.name == "face_type":
-        return type_model_card(spec.checkpoint)
+        return type_artefact_card(spec.checkpoint)
+    from model_server.cards.detector_card import checkpoint_card
     from model_server.runtime.checkpoint import load_checkpoint  # torch only when building
-    from model_server.training.cards.detector_card import checkpoint_card
 
     meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
     return checkpoint_card(spec.version, meta)
 
 
-def type_model_card(artefact: Path | None) -> str:
+def type_artefact_card(artefact: Path | None) -> str:
     """The short card of a type-model artefact that ships without the full card."""
     if artefact is None:
         raise FileNotFoundError("face_type needs a type_model.json")

@@ -1,4 +1,4 @@
-"""Training of AlphaMale's two models, one package each, and their model cards.
+"""Training of AlphaMale's two models, one package each.
 
 ``python -m model_server.training <subcommand>`` (:mod:`.__main__` lists them all):
 
@@ -6,7 +6,8 @@
   ``evaluate``, ``archive``.
 - :mod:`.face_type`: the type model (ridges on dlib face embeddings): ``labels``,
   ``type-model``, ``type-views``, ``face-net-parity``.
-- :mod:`.cards`: ``MODEL_CARD.md`` rendered from the templates in ``cards/templates``: ``card``.
+- ``card``: ``MODEL_CARD.md``, rendered by :mod:`model_server.cards` (which the archive tool
+  reads too, so it lives beside training, not in it).
 - :mod:`.london`: the London set's photos and people, which both read.
 """
 

@@ -23,10 +23,10 @@ import numpy as np
 
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.cards.model_card import write_model_card
 from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 from model_server.runtime.type_model import TypeModel
 from model_server.training import london
-from model_server.training.cards.model_card import write_model_card
 from model_server.training.face_type import (
     choose,
     identity_check,

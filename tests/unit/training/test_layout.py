@@ -13,9 +13,9 @@ import jinja2
 import pytest
 
 from core.contract import CROP, PART_THRESHOLD
+from model_server.cards import render
 from model_server.paths import MODEL_SERVER_DIR, REPO_ROOT, RUNTIME_DIR
 from model_server.training.__main__ import SUBCOMMANDS, build_parser
-from model_server.training.cards import render
 
 TRAINING = MODEL_SERVER_DIR / "training"
 RUNTIME = RUNTIME_DIR

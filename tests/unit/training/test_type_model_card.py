@@ -24,6 +24,7 @@ from PIL import Image
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS, TYPES
 from gateway.analyses.schemas import DISCLAIMER
+from model_server.cards.model_card import write_model_card
 from model_server.paths import EVAL_DIR, REPO_ROOT, WEIGHTS_DIR
 from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, Features
 from model_server.runtime.face_detector import FaceDetector
@@ -31,7 +32,6 @@ from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
-from model_server.training.cards.model_card import write_model_card
 from model_server.training.face_type import evaluate, train
 from model_server.training.face_type import stable_ridge as sr
 from model_server.training.face_type.data import SERVED_FEATURES, Faces, load_faces

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from core.contract import PART_THRESHOLD
+from model_server.cards import render
 from model_server.paths import EVAL_DIR, REPO_ROOT
-from model_server.training.cards import render
 
 
 def detector_card(meta: Mapping[str, Any], weights: Path | None = None) -> str:

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from core.contract import CROP
+from model_server.cards import render
+from model_server.cards.detector_card import detector_card
+from model_server.cards.type_card import type_section
 from model_server.paths import EVAL_DIR, WEIGHTS_DIR
-from model_server.training.cards import render
-from model_server.training.cards.detector_card import detector_card
-from model_server.training.cards.type_card import type_model_card
 
 
 def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
@@ -33,7 +33,7 @@ def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
     card = render(
         "model_card.md.j2",
         crop_size=CROP.size,
-        type_section=type_model_card(metrics["figures"], metrics["meta"], **beside),
+        type_section=type_section(metrics["figures"], metrics["meta"], **beside),
         detector_section=detector_card(
             {**checkpoint.meta, "backbone": checkpoint.backbone}, weights
         ),
