@@ -41,7 +41,7 @@ from gateway.faces import detection_jpeg, scale_faces
 from gateway.imaging import clean_image, encode_jpeg
 from model_server.paths import REPO_ROOT, VAR_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import load_checkpoint
-from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.parts import iou

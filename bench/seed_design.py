@@ -22,7 +22,7 @@ from PIL import Image
 
 from core.crop import upright_crop
 from model_server.paths import WEIGHTS_DIR
-from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.handlers.face_type import FaceTypeHandler

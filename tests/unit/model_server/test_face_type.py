@@ -389,16 +389,3 @@ def test_the_same_crop_gets_the_same_answer_alone_in_a_batch_or_among_photos(
     assert twice["regions"] == alone["regions"] and twice["type"] == alone["type"]
     assert twice["identity"]["distances"] == [0.0, 0.0]
     assert twice["descriptor"] == alone["descriptor"]
-
-
-def test_the_handler_module_defines_one_class() -> None:
-    """TorchServe refuses a handler module with more than one class in it."""
-    import inspect
-
-    from model_server.runtime.handlers import face_type
-
-    defined = [
-        c for c in vars(face_type).values()
-        if inspect.isclass(c) and c.__module__ == face_type.__name__
-    ]  # fmt: skip
-    assert defined == [FaceTypeHandler]

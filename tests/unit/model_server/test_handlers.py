@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,19 +11,22 @@ from typing import Any
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from ts.utils.util import list_classes_from_module
 
 from core.contract import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.dataset import default_dataset_dir
-from core.taxonomy import PARTS
+from core.taxonomy import MODEL_NAMES, PARTS
 from model_server.paths import REPO_ROOT
 from model_server.runtime.checkpoint import (
     load_checkpoint,
     make_untrained_checkpoint,
     save_checkpoint,
 )
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.part_labels import encode_label
+from model_server.tools import archive
 from model_server.tools.worker_context import local_context, model_config
 
 LONDON = default_dataset_dir()
@@ -54,6 +58,29 @@ def non_face_images() -> dict[str, Image.Image]:
         "grey_ramp": Image.fromarray(horizontal.contiguous().numpy()).convert("RGB"),
         "shapes": shapes,
     }
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_each_handler_module_is_one_torchserve_entry_point(name: str) -> None:
+    """Loaded as TorchServe loads an archive's ``--handler`` file (a top-level module of that
+    name), the module defines exactly one class, an :class:`ImageHandler` with every hook."""
+    spec = importlib.util.spec_from_file_location(name, archive.default_spec(name).handler)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    [handler] = list_classes_from_module(module)
+    assert issubclass(handler, ImageHandler)
+    assert not handler.__abstractmethods__
+
+
+def test_a_handler_without_its_hooks_cannot_be_made() -> None:
+    class Partial(ImageHandler):
+        def load(self, context: Any) -> None:
+            pass
+
+    assert ImageHandler.__abstractmethods__ == {"load", "predict", "answer"}
+    with pytest.raises(TypeError, match="predict"):
+        Partial()
 
 
 @pytest.fixture(scope="module", autouse=True)
