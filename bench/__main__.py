@@ -27,9 +27,11 @@ from db.seed import seed_types
 from db.session import make_sessionmaker
 from gateway.config import Settings
 from gateway.main import create_app
+from model_server.paths import MODEL_STORE_DIR, REPO_ROOT, VAR_DIR
 from model_server.tools import archive, serve
 
-ROOT = Path(__file__).parents[1]
+ROOT = REPO_ROOT
+OUT_DIR = VAR_DIR / "bench"  # every benchmark's figures
 DATASET = default_dataset_dir() / "images"
 THREE_SELFIES_RATIO = 2.2  # issue 27: three selfies cost at most this many times one
 TARGETS_MS = {"face_check": 300, "face_regions": 300, "face_type": 80, "gateway analysis": 350}
@@ -99,10 +101,10 @@ def row(name: str, samples: list[float]) -> str:
 
 async def run(runs: int) -> None:
     photo = sample_photo()
-    archive.build_all(ROOT / "model_store")
+    archive.build_all(MODEL_STORE_DIR)
     var = Path(tempfile.mkdtemp(prefix="alphamale-bench-"))
     ports = dict(zip(serve.DEFAULT_PORTS, [18080, 18081, 18082], strict=True))
-    paths = serve.start(ROOT / "model_store", var / "ts", ports, list(serve.DEFAULT_MODELS))
+    paths = serve.start(MODEL_STORE_DIR, var / "ts", ports, list(serve.DEFAULT_MODELS))
     inference = f"http://127.0.0.1:{ports['inference']}"
     try:
         settings = Settings(

@@ -39,17 +39,17 @@ from gateway.analyses.geometry import regions_in_photo
 from gateway.config import Settings
 from gateway.faces import detection_jpeg, scale_faces
 from gateway.imaging import clean_image, encode_jpeg
+from model_server.paths import REPO_ROOT, VAR_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import load_checkpoint
-from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.parts import iou
 from model_server.tools.worker_context import local_context
 from model_server.training.london import person_of
 
-ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINT = ROOT / "model_server" / "weights" / "face_regions.pt"
-OUT_DIR = ROOT / "var" / "bench"
+CHECKPOINT = WEIGHTS_DIR / "face_regions.pt"
+OUT_DIR = VAR_DIR / "bench"
 SIZES = (8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 48, 56, 64, 80)
 TARGET_RATE = 97.0  # % of held-out photos with all three parts found
 Box = list[float]
@@ -59,7 +59,7 @@ Box = list[float]
 def load_handlers(checkpoint: Path) -> tuple[FaceCheckHandler, FaceRegionsHandler]:
     """Both handlers, initialised as TorchServe would (this pins torch to their num_threads)."""
     face_check = FaceCheckHandler()
-    face_check.initialize(local_context("face_check", ROOT, batch_size=1))
+    face_check.initialize(local_context("face_check", REPO_ROOT, batch_size=1))
     face_regions = FaceRegionsHandler()
     face_regions.initialize(
         local_context("face_regions", checkpoint.parent, None, checkpoint.name, batch_size=1)

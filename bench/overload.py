@@ -28,11 +28,12 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import ROOT
+from bench.__main__ import OUT_DIR
 from bench.soak import FORM, machine, pick_photos, running_stack
+from model_server.paths import MODEL_STORE_DIR
 from model_server.tools import archive
 
-OUTPUT = ROOT / "var" / "bench" / "overload.json"
+OUTPUT = OUT_DIR / "overload.json"
 QUOTA = 5  # per-client analyses per minute in the rate-limit check
 BURSTS = (8, 16)
 SETTLED_S = 2.0  # the spike's start: the queue takes waiters, as for a burst, then sheds them
@@ -264,7 +265,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    archive.build_all(ROOT / "model_store")
+    archive.build_all(MODEL_STORE_DIR)
     runs: list[dict[str, Any]] = []
     for guarded in (False, True):
         settings = {

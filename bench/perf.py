@@ -37,13 +37,14 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from bench.__main__ import ROOT, sample_photo
+from bench.__main__ import OUT_DIR, sample_photo
 from bench.soak import FORM, machine, memory_sample, running_stack
 from core.crop import upright_crop
 from core.schemas import FaceCheckAnswer
+from model_server.paths import MODEL_STORE_DIR
 from model_server.tools import archive
 
-OUTPUT = ROOT / "var" / "bench" / "perf.json"
+OUTPUT = OUT_DIR / "perf.json"
 OCTET = {"Content-Type": "application/octet-stream"}
 SETTINGS = {"ALPHAMALE_ADMISSION_ENABLED": "false", "ALPHAMALE_RATE_LIMIT_QUOTA": "0"}
 
@@ -286,7 +287,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    archive.build_all(ROOT / "model_store")
+    archive.build_all(MODEL_STORE_DIR)
     record: dict[str, Any] = {
         "machine": machine(),
         "concurrency": args.concurrency,

@@ -21,7 +21,8 @@ from fastapi import FastAPI, Request
 from PIL import Image
 
 from core.crop import upright_crop
-from model_server.runtime.handlers import ImageHandler
+from model_server.paths import WEIGHTS_DIR
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.handlers.face_type import FaceTypeHandler
@@ -43,7 +44,7 @@ def handlers() -> dict[str, ImageHandler]:
         handler = cls()
         serialized = archive.SERIALIZED.get(name)  # the files the archives ship
         config = model_config(name, face_net=str(converted())) if name == "face_type" else None
-        context = local_context(name, archive.WEIGHTS_DIR, config, serialized, batch_size=1)
+        context = local_context(name, WEIGHTS_DIR, config, serialized, batch_size=1)
         handler.initialize(context)
         loaded[name] = handler
     return loaded

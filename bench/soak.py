@@ -40,10 +40,11 @@ import httpx
 import psutil
 from tqdm import tqdm
 
-from bench.__main__ import DATASET, ROOT, rss_mb, sample_photo
+from bench.__main__ import DATASET, OUT_DIR, ROOT, rss_mb, sample_photo
 from db.session import sqlite_url
 from gateway.config import Settings
 from gateway.consent.text import current_consent
+from model_server.paths import MODEL_STORE_DIR
 from model_server.tools import archive, serve
 
 # Every bench analysis agrees to the consent of the default retention settings (each stack's).
@@ -54,7 +55,7 @@ CONSENT = current_consent(
 FORM = {"mbti": "INTJ", "birth_date": "1990-01-01", "consent": CONSENT}
 LAST_WINDOW_S = 20 * 60  # the target: RSS growth < 5 % over the last 20 minutes
 GROWTH_TARGET_PCT = 5.0
-OUTPUT = ROOT / "var" / "bench" / "soak.json"
+OUTPUT = OUT_DIR / "soak.json"
 MODELS = list(serve.DEFAULT_MODELS)
 
 
@@ -156,7 +157,7 @@ def running_stack(
     keep = keep_var
     try:
         print(f"Starting TorchServe and the gateway (state in {var}) ...", flush=True)
-        paths = serve.start(ROOT / "model_store", var / "ts", ts_ports, MODELS)
+        paths = serve.start(MODEL_STORE_DIR, var / "ts", ts_ports, MODELS)
         run_module(["gateway.migrate", "upgrade"], env)
         run_module(["gateway.seed"], env)
         gateway = start_gateway(env, port, log)
@@ -646,7 +647,7 @@ def main(args: argparse.Namespace) -> int:
     if args.minutes <= 0 or args.load <= 0 or args.sample_every <= 0:
         raise SystemExit("--minutes, --load and --sample-every must be positive")
     signal.signal(signal.SIGTERM, raise_interrupt)  # `kill` stops the servers too
-    archive.build_all(ROOT / "model_store")
+    archive.build_all(MODEL_STORE_DIR)
     recorder = Recorder()
     record: dict[str, Any] = {"machine": machine(), "load": args.load}
     try:

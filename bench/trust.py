@@ -30,7 +30,7 @@ import httpx
 import psutil
 from PIL import Image, ImageDraw
 
-from bench.__main__ import ROOT
+from bench.__main__ import OUT_DIR
 from bench.soak import CONSENT, machine, start_gateway, stop_gateway
 from db import migrate, repositories
 from db.models import Analysis, Group, GroupMember
@@ -41,7 +41,7 @@ from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
 
-OUTPUT = ROOT / "var" / "bench" / "trust.json"
+OUTPUT = OUT_DIR / "trust.json"
 MEMBERS = 12
 GETS = 100
 UPLOADS = 8

@@ -30,21 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.taxonomy import MODEL_NAMES
+from model_server.paths import CONFIG_DIR, MODEL_SERVER_DIR, REPO_ROOT, RUNTIME_DIR, WEIGHTS_DIR
 from model_server.tools import dlib_weights
 
-MODEL_SERVER = Path(__file__).resolve().parents[1]
-REPO = MODEL_SERVER.parent
-CONFIG_DIR = MODEL_SERVER / "config"
-WEIGHTS_DIR = MODEL_SERVER / "weights"
 DEFAULT_VERSION = "1.0"
 # What ships into every archive, whole: the serving runtime and the torch-free core it imports
 # (the worker runs in the extracted archive, which TorchServe puts on its ``sys.path``).
-SHIPPED_PACKAGES = (REPO / "core", MODEL_SERVER / "runtime")
+SHIPPED_PACKAGES = (REPO_ROOT / "core", RUNTIME_DIR)
 
 
 def shipped_files() -> list[Path]:
     """Every Python file of the shipped packages, plus ``model_server/__init__.py``."""
-    files = [MODEL_SERVER / "__init__.py"]
+    files = [MODEL_SERVER_DIR / "__init__.py"]
     for package in SHIPPED_PACKAGES:
         files += sorted(package.rglob("*.py"))
     return files
@@ -71,7 +68,7 @@ class ArchiveSpec:
 
     @property
     def handler(self) -> Path:
-        return MODEL_SERVER / "runtime" / "handlers" / f"{self.name}.py"
+        return RUNTIME_DIR / "handlers" / f"{self.name}.py"
 
     @property
     def config(self) -> Path:
@@ -86,7 +83,7 @@ class ArchiveSpec:
     def fingerprint(self) -> str:
         digest = hashlib.sha256(f"{self.name}|{self.version}|{self.checkpoint is None}".encode())
         for path in self.inputs():
-            name = path.relative_to(REPO) if path.is_relative_to(REPO) else path.name
+            name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name
             digest.update(str(name).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()
@@ -131,15 +128,15 @@ def model_card(spec: ArchiveSpec, checkpoint: Path | None) -> str:
     if spec.model_card is not None:
         return spec.model_card.read_text()
     if spec.name == "face_type":
-        return type_model_card(spec.checkpoint)
+        return type_artefact_card(spec.checkpoint)
+    from model_server.cards.detector_card import checkpoint_card
     from model_server.runtime.checkpoint import load_checkpoint  # torch only when building
-    from model_server.training.cards.detector_card import checkpoint_card
 
     meta = load_checkpoint(checkpoint).meta if checkpoint else {"trained": False}
     return checkpoint_card(spec.version, meta)
 
 
-def type_model_card(artefact: Path | None) -> str:
+def type_artefact_card(artefact: Path | None) -> str:
     """The short card of a type-model artefact that ships without the full card."""
     if artefact is None:
         raise FileNotFoundError("face_type needs a type_model.json")
@@ -155,7 +152,7 @@ def stage(spec: ArchiveSpec, work: Path) -> tuple[list[Path], Path | None]:
     """Copy the shipped package and the model card into ``work``, convert face_type's face
     network; make a checkpoint if needed. Returns (extra files, checkpoint)."""
     for source in shipped_files():
-        target = work / "extra" / source.relative_to(REPO)
+        target = work / "extra" / source.relative_to(REPO_ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     checkpoint = spec.checkpoint

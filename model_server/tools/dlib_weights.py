@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from model_server.paths import VAR_DIR
 from model_server.runtime.embedding import model_file
 from model_server.runtime.face_net import INPUT_SIZE, MEAN_RGB, FaceNet
 
 DAT_NAME = "dlib_face_recognition_resnet_model_v1.dat"
-CACHE = Path(__file__).resolve().parents[2] / "var" / "face_net.pt"
+CACHE = VAR_DIR / "face_net.pt"
 FLOAT_SPECIAL = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
 
 
@@ -286,7 +287,7 @@ def converted(out: Path = CACHE) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dat", type=Path, default=None, help="default: face_recognition_models'")
-    parser.add_argument("--out", type=Path, default=Path("var/face_net.pt"))
+    parser.add_argument("--out", type=Path, default=CACHE)
     args = parser.parse_args(argv)
     print(f"{convert(args.out, args.dat)} ({args.out.stat().st_size / 1e6:.1f} MB)")
 

@@ -35,9 +35,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.taxonomy import MODEL_NAMES
+from model_server.paths import CONFIG_DIR
 from model_server.tools import guard
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "config" / "config.properties"
+TEMPLATE = CONFIG_DIR / "config.properties"
 DEFAULT_MODELS = MODEL_NAMES
 DEFAULT_PORTS = {"inference": 8080, "management": 8081, "metrics": 8082}
 LOOPBACK = "127.0.0.1"  # local default; a container on a private network binds 0.0.0.0

@@ -26,12 +26,12 @@ from PIL import Image
 from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
+from model_server.paths import WEIGHTS_DIR
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 PHOTOS = ("001_03", "001_08", "002_03")
 
 
@@ -71,7 +71,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> dict[str, float]:
     context = local_context(
-        "face_type", WEIGHTS, model_config("face_type", face_net=str(converted())),
+        "face_type", WEIGHTS_DIR, model_config("face_type", face_net=str(converted())),
         "type_model.json",
     )  # fmt: skip
     handler = FaceTypeHandler()

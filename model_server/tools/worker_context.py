@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+from model_server.paths import CONFIG_DIR
 
 
 def model_config(name: str, **handler: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Training of AlphaMale's two models, one package each, and their model cards.
+"""Training of AlphaMale's two models, one package each.
 
 ``python -m model_server.training <subcommand>`` (:mod:`.__main__` lists them all):
 
@@ -6,17 +6,13 @@
   ``evaluate``, ``archive``.
 - :mod:`.face_type`: the type model (ridges on dlib face embeddings): ``labels``,
   ``type-model``, ``type-views``, ``face-net-parity``.
-- :mod:`.cards`: ``MODEL_CARD.md`` rendered from the templates in ``cards/templates``: ``card``.
+- ``card``: ``MODEL_CARD.md``, rendered by :mod:`model_server.cards` (which the archive tool
+  reads too, so it lives beside training, not in it).
 - :mod:`.london`: the London set's photos and people, which both read.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.dataset import DATASET_ENV, default_dataset_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WEIGHTS_DIR = REPO_ROOT / "model_server" / "weights"  # what is committed and archived
-WORK_DIR = REPO_ROOT / "var" / "training"  # labels, auto-labels, runs (not committed)
-__all__ = ["DATASET_ENV", "REPO_ROOT", "WEIGHTS_DIR", "WORK_DIR", "default_dataset_dir"]
+__all__ = ["DATASET_ENV", "default_dataset_dir"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model_server.training.cards import model_card
+from model_server.cards import model_card
 from model_server.training.face_regions import cli as regions_cli
 from model_server.training.face_regions import evaluate as regions_evaluate
 from model_server.training.face_regions import train as regions_train
@@ -80,7 +80,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         regions_cli.archive_parser,
         regions_cli.archive,
     ),
-    # both (model_server/training/cards)
+    # both (model_server/cards)
     "card": Subcommand(
         "MODEL_CARD.md from the type model's metrics and the detector's run",
         model_card.get_args_parser,

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from core.contract import PART_THRESHOLD, SCORE_BOUNDS, SCORE_POINTS
 from core.dataset import default_dataset_dir
 from gateway.errors import StorageUnavailable
+from model_server.paths import CONFIG_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import make_untrained_checkpoint
 from tests.fixtures.app import ADMIN, CONSENT, Api, running, settings_for
 from tests.fixtures.s3 import S3Endpoint
@@ -64,9 +65,8 @@ async def live(
         yield api
 
 
-REPO = Path(__file__).parents[2]
-WEIGHTS = REPO / "model_server/weights/face_regions.pt"
-TYPE_MODEL = REPO / "model_server/weights/type_model.json"
+WEIGHTS = WEIGHTS_DIR / "face_regions.pt"
+TYPE_MODEL = WEIGHTS_DIR / "type_model.json"
 LEGACY_NULLS = ("male_type", "dsc", "img1", "img2", "img3", "img4")
 TYPES = ("alpha", "beta", "gamma", "delta", "omega")
 IMAGES = ("card.png", "story.png")  # a share page's images
@@ -397,7 +397,7 @@ async def test_admin_swaps_the_served_model_version(
 ) -> None:
     """Register face_type 2.0 (the face alone decides) through the admin API, make it default,
     see analyses follow, then undo."""
-    config = yaml.safe_load((REPO / "model_server/config/face_type.yaml").read_text())
+    config = yaml.safe_load((CONFIG_DIR / "face_type.yaml").read_text())
     config["handler"]["combination"] = "face"
     face_only = tmp_path / "face_type.yaml"
     face_only.write_text(yaml.safe_dump(config))

@@ -27,10 +27,10 @@ from gateway.errors import (
     ModelUnavailable,
     NotFound,
 )
+from model_server.paths import CONFIG_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import make_untrained_checkpoint
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.tools import archive
-from model_server.tools.archive import CONFIG_DIR, WEIGHTS_DIR
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
 from tests.fixtures.services import free_ports

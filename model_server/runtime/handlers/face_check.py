@@ -15,7 +15,7 @@ from PIL import Image
 
 from core.schemas import FaceCheckAnswer
 from model_server.runtime.face_detector import DetectedFace, FaceDetector
-from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.base import ImageHandler
 
 
 class FaceCheckHandler(ImageHandler):

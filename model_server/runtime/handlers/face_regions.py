@@ -18,7 +18,7 @@ from torchvision.transforms.functional import to_tensor
 from core.contract import PART_THRESHOLD
 from core.schemas import CropInfo, RegionsAnswer, ServedModel
 from model_server.runtime.checkpoint import load_checkpoint
-from model_server.runtime.handlers import ImageHandler
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.parts import Detection, decide_parts
 from model_server.runtime.region_detector import to_detections
 

@@ -37,7 +37,12 @@ from pydantic import ValidationError
 from core.contract import CROP
 from core.schemas import CropInfo, Identity, ServedModel, TypeAnswer, TypeRequest
 from model_server.runtime.embedding import FaceEmbedder, Features
-from model_server.runtime.handlers import ImageHandler, RequestError, decode_image, request_body
+from model_server.runtime.handlers.base import (
+    ImageHandler,
+    RequestError,
+    decode_image,
+    request_body,
+)
 from model_server.runtime.type_model import (
     TypedPhotos,
     TypeModel,

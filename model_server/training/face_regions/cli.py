@@ -14,7 +14,8 @@ from pathlib import Path
 
 from core.contract import CROP
 from core.dataset import default_dataset_dir
-from model_server.training import REPO_ROOT, london
+from model_server.paths import MODEL_STORE_DIR
+from model_server.training import london
 from model_server.training.face_regions import autolabel as al
 from model_server.training.face_regions.data import AUTOLABELS
 from model_server.training.face_regions.evaluate import DEFAULT_WEIGHTS
@@ -49,7 +50,7 @@ def archive_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=archive.__doc__, add_help=add_help)
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--version", default="1.0")
-    p.add_argument("--store", type=Path, default=REPO_ROOT / "model_store")
+    p.add_argument("--store", type=Path, default=MODEL_STORE_DIR)
     p.add_argument("--model-card", type=Path, default=None, help="default: MODEL_CARD.md beside it")
     return p
 

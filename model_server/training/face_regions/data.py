@@ -22,13 +22,14 @@ from torchvision import tv_tensors
 
 from core.crop import upright_crop
 from core.taxonomy import PARTS
+from model_server.paths import TRAINING_WORK_DIR
 from model_server.runtime.part_labels import encode_label
-from model_server.training import WORK_DIR, london
+from model_server.training import london
 from model_server.training.face_regions import autolabel
 from model_server.training.face_type import ratings
 from model_server.training.london import person_of
 
-AUTOLABELS = WORK_DIR / "autolabels.json"
+AUTOLABELS = TRAINING_WORK_DIR / "autolabels.json"
 
 
 @dataclass

@@ -25,8 +25,9 @@ from torchvision.transforms.functional import to_tensor
 
 from core.contract import PART_THRESHOLD
 from core.dataset import default_dataset_dir
+from model_server.paths import TRAINING_WORK_DIR, VAR_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import load_checkpoint
-from model_server.training import REPO_ROOT, WEIGHTS_DIR, WORK_DIR, london
+from model_server.training import london
 from model_server.training.face_regions.data import (
     AUTOLABELS,
     FaceRegions,
@@ -42,7 +43,7 @@ from model_server.training.face_regions.transforms import PERTURBATIONS, get_tra
 from model_server.training.face_type import ratings
 
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "face_regions.pt"
-OVERLAY_DIR = REPO_ROOT / "var" / "eval"
+OVERLAY_DIR = VAR_DIR / "eval"
 PART_COLOURS = {"face": "#1f77b4", "t_zone": "#2ca02c", "jaw": "#d62728"}
 
 
@@ -165,7 +166,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--labels", type=Path, default=ratings.LABELS)
     p.add_argument("--autolabels", type=Path, default=AUTOLABELS)
-    p.add_argument("--out", type=Path, default=WORK_DIR / "eval")
+    p.add_argument("--out", type=Path, default=TRAINING_WORK_DIR / "eval")
     p.add_argument("--perturbations", default=",".join(PERTURBATIONS))
     p.add_argument("--threshold", type=float, default=PART_THRESHOLD)
     p.add_argument("--threads", type=int, default=2)

@@ -24,11 +24,11 @@ import torch
 from core.contract import CROP, PART_THRESHOLD
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.cards.detector_card import write_detector_card
+from model_server.paths import REPO_ROOT, TRAINING_WORK_DIR
 from model_server.runtime.checkpoint import save_checkpoint
 from model_server.runtime.part_labels import NUM_CLASSES
 from model_server.runtime.region_detector import BACKBONES, DEFAULT_BACKBONE, build_detector
-from model_server.training import REPO_ROOT, WORK_DIR
-from model_server.training.cards.detector_card import write_detector_card
 from model_server.training.face_regions.data import (
     AUTOLABELS,
     FaceRegions,
@@ -95,7 +95,7 @@ def _optimisation_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output-dir", type=Path, default=WORK_DIR / "run")
+    p.add_argument("--output-dir", type=Path, default=TRAINING_WORK_DIR / "run")
     p.add_argument(
         "--weights-out",
         type=Path,

@@ -35,7 +35,8 @@ import numpy as np
 from tqdm import tqdm
 
 from core.dataset import default_dataset_dir
-from model_server.training import WEIGHTS_DIR, london
+from model_server.paths import EVAL_DIR
+from model_server.training import london
 from model_server.training.face_type import evaluate
 from model_server.training.face_type.data import save_json
 from model_server.training.face_type.stable_ridge import Penalty, fold_plan
@@ -151,7 +152,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
-    p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "eval/type_choice.json")
+    p.add_argument("--out", type=Path, default=EVAL_DIR / "type_choice.json")
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)

@@ -23,9 +23,10 @@ import numpy as np
 
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.cards.model_card import write_model_card
+from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 from model_server.runtime.type_model import TypeModel
-from model_server.training import WEIGHTS_DIR, london
-from model_server.training.cards.model_card import write_model_card
+from model_server.training import london
 from model_server.training.face_type import (
     choose,
     identity_check,
@@ -70,7 +71,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="the variant features")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "type_model.json")
-    p.add_argument("--metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
+    p.add_argument("--metrics", type=Path, default=EVAL_DIR / "type_model.json")
     p.add_argument("--card", type=Path, default=WEIGHTS_DIR / "MODEL_CARD.md")
     p.add_argument(
         "--detector", type=Path, default=WEIGHTS_DIR / "face_regions.pt", help="for the card"

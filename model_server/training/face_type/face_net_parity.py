@@ -28,11 +28,12 @@ from tqdm import tqdm
 from core.contract import CROP
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 from model_server.runtime.embedding import FaceEmbedder, Features, model_file
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import DAT_NAME, converted
-from model_server.training import WEIGHTS_DIR, london
+from model_server.training import london
 from model_server.training.face_type.data import save_json
 from model_server.training.face_type.stability import crop_of
 
@@ -89,7 +90,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
     p.add_argument("--artefact", type=Path, default=WEIGHTS_DIR / "type_model.json")
-    p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "eval/face_net_parity.json")
+    p.add_argument("--out", type=Path, default=EVAL_DIR / "face_net_parity.json")
     p.add_argument("--limit-photos", type=int, default=0, help="first N photos (tests)")
     return p
 

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.taxonomy import TYPES
-from model_server.training import WORK_DIR
+from model_server.paths import TRAINING_WORK_DIR
 
 # The seed's survey distribution over alpha..omega, in percent.
 SEED_SHARES: tuple[float, ...] = (21.8, 21.4, 22.5, 19.2, 15.2)
 # Where ``labels`` writes them and the part detector's training reads them.
-LABELS = WORK_DIR / "labels.json"
+LABELS = TRAINING_WORK_DIR / "labels.json"
 
 
 def quota_counts(n: int, shares: Sequence[float] = SEED_SHARES) -> list[int]:

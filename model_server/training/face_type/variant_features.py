@@ -36,14 +36,15 @@ from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS
+from model_server.paths import VAR_DIR
 from model_server.runtime.embedding import FaceEmbedder
 from model_server.runtime.face_detector import DetectedFace, FaceDetector
 from model_server.tools.dlib_weights import converted
-from model_server.training import REPO_ROOT, london
+from model_server.training import london
 from model_server.training.face_type.data import SERVED_FEATURES
 from model_server.training.face_type.edits import HARD, REPORT, THIRD, Edit, edited_box, seeded
 
-CACHE_DIR = REPO_ROOT / "var" / "type_model"
+CACHE_DIR = VAR_DIR / "type_model"
 VERSION = "variants-v1"  # bump when an edit or the served path changes: caches are rebuilt
 BLOCKS = ("hard", "report", "third")
 

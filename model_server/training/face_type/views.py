@@ -34,15 +34,17 @@ from tqdm import tqdm
 from core.contract import CROP
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS, TYPES
+from model_server.paths import EVAL_DIR
 from model_server.runtime.embedding import FaceEmbedder, Features, View
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
-from model_server.training import REPO_ROOT, WEIGHTS_DIR, london
+from model_server.training import london
 from model_server.training.face_type.data import Faces, save_json, targets
 from model_server.training.face_type.evaluate import by_person, types_by_quota
 from model_server.training.face_type.stability import BOX_SHIFT, VARIANTS, crop_of
 from model_server.training.face_type.train import cut_points, fit, person_folds
+from model_server.training.face_type.variant_features import CACHE_DIR
 
 CANDIDATE_VIEWS: tuple[View, ...] = (
     (0.0, 0.0, 1.0),
@@ -200,8 +202,8 @@ def faces_of(names: Sequence[str], dataset_dir: Path) -> Faces:
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--dataset-dir", type=Path, default=default_dataset_dir())
-    p.add_argument("--cache", type=Path, default=REPO_ROOT / "var/type_model/views.npz")
-    p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "eval/type_views.json")
+    p.add_argument("--cache", type=Path, default=CACHE_DIR / "views.npz")
+    p.add_argument("--out", type=Path, default=EVAL_DIR / "type_views.json")
     p.add_argument("--combination", default="seed_vote")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)

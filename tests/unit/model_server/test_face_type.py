@@ -20,6 +20,7 @@ from core.crop import upright_crop
 from core.dataset import default_dataset_dir
 from core.schemas import TypeAnswer
 from core.taxonomy import PARTS, TYPES
+from model_server.paths import WEIGHTS_DIR
 from model_server.runtime.embedding import CropEmbedding
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import (
@@ -33,7 +34,6 @@ from model_server.runtime.type_model import (
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
 
-WEIGHTS = Path(__file__).resolve().parents[3] / "model_server" / "weights"
 LONDON = default_dataset_dir() / "images"
 CUTS = [1.5, 0.5, -0.5, -1.5]  # value > 1.5 alpha, (0.5, 1.5] beta, ... <= -1.5 omega
 
@@ -247,7 +247,7 @@ def test_the_served_model_types_a_real_face_crop_and_its_mirror_alike() -> None:
     face = FaceDetector().detect([image])[0][0]
     crop = upright_crop(image, face.box, face.landmarks[0], face.landmarks[1]).image
     config = model_config("face_type", face_net=str(converted()))
-    context = local_context("face_type", WEIGHTS, config, "type_model.json")
+    context = local_context("face_type", WEIGHTS_DIR, config, "type_model.json")
     instance = FaceTypeHandler()
     instance.initialize(context)
     answers = instance.handle(
@@ -389,16 +389,3 @@ def test_the_same_crop_gets_the_same_answer_alone_in_a_batch_or_among_photos(
     assert twice["regions"] == alone["regions"] and twice["type"] == alone["type"]
     assert twice["identity"]["distances"] == [0.0, 0.0]
     assert twice["descriptor"] == alone["descriptor"]
-
-
-def test_the_handler_module_defines_one_class() -> None:
-    """TorchServe refuses a handler module with more than one class in it."""
-    import inspect
-
-    from model_server.runtime.handlers import face_type
-
-    defined = [
-        c for c in vars(face_type).values()
-        if inspect.isclass(c) and c.__module__ == face_type.__name__
-    ]  # fmt: skip
-    assert defined == [FaceTypeHandler]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,21 +11,24 @@ from typing import Any
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from ts.utils.util import list_classes_from_module
 
 from core.contract import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.dataset import default_dataset_dir
-from core.taxonomy import PARTS
+from core.taxonomy import MODEL_NAMES, PARTS
+from model_server.paths import REPO_ROOT
 from model_server.runtime.checkpoint import (
     load_checkpoint,
     make_untrained_checkpoint,
     save_checkpoint,
 )
+from model_server.runtime.handlers.base import ImageHandler
 from model_server.runtime.handlers.face_check import FaceCheckHandler
 from model_server.runtime.handlers.face_regions import FaceRegionsHandler
 from model_server.runtime.part_labels import encode_label
+from model_server.tools import archive
 from model_server.tools.worker_context import local_context, model_config
 
-REPO = Path(__file__).resolve().parents[3]
 LONDON = default_dataset_dir()
 NEUTRAL = sorted((LONDON / "images").glob("*_03.jpg"))
 
@@ -56,6 +60,29 @@ def non_face_images() -> dict[str, Image.Image]:
     }
 
 
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_each_handler_module_is_one_torchserve_entry_point(name: str) -> None:
+    """Loaded as TorchServe loads an archive's ``--handler`` file (a top-level module of that
+    name), the module defines exactly one class, an :class:`ImageHandler` with every hook."""
+    spec = importlib.util.spec_from_file_location(name, archive.default_spec(name).handler)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    [handler] = list_classes_from_module(module)
+    assert issubclass(handler, ImageHandler)
+    assert not handler.__abstractmethods__
+
+
+def test_a_handler_without_its_hooks_cannot_be_made() -> None:
+    class Partial(ImageHandler):
+        def load(self, context: Any) -> None:
+            pass
+
+    assert ImageHandler.__abstractmethods__ == {"load", "predict", "answer"}
+    with pytest.raises(TypeError, match="predict"):
+        Partial()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def restore_torch_threads() -> Iterator[None]:
     """Handlers pin torch's threads for the process (as in a worker); give them back after."""
@@ -67,7 +94,7 @@ def restore_torch_threads() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def face_check() -> FaceCheckHandler:
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     return handler
 
 
@@ -139,7 +166,7 @@ def test_face_check_answers_a_bad_image_without_failing_the_batch(
 def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandler) -> None:
     assert face_check.max_pixels == MAX_PIXELS
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     handler.max_pixels = 20 * 20 - 1
     [answer] = handler.handle([{"data": encode(Image.new("RGB", (20, 20)))}], handler.context)
     assert answer == {"error": "image_too_many_pixels"}
@@ -151,7 +178,7 @@ def test_a_model_config_naming_a_contract_parameter_is_refused(key: str) -> None
     handler = FaceCheckHandler()
     with pytest.raises(ValueError, match=key):
         handler.initialize(
-            local_context("face_check", REPO, model_config("face_check", **{key: 1}))
+            local_context("face_check", REPO_ROOT, model_config("face_check", **{key: 1}))
         )
 
 
@@ -174,7 +201,7 @@ def test_face_check_answers_images_below_its_floor_as_too_small(
 def test_an_image_the_model_fails_on_fails_alone() -> None:
     """Without the floor, a 1 x 1 image crashes MTCNN: that request alone gets an error."""
     handler = FaceCheckHandler()
-    handler.initialize(local_context("face_check", REPO, model_config("face_check")))
+    handler.initialize(local_context("face_check", REPO_ROOT, model_config("face_check")))
     handler.min_side = 1  # let the tiny image reach the detector
     flat = encode(non_face_images()["flat"])
     batch = [{"data": flat}, {"data": encode(Image.new("RGB", (1, 1)), "PNG")}, {"data": flat}]

@@ -8,18 +8,17 @@ and options, with the shared parameters' defaults from ``core.contract``.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import jinja2
 import pytest
 
 from core.contract import CROP, PART_THRESHOLD
+from model_server.cards import render
+from model_server.paths import MODEL_SERVER_DIR, REPO_ROOT, RUNTIME_DIR
 from model_server.training.__main__ import SUBCOMMANDS, build_parser
-from model_server.training.cards import render
 
-ROOT = Path(__file__).resolve().parents[3]
-TRAINING = ROOT / "model_server" / "training"
-RUNTIME = ROOT / "model_server" / "runtime"
+TRAINING = MODEL_SERVER_DIR / "training"
+RUNTIME = RUNTIME_DIR
 LONGEST = 60  # lines a function may take, decorators and docstring included
 
 
@@ -36,7 +35,7 @@ def lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 def test_no_function_is_longer_than_sixty_lines() -> None:
     long = {
-        f"{path.relative_to(ROOT)}:{node.lineno} {node.name}": lines(node)
+        f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.name}": lines(node)
         for path in TRAINING.rglob("*.py")
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and lines(node) > LONGEST

@@ -24,13 +24,14 @@ from PIL import Image
 from core.dataset import default_dataset_dir
 from core.taxonomy import PARTS, TYPES
 from gateway.analyses.schemas import DISCLAIMER
+from model_server.cards.model_card import write_model_card
+from model_server.paths import EVAL_DIR, REPO_ROOT, WEIGHTS_DIR
 from model_server.runtime.embedding import CHIP_PADDING, CHIP_SIZE, Features
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import TypeModel
 from model_server.tools.dlib_weights import converted
 from model_server.tools.worker_context import local_context, model_config
-from model_server.training.cards.model_card import write_model_card
 from model_server.training.face_type import evaluate, train
 from model_server.training.face_type import stable_ridge as sr
 from model_server.training.face_type.data import SERVED_FEATURES, Faces, load_faces
@@ -39,18 +40,16 @@ from model_server.training.face_type.steady_fit import load_variant_data
 from model_server.training.face_type.variant_features import CACHE_DIR
 from tests.london_pins import PINNED
 
-ROOT = Path(__file__).resolve().parents[3]
-WEIGHTS = ROOT / "model_server" / "weights"
-ARTEFACT = json.loads((WEIGHTS / "type_model.json").read_text())
-METRICS = json.loads((WEIGHTS / "eval" / "type_model.json").read_text())
+ARTEFACT = json.loads((WEIGHTS_DIR / "type_model.json").read_text())
+METRICS = json.loads((EVAL_DIR / "type_model.json").read_text())
 SERVED = ARTEFACT["served"]
 
 
 # --- without the dataset ------------------------------------------------------------------
 def test_the_card_is_what_the_committed_figures_render_to(tmp_path: Path) -> None:
     card = tmp_path / "MODEL_CARD.md"
-    write_model_card(card, WEIGHTS / "face_regions.pt", WEIGHTS / "eval" / "type_model.json")
-    assert card.read_text() == (WEIGHTS / "MODEL_CARD.md").read_text()
+    write_model_card(card, WEIGHTS_DIR / "face_regions.pt", EVAL_DIR / "type_model.json")
+    assert card.read_text() == (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
 
 
 def test_the_artefact_carries_the_eval_figures_and_meta() -> None:
@@ -80,7 +79,7 @@ def test_the_disclaimers_quote_the_card() -> None:
     figures = METRICS["figures"][SERVED]
     exact, within = _pct(figures["exact"]), _pct(figures["within_one"])
     assert f"tier for {exact} of people ({within} within one tier)" in DISCLAIMER
-    strings = (ROOT / "gateway/web/static/strings.js").read_text()
+    strings = (REPO_ROOT / "gateway/web/static/strings.js").read_text()
     english = re.search(r'"result.disclaimer": "([^"]+)"', strings)
     korean = re.findall(r'"result.disclaimer": "([^"]+)"', strings)[1]
     assert english and english.group(1) == DISCLAIMER
@@ -89,7 +88,7 @@ def test_the_disclaimers_quote_the_card() -> None:
 
 
 def test_the_readme_quotes_the_card() -> None:
-    readme = re.sub(r"\s*\n>?\s*", " ", (ROOT / "README.md").read_text())  # one line
+    readme = re.sub(r"\s*\n>?\s*", " ", (REPO_ROOT / "README.md").read_text())  # one line
     all_, men = METRICS["figures"][SERVED], METRICS["figures"][f"{SERVED}:men"]
     quoted = re.search(
         r"give (\d+ %) of people their raters' exact tier \(men (\d+ %)\) against (\d+ %) for "
@@ -131,7 +130,7 @@ def _encode(image: Image.Image) -> bytes:
 def served_handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaceTypeHandler]:
     config = model_config("face_type", face_net=str(converted()))
     instance = FaceTypeHandler()
-    instance.initialize(local_context("face_type", WEIGHTS, config, "type_model.json"))
+    instance.initialize(local_context("face_type", WEIGHTS_DIR, config, "type_model.json"))
     yield instance
 
 

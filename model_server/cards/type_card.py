@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from model_server.training.cards import render
+from model_server.cards import render
 
 ALIGNED = [0.0, 0.0, 1.0]  # the view "as aligned": no shift, no scale
 HALVES = ("choose", "report")
 STEADY, CLEAR_SHARE, TWO_CLEAR, ALL_TEN, EXACT = 0.97, 0.5, 0.7, 0.88, 0.41
 
 
-def type_model_card(
+def type_section(
     figures: Mapping[str, Mapping[str, Any]],
     meta: Mapping[str, Any],
     face_net_parity: Mapping[str, Any] | None = None,

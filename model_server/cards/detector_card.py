@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from core.contract import PART_THRESHOLD
-from model_server.training.cards import render
+from model_server.cards import render
+from model_server.paths import EVAL_DIR, REPO_ROOT
 
 
 def detector_card(meta: Mapping[str, Any], weights: Path | None = None) -> str:
@@ -31,7 +32,7 @@ def detector_card(meta: Mapping[str, Any], weights: Path | None = None) -> str:
         worst_found=min((m["all_parts_found"] for m in metrics.values()), default=None),
         worst_map=min((m["map50"] for m in metrics.values()), default=None),
         wall_minutes=meta.get("wall_minutes"),
-        eval_dir=meta.get("eval_dir", "model_server/weights/eval"),
+        eval_dir=meta.get("eval_dir", str(EVAL_DIR.relative_to(REPO_ROOT))),
     )
 
 

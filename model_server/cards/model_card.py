@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from core.contract import CROP
-from model_server.training import WEIGHTS_DIR
-from model_server.training.cards import render
-from model_server.training.cards.detector_card import detector_card
-from model_server.training.cards.type_card import type_model_card
+from model_server.cards import render
+from model_server.cards.detector_card import detector_card
+from model_server.cards.type_card import type_section
+from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 
 
 def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
@@ -33,7 +33,7 @@ def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
     card = render(
         "model_card.md.j2",
         crop_size=CROP.size,
-        type_section=type_model_card(metrics["figures"], metrics["meta"], **beside),
+        type_section=type_section(metrics["figures"], metrics["meta"], **beside),
         detector_section=detector_card(
             {**checkpoint.meta, "backbone": checkpoint.backbone}, weights
         ),
@@ -44,7 +44,7 @@ def write_model_card(path: Path, weights: Path, type_metrics: Path) -> None:
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, add_help=add_help)
     p.add_argument("--checkpoint", type=Path, default=WEIGHTS_DIR / "face_regions.pt")
-    p.add_argument("--type-metrics", type=Path, default=WEIGHTS_DIR / "eval/type_model.json")
+    p.add_argument("--type-metrics", type=Path, default=EVAL_DIR / "type_model.json")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR / "MODEL_CARD.md")
     return p
 
