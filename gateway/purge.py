@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from db import groups, rate_limits, repositories
 from db.models import Analysis
+from gateway.analyses.deps import analysis_service
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
 from gateway.errors import AppError
@@ -88,7 +89,7 @@ async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport
         # deleting a missing key succeeds on every backend: look first, to report it
         if not await context.storage.exists(analysis.object_key):
             report.objects_missing += 1
-        report.groups_emptied += await context.analysis_service().remove(analysis.id) or 0
+        report.groups_emptied += await analysis_service(context).remove(analysis.id) or 0
     except AppError as exc:
         report.failures.append((analysis.id, exc.detail))
         return False

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from db.seed import seed_types
+from gateway.catalog.deps import catalog_service
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
 from gateway.demo_catalog import seed_demo_catalog
@@ -30,7 +31,7 @@ async def seed(settings: Settings, per_type: int = 6, catalog: bool = True) -> S
     async with app_context(settings) as context:
         async with context.sessions() as session:
             changed = await seed_types(session)
-        added = await seed_demo_catalog(context.catalog_service(), per_type) if catalog else 0
+        added = await seed_demo_catalog(catalog_service(context), per_type) if catalog else 0
     return SeedReport(changed, added)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.taxonomy import TYPE_COLOURS, TYPE_NAMES_KO
 from db import repositories
 from db.models import CatalogImage, FaceType
-from gateway.catalog.lookalikes import FaceIndex
 from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut, ReferenceBy, ReferenceImage
 from gateway.clients.storage import Storage, new_key
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.errors import NotFound
+from gateway.face_index import FaceIndex
 from gateway.faces import face_descriptor
 from gateway.imaging import ImageLimits, clean_image
 from gateway.metrics import Metrics
@@ -34,6 +35,20 @@ def face_type_out(face_type: FaceType) -> FaceTypeOut:
         description_ko=face_type.description_ko,
         colour=TYPE_COLOURS[face_type.slug],  # type: ignore[index]
     )
+
+
+@dataclass(frozen=True)
+class References:
+    """A result's reference images as answered, and how they were chosen."""
+
+    by: ReferenceBy
+    images: list[ReferenceImage]
+
+    @property
+    def choice(self) -> dict[str, Any]:
+        """What a result keeps of them: the images' ids and similarities."""
+        kept = [{"id": image.id, "similarity": image.similarity} for image in self.images]
+        return {"by": self.by, "images": kept}
 
 
 class CatalogService:
@@ -69,26 +84,24 @@ class CatalogService:
 
     async def choose_references(
         self, type_id: int, descriptor: Sequence[float] | None
-    ) -> dict[str, Any]:
+    ) -> References:
         """A new result's references: the type's catalog faces nearest the person's
         (``descriptor``, used here and dropped) when the settings ask for look-alikes and the
-        type has enough images with a face, else distinct images drawn at random. What the
-        result keeps of it: the images' ids and similarities."""
+        type has enough images with a face, else distinct images drawn at random."""
         count = self.settings.catalog_per_result
         async with self.sessions() as session:
             if self.settings.references == "look-alike" and descriptor is not None:
                 found = await self.faces.look_alikes(session, type_id, descriptor, count)
                 if found is not None:
-                    images = [
-                        {"id": f.image_id, "similarity": round(f.similarity, 4)} for f in found
-                    ]
-                    return {"by": "look-alike", "images": images}
+                    rows = await repositories.catalog_images_by_id(
+                        session, [f.image_id for f in found]
+                    )
+                    similar = {f.image_id: f.similarity for f in found if f.image_id in rows}
+                    return await self._references("look-alike", [rows[i] for i in similar], similar)
             drawn = await repositories.random_catalog_images(session, type_id, count)
-        return {"by": "random", "images": [{"id": image.id, "similarity": None} for image in drawn]}
+        return await self._references("random", drawn, {})
 
-    async def references(
-        self, type_id: int, choice: dict[str, Any] | None
-    ) -> tuple[ReferenceBy, list[ReferenceImage]]:
+    async def references(self, type_id: int, choice: dict[str, Any] | None) -> References:
         """A result's references: those chosen with it that are still in the catalog (topped up
         at random when some were deleted); a random draw for results from before choices."""
         chosen = (choice or {}).get("images", [])
@@ -102,17 +115,24 @@ class CatalogService:
                     session, type_id, self.settings.catalog_per_result
                 )
                 images += [i for i in drawn if i.id not in similarity][:missing]
-        by: ReferenceBy = (choice or {}).get("by", "random")
-        return by, [
-            ReferenceImage(
-                id=image.id,
-                url=await self.storage.url(image.object_key, self.settings.url_ttl_s),
-                caption=image.caption,
-                demo=image.is_demo,
-                similarity=similarity.get(image.id),
-            )
-            for image in images
-        ]
+        return await self._references((choice or {}).get("by", "random"), images, similarity)
+
+    async def _references(
+        self, by: ReferenceBy, images: Sequence[CatalogImage], similarity: dict[str, float | None]
+    ) -> References:
+        return References(
+            by,
+            [
+                ReferenceImage(
+                    id=image.id,
+                    url=await self.storage.url(image.object_key, self.settings.url_ttl_s),
+                    caption=image.caption,
+                    demo=image.is_demo,
+                    similarity=similarity.get(image.id),
+                )
+                for image in images
+            ],
+        )
 
     async def images(self, type_slug: str | None = None) -> list[CatalogImageOut]:
         async with self.sessions() as session:

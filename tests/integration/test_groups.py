@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from db.models import Analysis, Group, GroupMember
 from gateway import purge
+from gateway.analyses.deps import analysis_service
 from gateway.groups.schemas import MAX_MEMBERS
 from gateway.web import group_router
 from tests.fixtures.results import (
@@ -582,7 +583,7 @@ async def test_a_face_is_shared_only_with_its_owners_opt_in(groups: Groups) -> N
     ):
         assert_problem(await groups.client.get(path), 404, "not_found")
     members = (await groups.client.get(f"/v1/groups/{code}")).json()["members"]
-    stored = await groups.context.analysis_service().find(shared.id)
+    stored = await analysis_service(groups.context).find(shared.id)
     assert stored is not None
     page = (await groups.client.get(f"/g/{code}")).text
     assert stored.object_key not in str(members) and stored.object_key not in page

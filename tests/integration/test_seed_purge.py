@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db import repositories
 from db.models import Analysis, CatalogImage
 from gateway import purge, seed
+from gateway.catalog.deps import catalog_service
 from gateway.clients.storage import Storage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
@@ -71,7 +72,7 @@ async def test_seed_is_idempotent_and_tops_up_the_catalog(
         assert all(not images for images in (await catalog(context)).values())
         for index in (1, 2):  # an operator's own images count towards the six
             mine = draw_demo_image("beta", index)
-            await context.catalog_service().add("alpha", mine, "Mine", describe=False)
+            await catalog_service(context).add("alpha", mine, "Mine", describe=False)
 
     await run_cli(seed.main, [], settings)
     assert "0 types inserted or updated, 28 demo catalog images added" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from core.taxonomy import TYPE_NAMES_KO
 from db import repositories
 from db.models import Analysis, FaceType
 from db.seed import TYPES, seed_types
+from gateway.analyses.deps import analysis_service
 from gateway.clients.storage import new_key
 from gateway.config import Settings
 from gateway.context import AppContext
@@ -217,7 +218,7 @@ async def test_photo_is_only_on_the_images_and_only_with_opt_in(web: Web) -> Non
 
     private_card = (await web.client.get(f"/share/{private.id}/card.png?lang=en")).content
     shared_card = (await web.client.get(f"/share/{shared.id}/card.png?lang=en")).content
-    stored = await web.context.analysis_service().find(private.id)
+    stored = await analysis_service(web.context).find(private.id)
     assert stored is not None
     assert private_card == render_card(card_content(stored, "en"), None)  # no photo at all
     assert shared_card != private_card

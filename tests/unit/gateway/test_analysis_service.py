@@ -21,7 +21,9 @@ from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from db import migrate
 from db.seed import seed_types
+from gateway.analyses.deps import analysis_service
 from gateway.analyses.service import AnalysisRequest, AnalysisService
+from gateway.catalog.deps import catalog_service
 from gateway.clients.storage import LocalStorage
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
@@ -178,7 +180,7 @@ async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[A
 
 @pytest.fixture
 def service(context: AppContext) -> AnalysisService:
-    return context.analysis_service()
+    return analysis_service(context)
 
 
 async def stored(context: AppContext | AnalysisService) -> tuple[int, list[Path]]:
@@ -194,16 +196,16 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
     service: AnalysisService, context: AppContext
 ) -> None:
     for index in range(5):
-        await context.catalog_service().add("beta", photo((64, 64)), f"beta {index}")
+        await catalog_service(context).add("beta", photo((64, 64)), f"beta {index}")
     created = await service.analyse(request())
     analysis = created.analysis
     assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 78, "INTJ")
-    assert analysis.face_count == 1 and created.delete_token and not created.replayed
+    assert analysis.face_count == 1 and created.answer.delete_token and not created.replayed
     assert all(len(r["polygon"]) == 4 for r in analysis.regions.values())
     assert {p: (r["type"], r["points"]) for p, r in analysis.regions.items()} == {
         "face": ("beta", 40), "t_zone": ("beta", 32), "jaw": ("gamma", 6)
     }  # fmt: skip
-    answer = await service.answer(analysis, created.delete_token)
+    answer = created.answer
     assert answer.verdict is not None and answer.verdict.score == answer.score == 78
     assert (
         answer.verdict.explanation == "face Beta 40 + T-zone Beta 32 + jaw Gamma 6 = 78 > 68: Beta"
@@ -220,7 +222,7 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
 
     with pytest.raises(NotFound):
         await service.delete(analysis.id, "not the token")
-    await service.delete(analysis.id, created.delete_token)
+    await service.delete(analysis.id, created.answer.delete_token)
     assert await stored(context) == (0, [])
     with pytest.raises(NotFound):
         await service.get(analysis.id)
@@ -283,7 +285,7 @@ async def test_an_idempotency_key_replays_and_refuses_other_requests(
     first = await service.analyse(request(idempotency_key="k1"))
     again = await service.analyse(request(idempotency_key="k1"))
     assert again.replayed and again.analysis.id == first.analysis.id
-    assert again.delete_token is None and models.calls.count("face_check") == 1
+    assert again.answer.delete_token is None and models.calls.count("face_check") == 1
     with pytest.raises(IdempotencyConflict):
         await service.analyse(request(idempotency_key="k1", mbti="ENFP"))
     assert (await stored(service))[0] == 1
@@ -304,7 +306,7 @@ async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -
     blocker = tmp_path / "a-file"
     blocker.write_text("storage cannot write below a file")
     storage = LocalStorage(blocker / "objects", "http://testserver", b"key")
-    service = dataclasses.replace(context, storage=storage).analysis_service()
+    service = analysis_service(dataclasses.replace(context, storage=storage))
     with pytest.raises(StorageUnavailable):
         await service.analyse(request())
     assert (await stored(context))[0] == 0
@@ -374,10 +376,10 @@ async def test_three_selfies_are_typed_together_stored_and_deleted_together(
     assert models.calls.count("face_regions") == 3  # each photo's parts, one type for all
     assert analysis.photos == 3 and len(analysis.object_keys) == 3
     assert (analysis.margin, analysis.near) == (2.5, None)
-    answer = await service.answer(analysis, created.delete_token)
+    answer = created.answer
     assert (answer.photos, answer.margin, answer.near) == (3, 2.5, None)
     assert len((await stored(context))[1]) == 3
-    await service.delete(analysis.id, created.delete_token or "")
+    await service.delete(analysis.id, created.answer.delete_token or "")
     assert await stored(context) == (0, [])
 
 
