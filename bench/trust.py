@@ -149,7 +149,7 @@ async def upload_peak(budget_mp: float, png: bytes) -> dict[str, float]:
     """Peak RSS (MB) of a gateway process while it gets ``UPLOADS`` big PNGs at once."""
     var = Path(tempfile.mkdtemp(prefix="alphamale-bench-decode-"))
     env = gateway_settings(var, budget_mp)
-    migrate_cli = [sys.executable, "-m", "gateway.migrate", "upgrade"]
+    migrate_cli = [sys.executable, "-m", "gateway.cli.migrate", "upgrade"]
     await asyncio.to_thread(subprocess.run, migrate_cli, env=env, check=True)
     port = 18400 + int(budget_mp) % 100
     process = start_gateway(env, port, var / "gateway.log")

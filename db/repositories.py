@@ -42,9 +42,7 @@ async def list_catalog_images(
     return (await session.scalars(query.order_by(CatalogImage.created_at))).all()
 
 
-async def catalog_faces_version(
-    session: AsyncSession, type_id: int
-) -> tuple[int, datetime | None]:
+async def catalog_faces_version(session: AsyncSession, type_id: int) -> tuple[int, datetime | None]:
     """How many images of the type have a face, and the newest one's time: changes whenever
     one is added or deleted."""
     query = select(func.count(), func.max(CatalogImage.created_at)).where(

@@ -20,8 +20,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from db.models import Analysis, Group, GroupMember
-from gateway import purge
 from gateway.analyses.deps import analysis_service
+from gateway.cli import purge
 from gateway.groups.schemas import MAX_MEMBERS
 from gateway.web import group_router
 from tests.fixtures.results import (

@@ -1,4 +1,4 @@
-"""`python -m gateway.seed` (types + demo catalog) and `python -m gateway.purge` (retention)."""
+"""`python -m gateway.cli.seed` (types, demo catalog), `python -m gateway.cli.purge` (retention)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from db import repositories
 from db.models import Analysis, CatalogImage
-from gateway import purge, seed
 from gateway.catalog.deps import catalog_service
+from gateway.cli import purge, seed
+from gateway.cli.demo_catalog import draw_demo_image
 from gateway.clients.storage import Storage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
-from gateway.demo_catalog import draw_demo_image
 from gateway.errors import StorageUnavailable
 from tests.fixtures.app import SIGNING_KEY
 

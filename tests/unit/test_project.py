@@ -369,7 +369,7 @@ def test_the_purge_runs_daily_as_the_gateways_task() -> None:
     assert tf_setting(schedule, "TaskDefinition") == "aws_ecs_task_definition.gateway.arn"
     assert tf_setting(schedule, "LaunchType") == '"FARGATE"'
     overrides = tf_setting(schedule, "ContainerOverrides")
-    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]'
+    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.cli.purge"] }]'
     service = tf_block('resource "aws_ecs_service" "gateway"')
     for network, same in (("Subnets", "subnets"), ("SecurityGroups", "security_groups")):
         assert tf_setting(schedule, network) == tf_setting(service, same)

@@ -7,7 +7,7 @@
 - the rate store's expired rows (keyed hashes of client addresses, kept no longer than they
   limit).
 
-Usage: ``python -m gateway.purge [--days N] [--legacy-days N] [--dry-run]`` (the defaults are
+Usage: ``python -m gateway.cli.purge [--days N] [--legacy-days N] [--dry-run]`` (the defaults are
 the settings). An object that is already gone is fine; when storage fails, the row stays so the
 next run retries it, and the failure is reported. Always exits 0 once it has run. Where the
 service runs in the cloud a daily schedule runs it (infra/terraform: EventBridge Scheduler).
@@ -126,7 +126,7 @@ async def purge(
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gateway.purge", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gateway.cli.purge", description=__doc__)
     parser.add_argument(
         "--days",
         type=int,
