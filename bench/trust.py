@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 
 from bench.__main__ import ROOT
 from bench.soak import CONSENT, machine, start_gateway, stop_gateway
-from db import migrate, repositories
+from db import migrate, queries
 from db.models import Analysis, Group, GroupMember
 from db.seed import seed_types
 from gateway.analyses.service import token_hash
@@ -74,7 +74,7 @@ async def add_group(context: AppContext) -> str:
     }  # fmt: skip
     code = secrets.token_urlsafe(12)
     async with context.sessions.begin() as session:
-        beta = await repositories.get_type(session, "beta")
+        beta = await queries.get_type(session, "beta")
         assert beta is not None
         group = Group(code=code)
         session.add(group)

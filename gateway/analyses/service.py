@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import groups, repositories
+from core.taxonomy import PART_COLOURS
+from db import groups, queries
 from db.models import Analysis, FaceType
 from gateway.analyses.geometry import regions_in_photo
 from gateway.analyses.photos import PhotoReader
@@ -174,7 +175,7 @@ class AnalysisService:
     async def _replay(self, request: AnalysisRequest, request_hash: str) -> AnalysisCreated | None:
         assert request.idempotency_key
         async with self.sessions() as session:
-            earlier = await repositories.get_analysis_by_idempotency_key(
+            earlier = await queries.get_analysis_by_idempotency_key(
                 session, request.idempotency_key
             )
         if earlier is None:
@@ -186,7 +187,7 @@ class AnalysisService:
 
     async def _type_id(self, slug: str) -> int:
         async with self.sessions() as session:
-            face_type = await repositories.get_type(session, slug)
+            face_type = await queries.get_type(session, slug)
         if face_type is None:
             raise DatabaseUnavailable(f"Type {slug!r} is not seeded; run `make seed`.")
         return face_type.id
@@ -216,7 +217,7 @@ class AnalysisService:
     async def find(self, analysis_id: str) -> Analysis | None:
         """The stored analysis with its type, or None."""
         async with self.sessions() as session:
-            return await repositories.get_analysis(session, analysis_id)
+            return await queries.get_analysis(session, analysis_id)
 
     async def get(self, analysis_id: str, token: str | None = None) -> AnalysisPublic:
         """The owner's view with the result's delete token, the public view without one; a
@@ -245,11 +246,11 @@ class AnalysisService:
         analysis; a storage failure propagates and the row stays, with its memberships.
         """
         async with self.sessions() as session:
-            analysis = await repositories.get_analysis(session, analysis_id)
+            analysis = await queries.get_analysis(session, analysis_id)
             if analysis is None:
                 return None
             removed_groups = await groups.detach_analysis(session, analysis_id)
-            await repositories.delete_analysis(session, analysis_id)
+            await queries.delete_analysis(session, analysis_id)
             await session.flush()
             for key in analysis.object_keys:
                 await self.storage.delete(key)
@@ -285,7 +286,10 @@ class AnalysisService:
             type=face_type_out(analysis.face_type),
             score=analysis.score,
             verdict=Verdict.model_validate(analysis.verdict) if analysis.verdict else None,
-            regions=analysis.regions,  # type: ignore[arg-type]
+            regions={  # type: ignore[misc]
+                part: {**region, "colour": PART_COLOURS[part]}  # type: ignore[index]
+                for part, region in (analysis.regions or {}).items()
+            },
             photos=analysis.photos,
             margin=analysis.margin,
             near=analysis.near,  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from db import groups, rate_limits, repositories
+from db import groups, queries, rate_limits
 from db.models import Analysis
 from gateway.analyses.deps import analysis_service
 from gateway.config import Settings, get_settings
@@ -105,9 +105,7 @@ async def purge(
     report = PurgeReport(retention, cutoff, legacy_cutoff, group_cutoff, dry_run=dry_run)
     if dry_run:
         async with context.sessions() as session:
-            report.matched = await repositories.count_expired_analyses(
-                session, cutoff, legacy_cutoff
-            )
+            report.matched = await queries.count_expired_analyses(session, cutoff, legacy_cutoff)
             report.idle_groups_matched = await groups.count_idle_groups(session, group_cutoff)
         return report
     async with context.sessions.begin() as session:
@@ -116,7 +114,7 @@ async def purge(
     failed: set[str] = set()  # kept this run; they come back first in every later batch
     while True:
         async with context.sessions() as session:
-            batch = await repositories.expired_analyses(session, cutoff, legacy_cutoff, batch_size)
+            batch = await queries.expired_analyses(session, cutoff, legacy_cutoff, batch_size)
         fresh = [analysis for analysis in batch if analysis.id not in failed]
         for analysis in fresh:
             if not await purge_one(context, analysis, report):

@@ -79,7 +79,9 @@ async def test_a_result_starts_a_group_and_friends_join_it_ranked_by_score(group
     assert first["member_id"] == group["member_id"] and first["score"] == 70
     assert re.fullmatch(r"[A-Za-z0-9_-]{16}", first["member_id"]) and "analysis_id" not in first
     assert first["type"] == {"slug": "beta", "name": "Beta", "name_ko": "베타", "colour": "#3a86ff"}
-    assert first["regions"]["t_zone"] == {"type": "alpha", "points": 40, "strength": "clear"}
+    assert first["regions"]["t_zone"] == {
+        "type": "alpha", "points": 40, "strength": "clear", "colour": "#06d6a0"
+    }  # fmt: skip
     assert first["photo_url"] is None  # not opted in
 
     friends = [

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from db import repositories
+from db import queries
 from db.models import Analysis, CatalogImage
 from gateway.catalog.deps import catalog_service
 from gateway.cli import purge, seed
@@ -57,7 +57,7 @@ def test_demo_images_are_deterministic_pngs() -> None:
 
 async def catalog(context: AppContext) -> dict[str, list[CatalogImage]]:
     async with context.sessions() as session:
-        images = await repositories.list_catalog_images(session)
+        images = await queries.list_catalog_images(session)
     return {slug: [i for i in images if i.face_type.slug == slug] for slug in SLUGS}
 
 
@@ -103,7 +103,7 @@ async def add_analysis(
     if store_object:
         await context.storage.put(key, draw_demo_image("beta", 1, size=64), "image/png")
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, "beta")
+        face_type = await queries.get_type(session, "beta")
         assert face_type is not None
         row = Analysis(
             created_at=datetime.now(UTC) - timedelta(days=age_days),

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.taxonomy import TYPE_NAMES_KO
-from db import repositories
+from db import queries
 from db.models import Analysis, FaceType
 from db.seed import TYPES, seed_types
 from gateway.analyses.deps import analysis_service
@@ -138,7 +138,7 @@ async def add_analysis(
     key = new_key("uploads", "png")
     await context.storage.put(key, photo or photo_png(), "image/png")
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, type_slug)
+        face_type = await queries.get_type(session, type_slug)
         assert face_type is not None
         row = Analysis(
             object_key=key,
@@ -162,7 +162,7 @@ async def add_analysis(
 
 async def set_description(context: AppContext, slug: str, description: str) -> None:
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, slug)
+        face_type = await queries.get_type(session, slug)
         assert face_type is not None
         face_type.description = description
         await session.commit()

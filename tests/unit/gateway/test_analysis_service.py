@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from core.contract import CROP, SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
-from core.taxonomy import PARTS, TYPES
+from core.taxonomy import PART_COLOURS, PARTS, TYPES
 from db import migrate
 from db.seed import seed_types
 from gateway.analyses.deps import analysis_service
@@ -215,6 +215,8 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
         == "얼굴 베타 40 + T존 베타 32 + 턱 감마 6 = 78점 > 68점: 베타"
     )
     assert answer.type.name_ko == "베타" and answer.model.name == "face_type"
+    # each part's colour served beside the type's, so the client draws none of its own
+    assert {p: r.colour for p, r in answer.regions.items()} == PART_COLOURS
     assert answer.type.slug == "beta" and len(answer.references) == 4
     assert answer.links.share == f"http://testserver/share/{analysis.id}"
     assert (await stored(context))[0] == 1 and len((await stored(context))[1]) == 1
@@ -243,7 +245,7 @@ async def test_a_small_face_says_how_small(
     with pytest.raises(FaceTooSmall) as raised:
         await service.analyse(request())
     assert raised.value.extra["face_count"] == 1 and "20 px" in raised.value.detail
-    assert "closer" in raised.value.instance_hint
+    assert "closer" in raised.value.hint
 
 
 async def test_several_small_faces_are_counted_and_the_largest_named(
@@ -253,7 +255,7 @@ async def test_several_small_faces_are_counted_and_the_largest_named(
     with pytest.raises(FaceTooSmall) as raised:
         await service.analyse(request())
     assert raised.value.detail.startswith("3 faces were found; the largest, at x 81-119")
-    assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.instance_hint
+    assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.hint
     assert await stored(service) == (0, [])
 
 
