@@ -66,7 +66,7 @@ FONT_NAMES: dict[tuple[bool, bool], tuple[str, ...]] = {  # (bold, cjk): first f
 }
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-Box = tuple[int, int, int, int]
+Rect = tuple[int, int, int, int]  # a layout rectangle on the image, in whole pixels
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def face_crop(
     return photo.convert("RGB").resize(size, Image.Resampling.LANCZOS, box=crop), crop
 
 
-def draw_photo(image: Image.Image, box: Box, photo: Image.Image, regions: dict[str, Any]) -> None:
+def draw_photo(image: Image.Image, box: Rect, photo: Image.Image, regions: dict[str, Any]) -> None:
     """The photo in ``box``, cropped around the face, each region outlined in its part colour."""
     x0, y0, x1, y1 = box
     panel_w, panel_h = x1 - x0, y1 - y0
@@ -236,7 +236,7 @@ def draw_photo(image: Image.Image, box: Box, photo: Image.Image, regions: dict[s
     image.paste(shown, (x0, y0), mask)
 
 
-def draw_emblem(image: Image.Image, box: Box, content: CardContent) -> None:
+def draw_emblem(image: Image.Image, box: Rect, content: CardContent) -> None:
     """An abstract badge of the type in ``box``: rings in its colour around its Greek letter."""
     colour = type_colour(content.type_slug)
     draw = ImageDraw.Draw(image)
@@ -262,7 +262,7 @@ def draw_emblem(image: Image.Image, box: Box, content: CardContent) -> None:
 
 
 def draw_panel(
-    image: Image.Image, box: Box, content: CardContent, photo: Image.Image | None
+    image: Image.Image, box: Rect, content: CardContent, photo: Image.Image | None
 ) -> None:
     """The photo (only when the person opted in) or else the type's emblem."""
     if photo is not None:
