@@ -26,6 +26,7 @@ from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
 from gateway.web import pages
+from gateway.web import router as web_router
 from gateway.web.card import font_path, render_card
 from gateway.web.i18n import Lang, negotiate
 from gateway.web.pages import card_content, image_lang
@@ -231,6 +232,44 @@ async def test_card_is_a_1200x630_png(web: Web) -> None:
     assert response.headers["content-type"] == "image/png"
     assert response.headers["cache-control"] == "private, max-age=300"
     assert decode_png(response.content).size == (1200, 630)
+
+
+@pytest.mark.parametrize("image", ["card.png", "story.png"])
+async def test_a_results_image_is_drawn_once_per_version(
+    web: Web, monkeypatch: pytest.MonkeyPatch, image: str
+) -> None:
+    """The bug this holds: every view of a share card or story (each chat app's preview, each
+    Save) read the photo and drew it anew. The same result looks the same: one render, then
+    the cache or a 304 to If-None-Match with its ETag; a change of what it shows is a new
+    version, drawn once more."""
+    drawn: list[str] = []
+    real = web_router.draw_card
+
+    def counting(*args: object) -> bytes:
+        drawn.append("x")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web_router, "draw_card", counting)
+    analysis = await add_analysis(web.context, "beta", opt_in=True)
+    path = f"/share/{analysis.id}/{image}?lang=en"
+
+    first = await web.client.get(path)
+    again = await web.client.get(path)
+    etag = first.headers["etag"]
+    revalidated = await web.client.get(path, headers={"If-None-Match": etag})
+    weakly = await web.client.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert first.headers["content-type"] == "image/png" and again.headers["etag"] == etag
+    assert len(drawn) == 1
+    for not_modified in (revalidated, weakly):
+        assert not_modified.status_code == 304 and not_modified.content == b""
+        assert not_modified.headers["etag"] == etag
+    assert len(drawn) == 1
+    await set_description(web.context, "beta", "A new description of the Beta type.")
+    changed = await web.client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag and len(drawn) == 2
+    assert (await web.client.get(path)).content == changed.content and len(drawn) == 2
 
 
 async def test_unknown_id_is_404(web: Web) -> None:
