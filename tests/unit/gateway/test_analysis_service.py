@@ -12,6 +12,7 @@ import io
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import text
@@ -19,12 +20,13 @@ from sqlalchemy import text
 from core.contract import CROP, SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PART_COLOURS, PARTS, TYPES
-from db import migrate
+from db import migrate, queries
+from db.models import CatalogImage
 from db.seed import seed_types
 from gateway.analyses.deps import analysis_service
 from gateway.analyses.service import AnalysisRequest, AnalysisService
 from gateway.catalog.deps import catalog_service
-from gateway.clients.storage import LocalStorage
+from gateway.clients.storage import LocalStorage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
 from gateway.errors import (
@@ -38,6 +40,7 @@ from gateway.errors import (
     RegionsIncomplete,
     StorageUnavailable,
 )
+from gateway.face_index import DESCRIPTOR_SIZE
 from tests.fixtures.app import CONSENT
 
 
@@ -419,3 +422,76 @@ async def test_an_idempotency_key_covers_the_whole_set(service: AnalysisService)
     other = (selfies(2)[0], photo((460, 400)))  # the same first photo, another second
     with pytest.raises(IdempotencyConflict):
         await service.analyse(request(images=other, idempotency_key="set"))
+
+
+# --- look-alike references: the catalog faces nearest the person's ----------------------------
+def unit(similarity: float, axis: int) -> list[float]:
+    """A descriptor of unit length whose similarity to PERSON is ``similarity`` (the rest of its
+    length on ``axis``, each image its own)."""
+    vector = np.zeros(DESCRIPTOR_SIZE)
+    vector[0], vector[axis] = similarity, np.sqrt(1 - similarity**2)
+    return vector.tolist()
+
+
+PERSON = unit(1.0, 1)  # the descriptor face_type answers for the person
+
+
+async def type_id_of(context: AppContext, slug: str) -> int:
+    async with context.sessions() as session:
+        face_type = await queries.get_type(session, slug)
+        assert face_type is not None
+        return face_type.id
+
+
+async def add_faces(context: AppContext, slug: str, descriptors: list[list[float]]) -> list[str]:
+    """Catalog images with a face, inserted as rows (as another gateway process leaves them)."""
+    type_id = await type_id_of(context, slug)
+    async with context.sessions() as session:
+        rows = [
+            CatalogImage(
+                type_id=type_id,
+                object_key=new_key("catalog", "png"),
+                caption=f"{slug} {index}",
+                content_type="image/png",
+                has_face=True,
+                face_descriptor=descriptor,
+            )
+            for index, descriptor in enumerate(descriptors)
+        ]
+        session.add_all(rows)
+        await session.commit()
+        return [row.id for row in rows]
+
+
+async def test_references_are_the_types_catalog_faces_nearest_the_persons(
+    context: AppContext, models: StandInModelServer
+) -> None:
+    """The bug this holds: references ignored the person's face (drawn at random although the
+    type had enough described faces), came in another order, or lost their similarities; and
+    ALPHAMALE_REFERENCES=random was not obeyed. The result's type (beta) has seven faces: the
+    four nearest come nearest-first with their similarities, none of another type's (alpha's
+    are the person's very face); with references "random" the same analysis draws them."""
+    similarities = [0.6, 0.95, 0.0, 0.8, 0.3, 0.9, -0.4]
+    beta = await add_faces(context, "beta", [unit(s, 2 + i) for i, s in enumerate(similarities)])
+    await add_faces(context, "alpha", [PERSON] * 4)
+    models.types["descriptor"] = PERSON
+
+    created = await analysis_service(context).analyse(request())
+    answer = created.answer
+    assert answer.type.slug == "beta" and answer.references_by == "look-alike"
+    nearest = [beta[similarities.index(s)] for s in (0.95, 0.9, 0.8, 0.6)]
+    assert [ref.id for ref in answer.references] == nearest
+    assert [ref.similarity for ref in answer.references] == pytest.approx([0.95, 0.9, 0.8, 0.6])
+    kept = await analysis_service(context).get(created.analysis.id, answer.delete_token)
+    assert kept.references_by == "look-alike"  # as chosen with the result
+    assert [(r.id, r.similarity) for r in kept.references] == [
+        (r.id, r.similarity) for r in answer.references
+    ]
+
+    settings = context.settings.model_copy(update={"references": "random"})
+    drawn = (
+        await analysis_service(dataclasses.replace(context, settings=settings)).analyse(request())
+    ).answer
+    assert drawn.type.slug == "beta" and drawn.references_by == "random"
+    assert len(drawn.references) == 4 and {ref.id for ref in drawn.references} <= set(beta)
+    assert all(ref.similarity is None for ref in drawn.references)
