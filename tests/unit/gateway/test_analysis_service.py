@@ -40,7 +40,7 @@ from gateway.errors import (
     RegionsIncomplete,
     StorageUnavailable,
 )
-from gateway.face_index import DESCRIPTOR_SIZE
+from gateway.face_index import DESCRIPTOR_SIZE, FaceIndex, TypeFaces
 from tests.fixtures.app import CONSENT
 
 
@@ -495,3 +495,52 @@ async def test_references_are_the_types_catalog_faces_nearest_the_persons(
     assert drawn.type.slug == "beta" and drawn.references_by == "random"
     assert len(drawn.references) == 4 and {ref.id for ref in drawn.references} <= set(beta)
     assert all(ref.similarity is None for ref in drawn.references)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_face_index_sees_catalog_changes_made_elsewhere_after_its_ttl(
+    context: AppContext,
+) -> None:
+    """The bug this holds: a gateway process kept its first read of a type's catalog faces for
+    good, so an image another process added never became a look-alike (or it read them all on
+    every analysis). A face inserted behind its back is seen once ``ttl_s`` has passed, not
+    before (the cached matrix is used); ``forget`` (a change through this process) drops the
+    type at once."""
+    clock = Clock()
+    index = FaceIndex(ttl_s=5.0, clock=clock)
+    beta = await type_id_of(context, "beta")
+    four = await add_faces(context, "beta", [unit(0.1 * i, 2 + i) for i in range(1, 5)])
+
+    async def faces() -> TypeFaces:
+        async with context.sessions() as session:
+            return await index.faces(session, beta)
+
+    async def nearest_one() -> str:
+        async with context.sessions() as session:
+            found = await index.look_alikes(session, beta, PERSON, 1)
+        assert found is not None
+        return found[0].image_id
+
+    first = await faces()
+    assert sorted(first.ids) == sorted(four) and first.matrix.shape == (4, DESCRIPTOR_SIZE)
+    [elsewhere] = await add_faces(context, "beta", [unit(0.99, 10)])
+
+    clock.now += 4.9
+    assert await faces() is first and await nearest_one() == four[3]  # within ttl_s: cached
+    clock.now += 0.1
+    seen = await faces()
+    assert sorted(seen.ids) == sorted([*four, elsewhere]) and seen.matrix.shape[0] == 5
+    assert await nearest_one() == elsewhere
+
+    [here] = await add_faces(context, "beta", [PERSON])
+    assert await faces() is seen  # just read: cached again
+    index.forget(beta)
+    assert sorted((await faces()).ids) == sorted([*four, elsewhere, here])
+    assert await nearest_one() == here
