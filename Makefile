@@ -60,19 +60,19 @@ model-server-stop: $(STAMP) ## Stop TorchServe
 	$(PY) -m model_server.tools.serve stop --var $(VAR)
 
 migrate: $(STAMP) ## Apply database migrations (ALPHAMALE_DATABASE_URL, SQLite by default)
-	$(PY) -m gateway.migrate upgrade
+	$(PY) -m gateway.cli.migrate upgrade
 
 seed: migrate ## Seed the five types and the demo catalog (idempotent)
-	$(PY) -m gateway.seed
+	$(PY) -m gateway.cli.seed
 
 run: models seed ## Run the whole service locally (SQLite, local files, TorchServe); Ctrl-C stops it
 	HOST=$(HOST) PORT=$(PORT) VAR=$(VAR) bash infra/local/run.sh
 
 demo: $(STAMP) ## Post a generated sample to a running `make run` and print the answer
-	$(PY) -m gateway.demo --url http://$(HOST):$(PORT)
+	$(PY) -m gateway.cli.demo --url http://$(HOST):$(PORT)
 
 purge: $(STAMP) ## Delete analyses (and photos) older than ALPHAMALE_RETENTION_DAYS (30)
-	$(PY) -m gateway.purge
+	$(PY) -m gateway.cli.purge
 
 train: $(STAMP) ## Retrain the part detector (~25 min) and the type model (~90 min: edits' cache, views, parity)
 	$(PY) -m model_server.training train --epochs 40 --output-dir $(VAR)/training/bootstrap \

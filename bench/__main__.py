@@ -25,6 +25,7 @@ from core.dataset import default_dataset_dir
 from db import migrate
 from db.seed import seed_types
 from db.session import make_sessionmaker
+from gateway.analyses.deps import analysis_service
 from gateway.config import Settings
 from gateway.main import create_app
 from model_server.paths import MODEL_STORE_DIR, REPO_ROOT, VAR_DIR
@@ -134,7 +135,7 @@ async def run(runs: int) -> None:
                     lambda u=url, b=body: http.post(u, content=b, headers=octet), runs
                 )
                 rows.append(row(name, samples))
-            analyses = app.state.context.analysis_service()
+            analyses = analysis_service(app.state.context)
             form = {"mbti": "INTJ", "birth_date": "1990-01-01", "consent": analyses.consent.version}
 
             def analysing(*selfies: bytes) -> Callable[[], Awaitable[None]]:

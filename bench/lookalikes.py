@@ -1,7 +1,7 @@
 """``python -m bench.lookalikes``: the nearest four of a 10,000-image catalog, in the gateway.
 
 One type holds 10,000 catalog rows with face descriptors (random unit vectors: no real face) in
-SQLite; the gateway's :class:`~gateway.catalog.lookalikes.FaceIndex` answers the nearest four to
+SQLite; the gateway's :class:`~gateway.face_index.FaceIndex` answers the nearest four to
 a person's descriptor as an analysis asks it: the catalog's version checked by one query, the
 cached matrix multiplied. The first call reads the rows (cold); then 200 calls, warm (the
 version asked at most every 5 s, as served), and 200 asking the version each time. Target:
@@ -23,7 +23,7 @@ from db import migrate
 from db.models import CatalogImage
 from db.seed import seed_types
 from db.session import create_engine, make_sessionmaker, sqlite_url
-from gateway.catalog.lookalikes import DESCRIPTOR_SIZE, FaceIndex
+from gateway.face_index import DESCRIPTOR_SIZE, FaceIndex
 
 IMAGES = 10_000
 CALLS = 200

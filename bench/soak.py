@@ -158,8 +158,8 @@ def running_stack(
     try:
         print(f"Starting TorchServe and the gateway (state in {var}) ...", flush=True)
         paths = serve.start(MODEL_STORE_DIR, var / "ts", ts_ports, MODELS)
-        run_module(["gateway.migrate", "upgrade"], env)
-        run_module(["gateway.seed"], env)
+        run_module(["gateway.cli.migrate", "upgrade"], env)
+        run_module(["gateway.cli.seed"], env)
         gateway = start_gateway(env, port, log)
         base_url = f"http://127.0.0.1:{port}"
         wait_gateway_ready(base_url, gateway, log, ready_timeout)

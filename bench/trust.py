@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 
 from bench.__main__ import OUT_DIR
 from bench.soak import CONSENT, machine, start_gateway, stop_gateway
-from db import migrate, repositories
+from db import migrate, queries
 from db.models import Analysis, Group, GroupMember
 from db.seed import seed_types
 from gateway.analyses.service import token_hash
@@ -74,7 +74,7 @@ async def add_group(context: AppContext) -> str:
     }  # fmt: skip
     code = secrets.token_urlsafe(12)
     async with context.sessions.begin() as session:
-        beta = await repositories.get_type(session, "beta")
+        beta = await queries.get_type(session, "beta")
         assert beta is not None
         group = Group(code=code)
         session.add(group)
@@ -149,7 +149,7 @@ async def upload_peak(budget_mp: float, png: bytes) -> dict[str, float]:
     """Peak RSS (MB) of a gateway process while it gets ``UPLOADS`` big PNGs at once."""
     var = Path(tempfile.mkdtemp(prefix="alphamale-bench-decode-"))
     env = gateway_settings(var, budget_mp)
-    migrate_cli = [sys.executable, "-m", "gateway.migrate", "upgrade"]
+    migrate_cli = [sys.executable, "-m", "gateway.cli.migrate", "upgrade"]
     await asyncio.to_thread(subprocess.run, migrate_cli, env=env, check=True)
     port = 18400 + int(budget_mp) % 100
     process = start_gateway(env, port, var / "gateway.log")

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from core.contract import CROP
-
-Point = tuple[float, float]
+from core.schemas import Point
 
 
 @dataclass(frozen=True)

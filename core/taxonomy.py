@@ -41,6 +41,8 @@ TYPE_NAMES_KO: dict[TypeSlug, str] = {
     "omega": "오메가",
 }
 PART_NAMES: dict[PartName, str] = {"face": "face", "t_zone": "T-zone", "jaw": "jaw"}
+# How each part is outlined, on the result's images and in the web client (a region's `colour`).
+PART_COLOURS: dict[PartName, str] = {"face": "#ffd166", "t_zone": "#06d6a0", "jaw": "#ef476f"}
 PART_NAMES_KO: dict[PartName, str] = {"face": "얼굴", "t_zone": "T존", "jaw": "턱"}
 
 

@@ -1,6 +1,6 @@
 """Run Alembic migrations without an alembic.ini, for one database URL.
 
-The app's URL comes from its settings: ``python -m gateway.migrate`` (``make migrate``) reads
+The app's URL comes from its settings: ``python -m gateway.cli.migrate`` (``make migrate``) reads
 them and calls these. Alembic's env runs its own event loop: from async code call these through
 ``asyncio.to_thread``.
 """
@@ -31,7 +31,9 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def run(url: str, argv: list[str] | None = None, prog: str = "python -m gateway.migrate") -> None:
+def run(
+    url: str, argv: list[str] | None = None, prog: str = "python -m gateway.cli.migrate"
+) -> None:
     """The command line: upgrade | downgrade | current | revision, on ``url``."""
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("action", choices=["upgrade", "downgrade", "current", "revision"])

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.contract import MAX_PIXELS
 from db.session import sqlite_url
+from gateway.imaging import ImageLimits
 
 MIN_SIGNING_KEY = 32
 WEAK_SIGNING_KEYS = frozenset({"change-me", "changeme", "secret", "signing-key", "dev", "test"})
@@ -227,6 +228,15 @@ class Settings(BaseSettings):
         elif not key:
             self.signing_key = SecretStr(local_signing_key(self.var_dir))
         return self
+
+    @property
+    def image_limits(self) -> ImageLimits:
+        """The photos' limits (bytes, pixels, shortest side); the catalog's are the same."""
+        return ImageLimits(
+            max_bytes=self.max_upload_bytes,
+            max_pixels=self.max_pixels,
+            min_side=self.min_image_side,
+        )
 
     @property
     def embedded(self) -> bool:

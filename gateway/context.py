@@ -1,6 +1,10 @@
-"""What the app's lifespan owns: engine, sessions, one HTTP client, storage, model client,
-the admission bound, the per-client rate and its store, the cache of rendered images, and the
-glance's samples of the metrics."""
+"""What the app's lifespan owns, made once per process: engine, sessions, one HTTP client,
+storage, model client, metrics and their samples, the admission bound, the per-client rate and
+its store, the caches (rendered images, catalog faces) and the decode budget.
+
+A bag of resources: it builds no service and imports no domain. Each domain builds its services
+from it in its own ``deps.py`` (per request, or in a CLI).
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,13 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.session import create_engine, make_sessionmaker
-from gateway.analyses.service import AnalysisService
-from gateway.catalog.lookalikes import FaceIndex
-from gateway.catalog.service import CatalogService
 from gateway.clients.storage import LocalStorage, S3Storage, Storage
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.decode_budget import DecodeBudget
-from gateway.glance.service import GlanceService
-from gateway.groups.service import GroupService
+from gateway.face_index import FaceIndex
 from gateway.metrics import Metrics
+from gateway.metrics_history import MetricsHistory
 from gateway.overload.clients import per_client
 from gateway.overload.limiter import AdaptiveLimit
 from gateway.overload.queue import AdmissionQueue
@@ -42,33 +43,9 @@ class AppContext:
     renders: RenderCache
     decodes: DecodeBudget
     faces: FaceIndex
-    glance: GlanceService
+    history: MetricsHistory
     admission: AdmissionQueue | None = None
     rate_store: Store | None = None
-
-    def catalog_service(self) -> CatalogService:
-        return CatalogService(
-            sessions=self.sessions,
-            storage=self.storage,
-            settings=self.settings,
-            metrics=self.metrics,
-            models=self.models,
-            faces=self.faces,
-        )
-
-    def group_service(self) -> GroupService:
-        return GroupService(sessions=self.sessions, settings=self.settings)
-
-    def analysis_service(self) -> AnalysisService:
-        return AnalysisService(
-            sessions=self.sessions,
-            storage=self.storage,
-            models=self.models,
-            settings=self.settings,
-            metrics=self.metrics,
-            catalog=self.catalog_service(),
-            decodes=self.decodes,
-        )
 
 
 def overload_guards(
@@ -125,9 +102,7 @@ async def open_storage(settings: Settings, stack: AsyncExitStack) -> Storage:
 
 
 @asynccontextmanager
-async def app_context(
-    settings: Settings, metrics: Metrics | None = None
-) -> AsyncIterator[AppContext]:
+async def app_context(settings: Settings) -> AsyncIterator[AppContext]:
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -139,11 +114,11 @@ async def app_context(
         )
         sessions = make_sessionmaker(engine)
         admission, rate_store = overload_guards(settings, sessions)
-        metrics = metrics or Metrics()
+        metrics = Metrics()
         if admission is not None:
             metrics.watch_admission(admission)
-        glance = GlanceService(metrics, admission)
-        await stack.enter_async_context(glance.sampling())
+        history = MetricsHistory(metrics)
+        await stack.enter_async_context(history.sampling())
         yield AppContext(
             settings=settings,
             engine=engine,
@@ -162,7 +137,7 @@ async def app_context(
             renders=RenderCache(settings.render_cache_mb * 1024 * 1024),
             decodes=DecodeBudget(round(settings.decode_budget_mp * 1_000_000)),
             faces=FaceIndex(),
-            glance=glance,
+            history=history,
             admission=admission,
             rate_store=rate_store,
         )

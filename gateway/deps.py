@@ -1,8 +1,8 @@
-"""Annotated dependencies of the routers: the app's context, settings, services, admin auth.
+"""The dependencies every domain shares: the app's context, its settings, admin auth.
 
-Services are built per request from the parts the lifespan's ``AppContext`` holds (sessions,
-storage, settings, the model client, metrics) and open their own sessions: routers never see
-a session or a repository.
+Each domain builds its own services from the context's resources in its ``deps.py``
+(``gateway.analyses.deps``...); services open their own sessions: routers never see a session
+or a query.
 """
 
 from __future__ import annotations
@@ -13,14 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.analyses.service import AnalysisService
-from gateway.catalog.service import CatalogService
-from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.errors import Unauthorized
-from gateway.glance.service import GlanceService
-from gateway.groups.service import GroupService
 
 
 def get_context(request: Request) -> AppContext:
@@ -34,32 +29,7 @@ def context_settings(context: ContextDep) -> Settings:
     return context.settings
 
 
-def get_models(context: ContextDep) -> ModelServerClient:
-    return context.models
-
-
-def analysis_service(context: ContextDep) -> AnalysisService:
-    return context.analysis_service()
-
-
-def catalog_service(context: ContextDep) -> CatalogService:
-    return context.catalog_service()
-
-
-def group_service(context: ContextDep) -> GroupService:
-    return context.group_service()
-
-
-def glance_service(context: ContextDep) -> GlanceService:
-    return context.glance
-
-
 SettingsDep = Annotated[Settings, Depends(context_settings)]
-ModelsDep = Annotated[ModelServerClient, Depends(get_models)]
-AnalysisServiceDep = Annotated[AnalysisService, Depends(analysis_service)]
-CatalogDep = Annotated[CatalogService, Depends(catalog_service)]
-GroupServiceDep = Annotated[GroupService, Depends(group_service)]
-GlanceDep = Annotated[GlanceService, Depends(glance_service)]
 
 bearer = HTTPBearer(auto_error=False, description="ALPHAMALE_ADMIN_TOKEN")
 

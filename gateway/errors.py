@@ -1,7 +1,7 @@
 """One domain error base class, rendered as RFC 9457 problem+json by one handler.
 
 Services raise these; they never import FastAPI. Each subclass fixes a stable ``code`` (part of
-the API contract), an HTTP status and a human ``hint``.
+the API contract), an HTTP status and a ``default_hint``; an instance may give its own ``hint``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ class AppError(Exception):
     code: ClassVar[str] = "internal_error"
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
-    hint: ClassVar[str] = "Something went wrong on our side; please try again later."
+    default_hint: ClassVar[str] = "Something went wrong on our side; please try again later."
 
     def __init__(
         self,
@@ -27,7 +27,7 @@ class AppError(Exception):
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
-        self.instance_hint = hint or self.hint
+        self.hint = hint or self.default_hint
         self.headers = headers or {}
         self.extra = extra
 
@@ -38,7 +38,7 @@ class AppError(Exception):
             "status": self.status,
             "detail": self.detail,
             "code": self.code,
-            "hint": self.instance_hint,
+            "hint": self.hint,
         }
         if instance:
             body["instance"] = instance
@@ -55,7 +55,7 @@ class HttpProblem(AppError):
         405: "method_not_allowed",
         413: "image_too_large",
     }
-    hint = "See /docs for the API."
+    default_hint = "See /docs for the API."
 
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail, headers=headers)
@@ -69,7 +69,7 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
     status = 415
     title = "Unsupported image format"
-    hint = "Send a JPEG, PNG or WebP photo."
+    default_hint = "Send a JPEG, PNG, WebP or HEIC photo (an iPhone's own format is fine)."
 
 
 def _decimal(value: float) -> str:
@@ -96,7 +96,7 @@ class ImageTooLarge(AppError):
     code = "image_too_large"
     status = 413
     title = "Image too large"
-    hint = "Send a smaller photo."
+    default_hint = "Send a smaller photo."
 
     def __init__(
         self, detail: str | None = None, *, max_bytes: int | None = None, **kwargs: Any
@@ -113,7 +113,7 @@ class ImageTooManyPixels(AppError):
     code = "image_too_many_pixels"
     status = 413
     title = "Image has too many pixels"
-    hint = "Send a photo with fewer pixels."
+    default_hint = "Send a photo with fewer pixels."
 
     def __init__(
         self,
@@ -138,14 +138,16 @@ class ImageTooSmall(AppError):
     code = "image_too_small"
     status = 422
     title = "Image too small"
-    hint = "Send a larger photo (not a thumbnail) in which one face fills much of the frame."
+    default_hint = (
+        "Send a larger photo (not a thumbnail) in which one face fills much of the frame."
+    )
 
 
 class ImageUnprocessable(AppError):
     code = "image_unprocessable"
     status = 422
     title = "Image cannot be analysed"
-    hint = (
+    default_hint = (
         "The model server could not analyse this image; retrying will not help. Try another photo."
     )
 
@@ -154,42 +156,44 @@ class ImageCorrupt(AppError):
     code = "image_corrupt"
     status = 400
     title = "Image cannot be read"
-    hint = "The file is damaged or not a complete image."
+    default_hint = "The file is damaged or not a complete image."
 
 
 class InvalidMbti(AppError):
     code = "invalid_mbti"
     status = 422
     title = "Invalid MBTI"
-    hint = "Use one of the 16 four-letter codes, such as INTJ."
+    default_hint = "Use one of the 16 four-letter codes, such as INTJ."
 
 
 class InvalidBirthDate(AppError):
     code = "invalid_birth_date"
     status = 422
     title = "Invalid birth date"
-    hint = "Give a real past date (YYYY-MM-DD); age must be between 14 and 120."
+    default_hint = "Give a real past date (YYYY-MM-DD); age must be between 14 and 120."
 
 
 class InvalidNickname(AppError):
     code = "invalid_nickname"
     status = 422
     title = "Invalid nickname"
-    hint = "Use 1 to 20 characters, at least one of them visible, and no control characters."
+    default_hint = (
+        "Use 1 to 20 characters, at least one of them visible, and no control characters."
+    )
 
 
 class InvalidRequest(AppError):
     code = "invalid_request"
     status = 422
     title = "Invalid request"
-    hint = "Check the request against the API docs at /docs."
+    default_hint = "Check the request against the API docs at /docs."
 
 
 class ConsentRequired(AppError):
     code = "consent_required"
     status = 422
     title = "Consent required"
-    hint = (
+    default_hint = (
         "Read GET /v1/consent and send its `version` as `consent` (a form field or a JSON key) "
         "to agree; without it no photo is analysed or kept."
     )
@@ -199,7 +203,7 @@ class TokenInUrl(AppError):
     code = "token_in_url"
     status = 400
     title = "Token in the URL"
-    hint = (
+    default_hint = (
         "Send the delete token in the X-Delete-Token header: URLs end up in logs, histories "
         "and referrers."
     )
@@ -210,14 +214,14 @@ class NoFace(AppError):
     code = "no_face"
     status = 422
     title = "No face found"
-    hint = "Choose a photo framed like the example: one face, front on."
+    default_hint = "Choose a photo framed like the example: one face, front on."
 
 
 class FaceTooSmall(AppError):
     code = "face_too_small"
     status = 422
     title = "Face too small"
-    hint = (
+    default_hint = (
         "Use a photo in which the face fills much of the frame: take one closer, or pick the "
         "original rather than a thumbnail."
     )
@@ -227,14 +231,14 @@ class DifferentPeople(AppError):
     code = "different_people"
     status = 422
     title = "Different people"
-    hint = "Send selfies of one person only: the photo named here shows someone else."
+    default_hint = "Send selfies of one person only: the photo named here shows someone else."
 
 
 class RegionsIncomplete(AppError):
     code = "regions_incomplete"
     status = 422
     title = "Face regions not found"
-    hint = (
+    default_hint = (
         "Use a clear, front-on photo with the whole face visible (no hands, hair or masks over it)."
     )
 
@@ -244,35 +248,35 @@ class NotFound(AppError):
     code = "not_found"
     status = 404
     title = "Not found"
-    hint = "Check the id; results may have expired."
+    default_hint = "Check the id; results may have expired."
 
 
 class Unauthorized(AppError):
     code = "unauthorized"
     status = 401
     title = "Unauthorized"
-    hint = "Send the right bearer token."
+    default_hint = "Send the right bearer token."
 
 
 class Forbidden(AppError):
     code = "forbidden"
     status = 403
     title = "Wrong delete token"
-    hint = "Send the delete_token the result was created with (only its owner has it)."
+    default_hint = "Send the delete_token the result was created with (only its owner has it)."
 
 
 class IdempotencyConflict(AppError):
     code = "idempotency_conflict"
     status = 409
     title = "Idempotency key reused"
-    hint = "This Idempotency-Key was used for a different request; use a new key."
+    default_hint = "This Idempotency-Key was used for a different request; use a new key."
 
 
 class Conflict(AppError):
     code = "conflict"
     status = 409
     title = "Conflict"
-    hint = "The resource is in a state that forbids this."
+    default_hint = "The resource is in a state that forbids this."
 
 
 # Groups
@@ -280,14 +284,16 @@ class GroupFull(AppError):
     code = "group_full"
     status = 409
     title = "Group full"
-    hint = "This group has as many members as a group can have; start a group of your own."
+    default_hint = "This group has as many members as a group can have; start a group of your own."
 
 
 class GroupClosed(AppError):
     code = "group_closed"
     status = 410
     title = "Group closed"
-    hint = "Its owner closed this group: it takes no new members. Start a group of your own."
+    default_hint = (
+        "Its owner closed this group: it takes no new members. Start a group of your own."
+    )
 
 
 # Dependencies (503)
@@ -295,32 +301,34 @@ class ModelUnavailable(AppError):
     code = "model_unavailable"
     status = 503
     title = "Model server unavailable"
-    hint = "Try again in a few seconds."
+    default_hint = "Try again in a few seconds."
 
 
 class Overloaded(AppError):
     code = "overloaded"
     status = 503
     title = "Busy"
-    hint = "Many people are analysing right now; try again after Retry-After seconds."
+    default_hint = "Many people are analysing right now; try again after Retry-After seconds."
 
 
 class RateLimited(AppError):
     code = "rate_limited"
     status = 429
     title = "Too many analyses"
-    hint = "You have sent many analyses in a short time; try again after Retry-After seconds."
+    default_hint = (
+        "You have sent many analyses in a short time; try again after Retry-After seconds."
+    )
 
 
 class StorageUnavailable(AppError):
     code = "storage_unavailable"
     status = 503
     title = "Storage unavailable"
-    hint = "Try again in a few seconds."
+    default_hint = "Try again in a few seconds."
 
 
 class DatabaseUnavailable(AppError):
     code = "database_unavailable"
     status = 503
     title = "Database unavailable"
-    hint = "Try again in a few seconds."
+    default_hint = "Try again in a few seconds."

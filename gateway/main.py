@@ -38,12 +38,10 @@ from gateway.glance import router as glance
 from gateway.groups import router as groups
 from gateway.limits import check_size, request_body_limit
 from gateway.malloc import limit_heap_growth
-from gateway.metrics import Metrics
 from gateway.models_admin import router as models_admin
 from gateway.openapi import problem_openapi
 from gateway.ops_private import PrivateOps
-from gateway.overload.clients import per_client
-from gateway.overload.middleware import Guards, OverloadGuard
+from gateway.overload.middleware import OverloadGuard
 from gateway.problems import problem_response
 from gateway.validation import invalid_request
 from gateway.web import group_router as web_groups
@@ -131,7 +129,7 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guards: Guards) -> None:
+def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Innermost first: the body limit, observation (metrics, access log, HSTS), the
     overload guard, CORS, the trusted proxies' headers (the client's address and scheme that
     every layer inside sees), and outermost the ops endpoints kept from what came through a
@@ -149,6 +147,7 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
         response = await call_next(request)
         path = route_template(request.scope)
         elapsed = time.perf_counter() - started
+        metrics = request.app.state.context.metrics
         metrics.requests.labels(request.method, path, str(response.status_code)).inc()
         metrics.latency.labels(path).observe(elapsed)
         log_request(request.method, path, response.status_code, elapsed)
@@ -156,13 +155,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
             response.headers["Strict-Transport-Security"] = HSTS
         return response
 
-    app.add_middleware(  # before the body is read: per-client rates, then admission
-        OverloadGuard,
-        guards=guards,
-        metrics=metrics,
-        rate=per_client(settings),
-        client_secret=settings.signing_secret,
-    )
+    # before the body is read: per-client rates, then admission
+    app.add_middleware(OverloadGuard, client_secret=settings.signing_secret)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -178,14 +172,11 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics, guard
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    metrics = Metrics()
-    guards = Guards()  # the overload guard's bound and rate store, made with the context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with app_context(settings, metrics) as context:
+        async with app_context(settings) as context:
             app.state.context = context
-            guards.admission, guards.rate_store = context.admission, context.rate_store
             yield
 
     app = FastAPI(
@@ -200,7 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(refuse_tokens_in_url)],
     )
     install_error_handlers(app)
-    install_middleware(app, settings, metrics, guards)
+    install_middleware(app, settings)
     for router in (
         consent.router,
         analyses.router,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gateway.analyses.deps import AnalysisServiceDep
 from gateway.analyses.schemas import LegacyRequest, LegacyResponse
-from gateway.analyses.service import AnalysisRequest
-from gateway.deps import AnalysisServiceDep, SettingsDep
+from gateway.analyses.service import AnalysisRequest, legacy_answer
+from gateway.deps import SettingsDep
 from gateway.errors import FaceTooSmall, NoFace, RegionsIncomplete
 from gateway.imaging import decode_base64_image
 from gateway.openapi import problems
@@ -39,4 +40,4 @@ async def register_result(
         return LegacyResponse(human=False)
     except (FaceTooSmall, RegionsIncomplete):  # a face, but no type (the seed's code 6)
         return LegacyResponse(human=True)
-    return await service.legacy_answer(created.analysis)
+    return legacy_answer(created.answer)

@@ -28,7 +28,6 @@ from gateway.faces import crop_of, detection_jpeg, scale_faces
 from gateway.imaging import (
     CleanImage,
     DecodedImage,
-    ImageLimits,
     decode_upload,
     decoded_pixels,
     encode_jpeg,
@@ -100,11 +99,7 @@ class PhotoReader:
         self.settings = settings
         self.metrics = metrics
         self.decodes = decodes
-        self.limits = ImageLimits(
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_pixels,
-            min_side=settings.min_image_side,
-        )
+        self.limits = settings.image_limits
 
     async def timed(self, model: str, call: Awaitable[T]) -> T:
         with self.metrics.model_seconds.labels(model=model).time():

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import ValidationError
 
 from core.contract import MAX_PHOTOS
+from gateway.analyses.deps import AnalysisServiceDep
 from gateway.analyses.schemas import (
     BIRTH_DATE_SCHEMA,
     CONSENT_SCHEMA,
@@ -17,7 +18,7 @@ from gateway.analyses.schemas import (
     AnalysisPublic,
 )
 from gateway.analyses.service import AnalysisRequest
-from gateway.deps import AnalysisServiceDep, ContextDep, SettingsDep
+from gateway.deps import ContextDep, SettingsDep
 from gateway.errors import InvalidRequest
 from gateway.imaging import decode_base64_image
 from gateway.limits import read_upload
@@ -146,7 +147,7 @@ async def create_analysis(
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/analyses/{created.analysis.id}"
-    return await service.answer(created.analysis, created.delete_token)
+    return created.answer
 
 
 TokenHeader = Annotated[

@@ -31,6 +31,7 @@ class RegionOut(Region):
         None, description="clear (probability >= 50 %), likely (>= 35 %) or borderline"
     )
     points: int | None = Field(None, description="Points the region's type adds to the score")
+    colour: str | None = Field(None, description="How the part is outlined (like a type's colour)")
 
 
 class Verdict(BaseModel):

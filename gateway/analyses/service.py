@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import groups, repositories
+from core.taxonomy import PART_COLOURS
+from db import groups, queries
 from db.models import Analysis, FaceType
 from gateway.analyses.geometry import regions_in_photo
 from gateway.analyses.photos import PhotoReader
@@ -30,8 +31,7 @@ from gateway.analyses.schemas import (
     Verdict,
 )
 from gateway.analyses.verdict import verdict
-from gateway.catalog.lookalikes import FaceIndex
-from gateway.catalog.service import CatalogService, face_type_out
+from gateway.catalog.service import CatalogService, References, face_type_out
 from gateway.clients.storage import Storage, new_key
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
@@ -59,7 +59,7 @@ class AnalysisRequest:
 @dataclass(frozen=True)
 class AnalysisCreated:
     analysis: Analysis
-    delete_token: str | None  # None when an Idempotency-Key replayed an earlier result
+    answer: AnalysisOut  # its delete_token is None when an Idempotency-Key replayed a result
     replayed: bool = False
 
 
@@ -99,7 +99,7 @@ class AnalysisService:
         models: ModelServerClient,
         settings: Settings,
         metrics: Metrics,
-        catalog: CatalogService | None = None,
+        catalog: CatalogService,
         decodes: DecodeBudget | None = None,
     ) -> None:
         self.sessions = sessions
@@ -107,14 +107,7 @@ class AnalysisService:
         self.models = models
         self.settings = settings
         self.metrics = metrics
-        self.catalog = catalog or CatalogService(
-            sessions=sessions,
-            storage=storage,
-            settings=settings,
-            metrics=metrics,
-            models=models,
-            faces=FaceIndex(),
-        )
+        self.catalog = catalog
         self.reader = PhotoReader(
             models=models, settings=settings, metrics=metrics, decodes=decodes or DecodeBudget(0)
         )
@@ -143,6 +136,8 @@ class AnalysisService:
         first, typed = read.photos[0], read.typed
         type_id = await self._type_id(typed.type)
         regions = regions_in_photo(read.regions[0].regions, first.crop, typed)
+        # the person's descriptor picks the look-alikes here and goes no further
+        references = await self.catalog.choose_references(type_id, typed.descriptor)
         analysis = Analysis(
             image_sha256=read.stored[0].sha256,
             mbti=mbti,
@@ -158,8 +153,7 @@ class AnalysisService:
             margin=typed.margin,
             near=typed.near,
             stored_scale=round(read.stored[0].width / first.decoded.image.width, 6),
-            # the person's descriptor picks the look-alikes here and goes no further
-            reference_choice=await self.catalog.choose_references(type_id, typed.descriptor),
+            reference_choice=references.choice,
             model_name=typed.model.name,
             model_version=typed.model.version,
             client=request.client,
@@ -176,12 +170,12 @@ class AnalysisService:
                 return replay
             raise DatabaseUnavailable("The result could not be saved.") from None
         self.metrics.analyses.labels(outcome=analysis.outcome, client=request.client).inc()
-        return AnalysisCreated(analysis, token)
+        return AnalysisCreated(analysis, self.owner_view(analysis, references, token))
 
     async def _replay(self, request: AnalysisRequest, request_hash: str) -> AnalysisCreated | None:
         assert request.idempotency_key
         async with self.sessions() as session:
-            earlier = await repositories.get_analysis_by_idempotency_key(
+            earlier = await queries.get_analysis_by_idempotency_key(
                 session, request.idempotency_key
             )
         if earlier is None:
@@ -189,11 +183,11 @@ class AnalysisService:
         ttl = timedelta(hours=self.settings.idempotency_ttl_h)
         if earlier.request_sha256 != request_hash or earlier.created_at < datetime.now(UTC) - ttl:
             raise IdempotencyConflict()
-        return AnalysisCreated(earlier, None, replayed=True)
+        return AnalysisCreated(earlier, await self.answer(earlier), replayed=True)
 
     async def _type_id(self, slug: str) -> int:
         async with self.sessions() as session:
-            face_type = await repositories.get_type(session, slug)
+            face_type = await queries.get_type(session, slug)
         if face_type is None:
             raise DatabaseUnavailable(f"Type {slug!r} is not seeded; run `make seed`.")
         return face_type.id
@@ -223,7 +217,7 @@ class AnalysisService:
     async def find(self, analysis_id: str) -> Analysis | None:
         """The stored analysis with its type, or None."""
         async with self.sessions() as session:
-            return await repositories.get_analysis(session, analysis_id)
+            return await queries.get_analysis(session, analysis_id)
 
     async def get(self, analysis_id: str, token: str | None = None) -> AnalysisPublic:
         """The owner's view with the result's delete token, the public view without one; a
@@ -252,11 +246,11 @@ class AnalysisService:
         analysis; a storage failure propagates and the row stays, with its memberships.
         """
         async with self.sessions() as session:
-            analysis = await repositories.get_analysis(session, analysis_id)
+            analysis = await queries.get_analysis(session, analysis_id)
             if analysis is None:
                 return None
             removed_groups = await groups.detach_analysis(session, analysis_id)
-            await repositories.delete_analysis(session, analysis_id)
+            await queries.delete_analysis(session, analysis_id)
             await session.flush()
             for key in analysis.object_keys:
                 await self.storage.delete(key)
@@ -275,28 +269,42 @@ class AnalysisService:
 
     async def public_answer(self, analysis: Analysis) -> AnalysisPublic:
         """Type, score and regions: what anyone holding the link may see."""
+        return self.public_view(analysis, await self._references(analysis))
+
+    async def answer(self, analysis: Analysis) -> AnalysisOut:
+        """The whole result, for its owner."""
+        return self.owner_view(analysis, await self._references(analysis))
+
+    async def _references(self, analysis: Analysis) -> References:
+        assert analysis.face_type is not None
+        return await self.catalog.references(analysis.face_type.id, analysis.reference_choice)
+
+    def public_view(self, analysis: Analysis, references: References) -> AnalysisPublic:
         assert analysis.face_type is not None and analysis.score is not None
-        references_by, references = await self.catalog.references(
-            analysis.face_type.id, analysis.reference_choice
-        )
         return AnalysisPublic(
             id=analysis.id,
             type=face_type_out(analysis.face_type),
             score=analysis.score,
             verdict=Verdict.model_validate(analysis.verdict) if analysis.verdict else None,
-            regions=analysis.regions,  # type: ignore[arg-type]
+            regions={  # type: ignore[misc]
+                part: {**region, "colour": PART_COLOURS[part]}  # type: ignore[index]
+                for part, region in (analysis.regions or {}).items()
+            },
             photos=analysis.photos,
             margin=analysis.margin,
             near=analysis.near,  # type: ignore[arg-type]
-            references_by=references_by,
-            references=references,
+            references_by=references.by,
+            references=references.images,
             model=ModelInfo(name=analysis.model_name, version=analysis.model_version),
             links=self.links(analysis.id),
         )
 
-    async def answer(self, analysis: Analysis, delete_token: str | None = None) -> AnalysisOut:
-        """The whole result, for its owner (``delete_token``: only in the creation answer)."""
-        public = await self.public_answer(analysis)
+    def owner_view(
+        self, analysis: Analysis, references: References, delete_token: str | None = None
+    ) -> AnalysisOut:
+        """The public view and what only the owner sees (``delete_token``: only in the
+        creation answer)."""
+        public = self.public_view(analysis, references)
         return AnalysisOut(
             **public.model_dump(exclude={"view"}),
             created_at=analysis.created_at,
@@ -306,15 +314,16 @@ class AnalysisService:
             delete_token=delete_token,
         )
 
-    async def legacy_answer(self, analysis: Analysis) -> LegacyResponse:
-        result = await self.public_answer(analysis)
-        urls = [ref.url for ref in result.references] + [None] * 4
-        return LegacyResponse(
-            human=True,
-            male_type=result.type.name,
-            dsc=result.type.description,
-            img1=urls[0],
-            img2=urls[1],
-            img3=urls[2],
-            img4=urls[3],
-        )
+
+def legacy_answer(result: AnalysisPublic) -> LegacyResponse:
+    """A result in the seed's answer shape (four image links, null when fewer)."""
+    urls = [ref.url for ref in result.references] + [None] * 4
+    return LegacyResponse(
+        human=True,
+        male_type=result.type.name,
+        dsc=result.type.description,
+        img1=urls[0],
+        img2=urls[1],
+        img3=urls[2],
+        img4=urls[3],
+    )

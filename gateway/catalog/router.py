@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from core.taxonomy import TypeSlug
+from gateway.catalog.deps import CatalogDep
 from gateway.catalog.schemas import CatalogImageOut, FaceTypeOut
-from gateway.deps import AdminDep, CatalogDep, SettingsDep
+from gateway.deps import AdminDep, SettingsDep
 from gateway.limits import read_upload
 from gateway.openapi import problems
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.deps import AdminDep, GlanceDep
+from gateway.deps import AdminDep
+from gateway.glance.deps import GlanceDep
 from gateway.glance.schemas import Glance
 from gateway.openapi import problems
 

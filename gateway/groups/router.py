@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Response, status
 
 from gateway.context import AppContext
-from gateway.deps import ContextDep, GroupServiceDep
+from gateway.deps import ContextDep
+from gateway.groups.deps import GroupServiceDep
 from gateway.groups.schemas import (
     MAX_MEMBERS,
     MEMBER_ID_PATTERN,

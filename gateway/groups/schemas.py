@@ -56,6 +56,7 @@ class MemberRegion(BaseModel):
     type: TypeSlug | None = None
     points: int | None = None
     strength: Strength | None = None
+    colour: str | None = Field(None, description="How the part is drawn (like a type's colour)")
 
 
 class MemberOut(BaseModel):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.taxonomy import PARTS, TYPE_COLOURS, TYPE_NAMES_KO
-from db import groups, repositories
+from core.taxonomy import PART_COLOURS, PARTS, TYPE_COLOURS, TYPE_NAMES_KO
+from db import groups, queries
 from db.models import Analysis, Group, GroupMember, new_member_id
 from gateway.analyses.service import token_matches
 from gateway.config import Settings
@@ -77,6 +77,7 @@ def member_regions(analysis: Analysis) -> dict[str, MemberRegion]:
     return {
         part: MemberRegion.model_validate(
             {key: (regions.get(part) or {}).get(key) for key in ("type", "points", "strength")}
+            | {"colour": PART_COLOURS[part]}
         )
         for part in PARTS
     }
@@ -176,7 +177,7 @@ class GroupService:
         """The owner's result, when ``token`` is its delete token."""
         owner = None
         if group.owner_analysis_id:
-            owner = await repositories.get_analysis(session, group.owner_analysis_id)
+            owner = await queries.get_analysis(session, group.owner_analysis_id)
         if owner is None or not token_matches(owner, token):
             raise Forbidden("Only the group's owner can do that, with their result's token.")
         return owner
@@ -189,7 +190,7 @@ class GroupService:
 
     async def _owned(self, session: AsyncSession, analysis_id: str, token: str) -> Analysis:
         """The typed result ``analysis_id``, when ``token`` is its delete token."""
-        analysis = await repositories.get_analysis(session, analysis_id)
+        analysis = await queries.get_analysis(session, analysis_id)
         if analysis is None or analysis.face_type is None or analysis.score is None:
             raise NotFound("No analysis with that id.")
         if not token_matches(analysis, token):

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 
 from core.taxonomy import MODEL_NAMES
-from gateway.deps import AdminDep, ModelsDep
+from gateway.deps import AdminDep
 from gateway.errors import InvalidRequest
+from gateway.models_admin.deps import ModelsDep
 from gateway.models_admin.schemas import VERSION_PATTERN, DefaultVersion, RegisterModel, Workers
 from gateway.openapi import problems
 

@@ -11,16 +11,15 @@ ran alone (:mod:`gateway.overload.limiter`). Every answer of a guarded endpoint 
 ``RateLimit-Policy`` and ``RateLimit`` headers (IETF httpapi draft); who a client is, and those
 headers, are :mod:`gateway.overload.clients`'s.
 
-The guard is given what it works with when it is added: the metrics, and a :class:`Guards`
-holder that the app's lifespan fills with the bound and the rate store it makes (with the
-database, after the middleware is built); until then nothing is limited.
+The guard reads what it works with from the app's context (made by the lifespan, after the
+middleware is built): the bound, the rate and its store, the metrics. Before there is a context,
+nothing is limited.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +28,6 @@ from gateway.errors import AppError, Overloaded
 from gateway.metrics import Metrics
 from gateway.overload.clients import rate_limited, spend
 from gateway.overload.queue import AdmissionQueue
-from gateway.overload.ratelimit import Rate, Store
 from gateway.problems import problem_response
 
 GUARDED = {("POST", "/v1/analyses"), ("POST", "/api/RegisterResult")}  # rate, then admission
@@ -48,47 +46,29 @@ def guard_of(scope: Scope) -> str | None:
     return None
 
 
-@dataclass
-class Guards:
-    """The admission bound and the per-client rate store (None: that guard is off)."""
-
-    admission: AdmissionQueue | None = None
-    rate_store: Store | None = None
-
-
 class OverloadGuard:
     """Pure ASGI middleware (it must answer before the body is read)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        guards: Guards,
-        metrics: Metrics,
-        rate: Rate,
-        client_secret: bytes = b"",
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, client_secret: bytes = b"") -> None:
         self.app = app
-        self.guards = guards
-        self.metrics = metrics
-        self.rate = rate
         self.client_secret = client_secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = guard_of(scope)
-        if kind is None:
+        context = getattr(scope["app"].state, "context", None) if kind else None
+        if context is None:  # not guarded, or no lifespan has made the context yet
             await self.app(scope, receive, send)
             return
-        limit = self.guards.admission if kind == "analysis" else None
-        store, metrics = self.guards.rate_store, self.metrics
-        if limit is None and store is None:  # both off, or the lifespan has not filled them
+        limit = context.admission if kind == "analysis" else None
+        store, rate, metrics = context.rate_store, context.rate, context.metrics
+        if limit is None and store is None:  # both off
             await self.app(scope, receive, send)
             return
         extra: dict[str, str] = {}
         if store is not None:
-            decision, extra = await spend(store, self.rate, scope, self.client_secret)
+            decision, extra = await spend(store, rate, scope, self.client_secret)
             if not decision.allowed:
-                await refuse(rate_limited(self.rate, extra), metrics, scope, receive, send)
+                await refuse(rate_limited(rate, extra), metrics, scope, receive, send)
                 return
         if limit is not None and not await self.wait_for_slot(limit, metrics):
             error = Overloaded(

@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
 
-from core.taxonomy import PARTS, TYPE_COLOURS, TYPE_LETTERS
+from core.taxonomy import PART_COLOURS, PARTS, TYPE_COLOURS, TYPE_LETTERS
 
 WIDTH, HEIGHT = 1200, 630
 PANEL = (40, 40, 520, 590)  # left panel: photo or emblem
@@ -34,7 +34,7 @@ TYPE_RGB: dict[str, tuple[int, int, int]] = {
     for slug, hex_ in TYPE_COLOURS.items()
 }
 DEFAULT_COLOUR = (200, 200, 210)
-PART_COLOURS = {"face": (255, 209, 102), "t_zone": (6, 214, 160), "jaw": (239, 71, 111)}
+PART_RGB = {part: ImageColor.getrgb(colour) for part, colour in PART_COLOURS.items()}
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -66,7 +66,7 @@ FONT_NAMES: dict[tuple[bool, bool], tuple[str, ...]] = {  # (bold, cjk): first f
 }
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-Box = tuple[int, int, int, int]
+Rect = tuple[int, int, int, int]  # a layout rectangle on the image, in whole pixels
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def face_crop(
     return photo.convert("RGB").resize(size, Image.Resampling.LANCZOS, box=crop), crop
 
 
-def draw_photo(image: Image.Image, box: Box, photo: Image.Image, regions: dict[str, Any]) -> None:
+def draw_photo(image: Image.Image, box: Rect, photo: Image.Image, regions: dict[str, Any]) -> None:
     """The photo in ``box``, cropped around the face, each region outlined in its part colour."""
     x0, y0, x1, y1 = box
     panel_w, panel_h = x1 - x0, y1 - y0
@@ -230,13 +230,13 @@ def draw_photo(image: Image.Image, box: Box, photo: Image.Image, regions: dict[s
     draw = ImageDraw.Draw(shown)
     for part, polygon in region_polygons(regions).items():
         corners = [((x - crop[0]) * scale, (y - crop[1]) * scale) for x, y in polygon]
-        draw.polygon(corners, outline=PART_COLOURS[part], width=max(5, round(panel_w / 96)))
+        draw.polygon(corners, outline=PART_RGB[part], width=max(5, round(panel_w / 96)))
     mask = Image.new("L", (panel_w, panel_h), 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, panel_w - 1, panel_h - 1), 28, fill=255)
     image.paste(shown, (x0, y0), mask)
 
 
-def draw_emblem(image: Image.Image, box: Box, content: CardContent) -> None:
+def draw_emblem(image: Image.Image, box: Rect, content: CardContent) -> None:
     """An abstract badge of the type in ``box``: rings in its colour around its Greek letter."""
     colour = type_colour(content.type_slug)
     draw = ImageDraw.Draw(image)
@@ -253,7 +253,7 @@ def draw_emblem(image: Image.Image, box: Box, content: CardContent) -> None:
         draw.ellipse(circle(radius), outline=ring, width=round(10 * scale))
     for index, part in enumerate(PARTS):
         start = -90 + index * 120 + 8
-        draw.arc(circle(240), start, start + 104, PART_COLOURS[part], round(8 * scale))
+        draw.arc(circle(240), start, start + 104, PART_RGB[part], round(8 * scale))
     draw.ellipse(circle(100), fill=colour)
     greek = TYPE_LETTERS.get(content.type_slug, "") if font_path(True) else ""  # type: ignore[call-overload]
     letter = greek or (content.type_name[:1] or "?").upper()
@@ -262,7 +262,7 @@ def draw_emblem(image: Image.Image, box: Box, content: CardContent) -> None:
 
 
 def draw_panel(
-    image: Image.Image, box: Box, content: CardContent, photo: Image.Image | None
+    image: Image.Image, box: Rect, content: CardContent, photo: Image.Image | None
 ) -> None:
     """The photo (only when the person opted in) or else the type's emblem."""
     if photo is not None:
@@ -295,7 +295,7 @@ def draw_chips(
         x = left + index * (width + gap)
         draw.rounded_rectangle((x, top, x + width, top + height), pad, fill=CHIP)
         dot_top = top + round(20 * scale)
-        draw.ellipse((x + pad, dot_top, x + pad + dot, dot_top + dot), fill=PART_COLOURS[chip.part])
+        draw.ellipse((x + pad, dot_top, x + pad + dot, dot_top + dot), fill=PART_RGB[chip.part])
         draw.text((x + pad + dot + 10, top + 16 * scale), chip.label, font=label_font, fill=MUTED)
         draw.text((x + pad, top + 50 * scale), chip.value, font=value_font, fill=INK)
 

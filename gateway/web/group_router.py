@@ -19,7 +19,8 @@ from PIL import Image
 
 from gateway.deps import ContextDep
 from gateway.errors import NotFound
-from gateway.groups.service import GroupView
+from gateway.groups.deps import GroupServiceDep
+from gateway.groups.service import GroupService, GroupView
 from gateway.web.card import face_jpeg, load_photo, on_stored_photo
 from gateway.web.group_card import (
     CARD_ROWS,
@@ -45,9 +46,8 @@ GroupRenderer = Callable[[GroupContent, Sequence[Image.Image | None]], bytes]
 
 
 @router.api_route("/g/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def group_page(code: str, context: ContextDep, lang: LangDep) -> HTMLResponse:
+async def group_page(code: str, service: GroupServiceDep, lang: LangDep) -> HTMLResponse:
     """A group's invite link: the client, with the group's Open Graph tags."""
-    service = context.group_service()
     view = await service.find(code)
     headers = localised(security_headers(CLIENT_CSP, "no-cache"), lang)
     if view is None:
@@ -65,6 +65,7 @@ def draw_group(render: GroupRenderer, content: GroupContent, photos: list[bytes 
 async def group_image(
     request: Request,
     context: ContextDep,
+    service: GroupService,
     code: str,
     lang: Lang,
     render: GroupRenderer,
@@ -77,7 +78,7 @@ async def group_image(
     drawn = image_lang(lang)
 
     async def describe() -> tuple[str, Callable[[], Awaitable[bytes]]]:
-        view: GroupView | None = await context.group_service().find(code)
+        view: GroupView | None = await service.find(code)
         if view is None:
             raise NotFound("No group with that code.", hint="Check the invite link.")
         shown = view.members[:rows]
@@ -100,23 +101,31 @@ async def group_image(
 
 
 @router.api_route("/g/{code}/card.png", methods=["GET", "HEAD"])
-async def group_card(code: str, request: Request, context: ContextDep, lang: LangDep) -> Response:
+async def group_card(
+    code: str, request: Request, context: ContextDep, service: GroupServiceDep, lang: LangDep
+) -> Response:
     """The group's 1200x630 PNG card (the invite link's og:image)."""
     rows = CARD_ROWS.rows
-    return await group_image(request, context, code, lang, render_group_card, rows, "card")
+    return await group_image(request, context, service, code, lang, render_group_card, rows, "card")
 
 
 @router.api_route("/g/{code}/story.png", methods=["GET", "HEAD"])
-async def group_story(code: str, request: Request, context: ContextDep, lang: LangDep) -> Response:
+async def group_story(
+    code: str, request: Request, context: ContextDep, service: GroupServiceDep, lang: LangDep
+) -> Response:
     """The group's 1080x1920 PNG story image."""
     rows = STORY_ROWS.rows
-    return await group_image(request, context, code, lang, render_group_story, rows, "story")
+    return await group_image(
+        request, context, service, code, lang, render_group_story, rows, "story"
+    )
 
 
 @router.get("/g/{code}/members/{member_id}/photo.jpg")
-async def member_photo(code: str, member_id: str, context: ContextDep) -> Response:
+async def member_photo(
+    code: str, member_id: str, context: ContextDep, service: GroupServiceDep
+) -> Response:
     """A member's face as the share card crops it, only when they opted in to sharing it."""
-    view = await context.group_service().find(code)
+    view = await service.find(code)
     members = view.members if view else ()
     member = next((m for m in members if m.member_id == member_id), None)
     photo = await shared_photo_bytes(context.storage, member.analysis) if member else None

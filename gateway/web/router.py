@@ -21,10 +21,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from PIL import Image
 
 from db.models import Analysis
+from gateway.analyses.deps import AnalysisServiceDep
 from gateway.analyses.service import AnalysisService
 from gateway.clients.storage import Storage
 from gateway.context import AppContext
-from gateway.deps import AnalysisServiceDep, ContextDep
+from gateway.deps import ContextDep
 from gateway.errors import AppError, NotFound
 from gateway.web.card import CardContent, load_photo, render_card
 from gateway.web.i18n import Lang, LangDep
@@ -201,11 +202,17 @@ def draw_card(render: Renderer, content: CardContent, photo: bytes | None) -> by
 
 
 async def shared_image(
-    request: Request, context: AppContext, analysis_id: str, lang: Lang, render: Renderer, kind: str
+    request: Request,
+    context: AppContext,
+    service: AnalysisService,
+    analysis_id: str,
+    lang: Lang,
+    render: Renderer,
+    kind: str,
 ) -> Response:
     """A result's image drawn by ``render`` in ``lang`` (English when no CJK font is found),
     once per version (:mod:`gateway.web.rendered`)."""
-    analysis = await shared_analysis(context.analysis_service(), analysis_id)
+    analysis = await shared_analysis(service, analysis_id)
     if analysis is None:
         raise NotFound("No result with that id.")
     drawn = image_lang(lang)
@@ -226,15 +233,23 @@ async def shared_image(
 
 @router.api_route("/share/{analysis_id}/card.png", methods=["GET", "HEAD"])
 async def share_card(
-    analysis_id: str, request: Request, context: ContextDep, lang: LangDep
+    analysis_id: str,
+    request: Request,
+    context: ContextDep,
+    service: AnalysisServiceDep,
+    lang: LangDep,
 ) -> Response:
     """The 1200x630 PNG result card (the share page's og:image and the Save image download)."""
-    return await shared_image(request, context, analysis_id, lang, render_card, "card")
+    return await shared_image(request, context, service, analysis_id, lang, render_card, "card")
 
 
 @router.api_route("/share/{analysis_id}/story.png", methods=["GET", "HEAD"])
 async def share_story(
-    analysis_id: str, request: Request, context: ContextDep, lang: LangDep
+    analysis_id: str,
+    request: Request,
+    context: ContextDep,
+    service: AnalysisServiceDep,
+    lang: LangDep,
 ) -> Response:
     """The 1080x1920 PNG story image (Instagram and KakaoTalk stories)."""
-    return await shared_image(request, context, analysis_id, lang, render_story, "story")
+    return await shared_image(request, context, service, analysis_id, lang, render_story, "story")

@@ -481,7 +481,7 @@ resource "aws_ecs_service" "gateway" {
 
 # --- retention: the purge, daily ---------------------------------------------------------------
 # EventBridge Scheduler runs the gateway's task definition (its image, environment and secrets)
-# once a day with the command `python -m gateway.purge`, in the service's subnets and security
+# once a day with the command `python -m gateway.cli.purge`, in the service's subnets and security
 # group. Its output is in the gateway's log group.
 
 data "aws_caller_identity" "current" {}
@@ -525,7 +525,7 @@ resource "aws_iam_role_policy" "purge_scheduler" {
 
 resource "aws_scheduler_schedule" "purge" {
   name                         = "${local.name}-purge"
-  description                  = "Retention: python -m gateway.purge (ALPHAMALE_RETENTION_DAYS, ALPHAMALE_LEGACY_RETENTION_DAYS)"
+  description                  = "Retention: python -m gateway.cli.purge (ALPHAMALE_RETENTION_DAYS, ALPHAMALE_LEGACY_RETENTION_DAYS)"
   schedule_expression          = var.purge_schedule
   schedule_expression_timezone = var.purge_schedule_timezone
   flexible_time_window {
@@ -550,7 +550,7 @@ resource "aws_scheduler_schedule" "purge" {
         }
       }
       Overrides = {
-        ContainerOverrides = [{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]
+        ContainerOverrides = [{ Name = "gateway", Command = ["python", "-m", "gateway.cli.purge"] }]
       }
     })
     retry_policy {

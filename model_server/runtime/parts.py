@@ -10,11 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.contract import PART_THRESHOLD
-from core.schemas import Region
+from core.schemas import Box, Region
 from core.taxonomy import PARTS
 from model_server.runtime.part_labels import decode_label
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

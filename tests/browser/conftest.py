@@ -37,8 +37,8 @@ from bench.soak import start_gateway, stop_gateway, wait_gateway_ready
 from core.dataset import default_dataset_dir
 from db import migrate
 from db.session import sqlite_url
+from gateway.cli.seed import SeedReport, seed
 from gateway.config import Settings
-from gateway.seed import SeedReport, seed
 from tests.browser.support import (
     NOT_AN_IMAGE,
     LiveStack,

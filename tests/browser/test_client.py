@@ -449,3 +449,51 @@ def test_my_results_in_korean_open_delete_prune_and_forget_the_phone(
         page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('alphamale.token.'))")
         == []
     )
+
+
+def test_my_results_drop_entries_past_retention_without_asking_the_server(
+    phone: Page, live_stack: LiveStack, face_photo: Path
+) -> None:
+    """The bug this holds: a result kept on the phone past the retention period stayed in "My
+    results" (the server may not have purged it yet, and answers it). An entry older than the
+    consent's ``retention_days`` is dropped from the list, with its token, and nothing is asked
+    about it; a fresh one stays (asked after, as before)."""
+    page = phone
+    ids = []
+    for _ in range(2):
+        analyse(page, face_photo)
+        ids.append(page.url.rsplit("/", 1)[-1])
+    old, fresh = ids
+    consent = httpx.get(f"{live_stack.base_url}/v1/consent").json()
+    days = consent["retention_days"]
+    assert days == live_stack.settings.retention_days
+    token = page.evaluate(f"localStorage.getItem('alphamale.token.{old}')")
+    page.evaluate(
+        """([id, days]) => {
+            const key = `alphamale.result.${id}`;
+            const summary = JSON.parse(localStorage.getItem(key));
+            summary.at = new Date(Date.now() - (days + 1) * 86400000).toISOString();
+            localStorage.setItem(key, JSON.stringify(summary));
+        }""",
+        [old, days],
+    )
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    page.goto("/me")
+    expect(page.locator("#mine-notice")).to_have_text(
+        "1 result(s) had already expired or been deleted: removed from this list."
+    )
+    items = page.locator("#mine-list .mine-item")
+    expect(items).to_have_count(1)
+    expect(items.first).to_have_attribute("data-id", fresh)
+    assert [url for url in asked if old in url] == []  # dropped by its age alone
+    assert any(url.endswith(f"/v1/analyses/{fresh}") for url in asked)
+    assert page.evaluate(f"localStorage.getItem('alphamale.token.{old}')") is None
+    assert page.evaluate(f"localStorage.getItem('alphamale.result.{old}')") is None
+    owner = {"X-Delete-Token": token}
+    kept = httpx.get(f"{live_stack.base_url}/v1/analyses/{old}", headers=owner)
+    assert kept.status_code == 200  # the server still had it: the list went by the age
+    assert (
+        httpx.delete(f"{live_stack.base_url}/v1/analyses/{old}", headers=owner).status_code == 204
+    )

@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from PIL import Image
 
 from db.models import CatalogImage
+from gateway.catalog.deps import catalog_service
 from gateway.catalog.router import admin_router as catalog_admin
 from gateway.errors import Unauthorized
 from gateway.glance.router import router as glance_admin
@@ -177,7 +178,7 @@ async def assert_admin_refuses(
     }
     assert len(routes) >= 10 and routes <= documented  # every admin route is in the document
 
-    kept = await api.context.catalog_service().add("alpha", png(), "must stay", describe=False)
+    kept = await catalog_service(api.context).add("alpha", png(), "must stay", describe=False)
     catalog_before = await catalog_state(api)
     assert catalog_before[0] == 1 and len(catalog_before[1]) == 1
     models_before = await model_state(torchserve.management_url)

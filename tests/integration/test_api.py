@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -24,6 +27,8 @@ from gateway.errors import (
     UnsupportedMediaType,
 )
 from gateway.limits import request_body_limit
+from gateway.models_admin.deps import get_models
+from gateway.models_admin.schemas import VERSION_PATTERN
 from tests.corpus import bad_base64, bad_images
 from tests.fixtures.app import ADMIN, CONSENT, Api, running, settings_for
 from tests.fixtures.services import free_port
@@ -376,6 +381,61 @@ async def test_admin_model_register_refuses_urls(api: Api) -> None:
             "/v1/admin/models", headers=ADMIN, json={"archive": archive}
         )
         assert_problem(response, 422, "invalid_request")
+
+
+class RecordingModels:
+    """Stands in for the model server's client: records each call and answers it done."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            self.calls.append((name, args))
+            return {"status": f"{name} done"}
+
+        return call
+
+
+# Versions VERSION_PATTERN refuses: a way out of the path, dots alone or doubled, a space, none,
+# and one too long for it (32 characters at most)
+BAD_VERSIONS = ["../1.0", "1.0/..", "1.0/../../models", "..", "1..0", ".1", "1.0-", "a b", ""]
+BAD_VERSIONS += ["9" * 33]
+
+
+async def test_admin_model_versions_are_held_to_their_pattern(api: Api) -> None:
+    """The bug this holds: a model version went unchecked into TorchServe's management URL
+    (``/models/{name}/{version}/set-default``), so ``../`` reached its other paths. A version
+    that does not match VERSION_PATTERN is a 422 ``invalid_request`` in a body (default,
+    workers) and in the unregister path (a 404 ``not_found`` when it holds a ``/``: no route has
+    it), and the model server's client is never called; a good version reaches it."""
+    models = RecordingModels()
+    api.app.dependency_overrides[get_models] = lambda: models
+    for version in BAD_VERSIONS:
+        assert not (re.fullmatch(VERSION_PATTERN, version) and len(version) <= 32), version
+        sent: list[tuple[str, str, dict[str, Any], str]] = [
+            ("PUT", "default", {"json": {"version": version}}, "invalid_request"),
+            ("PUT", "workers", {"json": {"min_workers": 1, "version": version}}, "invalid_request"),
+        ]
+        if version not in ("", ".."):  # the URL itself drops these path segments
+            path = f"versions/{quote(version, safe='')}"  # a "/" sent as %2F
+            sent.append(("DELETE", path, {}, "not_found" if "/" in version else "invalid_request"))
+        for method, path, arguments, code in sent:
+            response = await api.client.request(
+                method, f"/v1/admin/models/face_type/{path}", headers=ADMIN, **arguments
+            )
+            assert_problem(response, 404 if code == "not_found" else 422, code)
+    assert models.calls == []
+
+    good = await api.client.put(
+        "/v1/admin/models/face_type/default", headers=ADMIN, json={"version": "2.0-rc1"}
+    )
+    gone = await api.client.delete("/v1/admin/models/face_type/versions/2.0_b", headers=ADMIN)
+    assert good.status_code == gone.status_code == 200, (good.text, gone.text)
+    assert models.calls == [
+        ("set_default", ("face_type", "2.0-rc1")),
+        ("unregister", ("face_type", "2.0_b")),
+    ]
 
 
 async def test_health_readiness_metrics_and_docs(api: Api) -> None:

@@ -1,4 +1,4 @@
-"""Migrations, seed and repositories behave the same on SQLite and PostgreSQL."""
+"""Migrations, seed and queries behave the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import inspect, select, text
 
-from db import migrate, repositories
+from db import migrate, queries
 from db.models import Analysis, CatalogImage, FaceType
 from db.seed import TYPES, seed_types
 from db.session import create_engine, make_sessionmaker
@@ -123,7 +123,7 @@ async def test_seed_is_idempotent(database_url: str) -> None:
         assert await seed_types(session) == len(TYPES)
     async with sessions() as session:
         assert await seed_types(session) == 0
-        types = await repositories.list_types(session)
+        types = await queries.list_types(session)
         assert [t.slug for t in types] == ["alpha", "beta", "gamma", "delta", "omega"]
         assert all(t.description and t.description_ko for t in types)
         # an operator's edit is put back by the next seed
@@ -134,12 +134,12 @@ async def test_seed_is_idempotent(database_url: str) -> None:
     await engine.dispose()
 
 
-async def test_repositories_round_trip(database_url: str) -> None:
+async def test_queries_round_trip(database_url: str) -> None:
     engine = create_engine(database_url)
     sessions = make_sessionmaker(engine)
     async with sessions() as session:
         await seed_types(session)
-        alpha = await repositories.get_type(session, "alpha")
+        alpha = await queries.get_type(session, "alpha")
         assert alpha is not None
         for i in range(6):
             session.add(
@@ -168,19 +168,19 @@ async def test_repositories_round_trip(database_url: str) -> None:
         )
         await session.commit()
     async with sessions() as session:
-        picked = await repositories.random_catalog_images(session, alpha.id, 4)
+        picked = await queries.random_catalog_images(session, alpha.id, 4)
         assert len(picked) == 4 and len({p.id for p in picked}) == 4
-        assert await repositories.count_catalog_images(session, alpha.id) == 6
-        stored = await repositories.get_analysis(session, "a" * 36)
+        assert await queries.count_catalog_images(session, alpha.id) == 6
+        stored = await queries.get_analysis(session, "a" * 36)
         assert stored is not None and stored.face_type is not None
         assert stored.created_at.tzinfo is not None
         assert stored.created_at == pytest.approx(old, abs=timedelta(seconds=1))
         assert stored.regions == {"face": {"type": "alpha"}}
-        assert await repositories.get_analysis_by_idempotency_key(session, "key-1") is not None
+        assert await queries.get_analysis_by_idempotency_key(session, "key-1") is not None
         cutoff = datetime.now(UTC) - timedelta(days=30)
-        expired = await repositories.expired_analyses(session, cutoff, cutoff)
+        expired = await queries.expired_analyses(session, cutoff, cutoff)
         assert [a.id for a in expired] == ["a" * 36]
-        assert await repositories.delete_analysis(session, "a" * 36) == 1
+        assert await queries.delete_analysis(session, "a" * 36) == 1
         await session.commit()
         assert (await session.scalars(select(Analysis))).all() == []
     await engine.dispose()

@@ -20,7 +20,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from db.models import Analysis, Group, GroupMember
-from gateway import purge
+from gateway.analyses.deps import analysis_service
+from gateway.cli import purge
 from gateway.groups.schemas import MAX_MEMBERS
 from gateway.web import group_router
 from tests.fixtures.results import (
@@ -78,7 +79,9 @@ async def test_a_result_starts_a_group_and_friends_join_it_ranked_by_score(group
     assert first["member_id"] == group["member_id"] and first["score"] == 70
     assert re.fullmatch(r"[A-Za-z0-9_-]{16}", first["member_id"]) and "analysis_id" not in first
     assert first["type"] == {"slug": "beta", "name": "Beta", "name_ko": "베타", "colour": "#3a86ff"}
-    assert first["regions"]["t_zone"] == {"type": "alpha", "points": 40, "strength": "clear"}
+    assert first["regions"]["t_zone"] == {
+        "type": "alpha", "points": 40, "strength": "clear", "colour": "#06d6a0"
+    }  # fmt: skip
     assert first["photo_url"] is None  # not opted in
 
     friends = [
@@ -582,7 +585,7 @@ async def test_a_face_is_shared_only_with_its_owners_opt_in(groups: Groups) -> N
     ):
         assert_problem(await groups.client.get(path), 404, "not_found")
     members = (await groups.client.get(f"/v1/groups/{code}")).json()["members"]
-    stored = await groups.context.analysis_service().find(shared.id)
+    stored = await analysis_service(groups.context).find(shared.id)
     assert stored is not None
     page = (await groups.client.get(f"/g/{code}")).text
     assert stored.object_key not in str(members) and stored.object_key not in page

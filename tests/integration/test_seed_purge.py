@@ -1,4 +1,4 @@
-"""`python -m gateway.seed` (types + demo catalog) and `python -m gateway.purge` (retention)."""
+"""`python -m gateway.cli.seed` (types, demo catalog), `python -m gateway.cli.purge` (retention)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from db import repositories
+from db import queries
 from db.models import Analysis, CatalogImage
-from gateway import purge, seed
+from gateway.catalog.deps import catalog_service
+from gateway.cli import purge, seed
+from gateway.cli.demo_catalog import draw_demo_image
 from gateway.clients.storage import Storage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
-from gateway.demo_catalog import draw_demo_image
 from gateway.errors import StorageUnavailable
 from tests.fixtures.app import SIGNING_KEY
 
@@ -56,7 +57,7 @@ def test_demo_images_are_deterministic_pngs() -> None:
 
 async def catalog(context: AppContext) -> dict[str, list[CatalogImage]]:
     async with context.sessions() as session:
-        images = await repositories.list_catalog_images(session)
+        images = await queries.list_catalog_images(session)
     return {slug: [i for i in images if i.face_type.slug == slug] for slug in SLUGS}
 
 
@@ -71,7 +72,7 @@ async def test_seed_is_idempotent_and_tops_up_the_catalog(
         assert all(not images for images in (await catalog(context)).values())
         for index in (1, 2):  # an operator's own images count towards the six
             mine = draw_demo_image("beta", index)
-            await context.catalog_service().add("alpha", mine, "Mine", describe=False)
+            await catalog_service(context).add("alpha", mine, "Mine", describe=False)
 
     await run_cli(seed.main, [], settings)
     assert "0 types inserted or updated, 28 demo catalog images added" in capsys.readouterr().out
@@ -102,7 +103,7 @@ async def add_analysis(
     if store_object:
         await context.storage.put(key, draw_demo_image("beta", 1, size=64), "image/png")
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, "beta")
+        face_type = await queries.get_type(session, "beta")
         assert face_type is not None
         row = Analysis(
             created_at=datetime.now(UTC) - timedelta(days=age_days),

@@ -17,14 +17,16 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.taxonomy import TYPE_NAMES_KO
-from db import repositories
+from db import queries
 from db.models import Analysis, FaceType
 from db.seed import TYPES, seed_types
+from gateway.analyses.deps import analysis_service
 from gateway.clients.storage import new_key
 from gateway.config import Settings
 from gateway.context import AppContext
 from gateway.main import create_app
 from gateway.web import pages
+from gateway.web import router as web_router
 from gateway.web.card import font_path, render_card
 from gateway.web.i18n import Lang, negotiate
 from gateway.web.pages import card_content, image_lang
@@ -137,7 +139,7 @@ async def add_analysis(
     key = new_key("uploads", "png")
     await context.storage.put(key, photo or photo_png(), "image/png")
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, type_slug)
+        face_type = await queries.get_type(session, type_slug)
         assert face_type is not None
         row = Analysis(
             object_key=key,
@@ -161,7 +163,7 @@ async def add_analysis(
 
 async def set_description(context: AppContext, slug: str, description: str) -> None:
     async with context.sessions() as session:
-        face_type = await repositories.get_type(session, slug)
+        face_type = await queries.get_type(session, slug)
         assert face_type is not None
         face_type.description = description
         await session.commit()
@@ -217,7 +219,7 @@ async def test_photo_is_only_on_the_images_and_only_with_opt_in(web: Web) -> Non
 
     private_card = (await web.client.get(f"/share/{private.id}/card.png?lang=en")).content
     shared_card = (await web.client.get(f"/share/{shared.id}/card.png?lang=en")).content
-    stored = await web.context.analysis_service().find(private.id)
+    stored = await analysis_service(web.context).find(private.id)
     assert stored is not None
     assert private_card == render_card(card_content(stored, "en"), None)  # no photo at all
     assert shared_card != private_card
@@ -230,6 +232,44 @@ async def test_card_is_a_1200x630_png(web: Web) -> None:
     assert response.headers["content-type"] == "image/png"
     assert response.headers["cache-control"] == "private, max-age=300"
     assert decode_png(response.content).size == (1200, 630)
+
+
+@pytest.mark.parametrize("image", ["card.png", "story.png"])
+async def test_a_results_image_is_drawn_once_per_version(
+    web: Web, monkeypatch: pytest.MonkeyPatch, image: str
+) -> None:
+    """The bug this holds: every view of a share card or story (each chat app's preview, each
+    Save) read the photo and drew it anew. The same result looks the same: one render, then
+    the cache or a 304 to If-None-Match with its ETag; a change of what it shows is a new
+    version, drawn once more."""
+    drawn: list[str] = []
+    real = web_router.draw_card
+
+    def counting(*args: object) -> bytes:
+        drawn.append("x")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web_router, "draw_card", counting)
+    analysis = await add_analysis(web.context, "beta", opt_in=True)
+    path = f"/share/{analysis.id}/{image}?lang=en"
+
+    first = await web.client.get(path)
+    again = await web.client.get(path)
+    etag = first.headers["etag"]
+    revalidated = await web.client.get(path, headers={"If-None-Match": etag})
+    weakly = await web.client.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert first.headers["content-type"] == "image/png" and again.headers["etag"] == etag
+    assert len(drawn) == 1
+    for not_modified in (revalidated, weakly):
+        assert not_modified.status_code == 304 and not_modified.content == b""
+        assert not_modified.headers["etag"] == etag
+    assert len(drawn) == 1
+    await set_description(web.context, "beta", "A new description of the Beta type.")
+    changed = await web.client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag and len(drawn) == 2
+    assert (await web.client.get(path)).content == changed.content and len(drawn) == 2
 
 
 async def test_unknown_id_is_404(web: Web) -> None:

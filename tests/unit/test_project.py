@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from gateway.config import Settings
+from gateway.config import MIN_SIGNING_KEY, Settings, UnsafeSettings
 
 ROOT = Path(__file__).parents[2]
 FORBIDDEN = {
@@ -220,6 +222,74 @@ def test_readme_documents_every_setting() -> None:
     assert "make run" in readme and "make test" in readme
 
 
+def no_settings_from_outside(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
+    """Settings read from the test's arguments alone: no ``ALPHAMALE_*`` variable, no .env."""
+    for name in [n for n in os.environ if n.startswith("ALPHAMALE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(where)
+
+
+@pytest.mark.parametrize(
+    "deployment",
+    [{"database_url": "postgresql+asyncpg://gateway@db/alphamale"}, {"storage_backend": "s3"}],
+    ids=["postgresql", "s3"],
+)
+def test_start_up_refuses_an_unsafe_signing_key_outside_the_embedded_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deployment: dict[str, str]
+) -> None:
+    """The bug this holds: a PostgreSQL or S3 deployment started with no signing key, a known
+    default or a short one, and anyone could forge its signed links and client hashes. The
+    embedded default (SQLite and local files) needs none: it keeps one in var/signing.key."""
+    no_settings_from_outside(monkeypatch, tmp_path)
+    short = "short-key-" + "0" * (MIN_SIGNING_KEY - 11)
+    for key, says in (
+        (None, "must be set"),
+        ("", "must be set"),
+        ("change-me", "is a default or too short"),
+        ("CHANGEME", "is a default or too short"),
+        (short, "is a default or too short"),
+    ):
+        with pytest.raises(UnsafeSettings, match="ALPHAMALE_SIGNING_KEY") as refused:
+            Settings(var_dir=tmp_path, signing_key=key, **deployment)
+        assert says in str(refused.value) and str(MIN_SIGNING_KEY) in str(refused.value)
+        assert short not in str(refused.value)  # the message never repeats the key
+    strong = secrets.token_hex(MIN_SIGNING_KEY // 2)
+    settings = Settings(var_dir=tmp_path, signing_key=strong, **deployment)
+    assert not settings.embedded and settings.signing_secret == strong.encode()
+    assert not (tmp_path / "signing.key").exists()  # no key file outside the embedded default
+
+    embedded = Settings(var_dir=tmp_path)
+    assert embedded.embedded and len(embedded.signing_secret) >= MIN_SIGNING_KEY
+    assert embedded.signing_secret == (tmp_path / "signing.key").read_bytes().strip()
+
+
+def test_every_gateway_process_of_one_deployment_signs_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug this holds: each worker made up a random key of its own, so a link signed by
+    one process was refused by the next. Settings of one environment, in this process and in
+    another, have one key: the environment's, or the one kept in $var_dir/signing.key."""
+    no_settings_from_outside(monkeypatch, tmp_path)
+    monkeypatch.setenv("ALPHAMALE_VAR_DIR", str(tmp_path / "var"))
+    worker_key = "from gateway.config import Settings; print(Settings().signing_secret.decode())"
+    other_process = [sys.executable, "-c", worker_key]
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+
+    first, second = Settings(), Settings()
+    assert first.embedded and first.signing_secret == second.signing_secret
+    worker = subprocess.run(other_process, env=env, capture_output=True, text=True, check=True)
+    assert worker.stdout.strip().encode() == first.signing_secret
+    assert Settings(var_dir=tmp_path / "elsewhere").signing_secret != first.signing_secret
+
+    key = secrets.token_hex(MIN_SIGNING_KEY // 2)
+    monkeypatch.setenv("ALPHAMALE_DATABASE_URL", "postgresql+asyncpg://gateway@db/alphamale")
+    monkeypatch.setenv("ALPHAMALE_SIGNING_KEY", key)
+    assert Settings().signing_secret == Settings().signing_secret == key.encode()
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    worker = subprocess.run(other_process, env=env, capture_output=True, text=True, check=True)
+    assert worker.stdout.strip() == key
+
+
 def test_compose_file_matches_the_compose_spec() -> None:
     result = run_tool(
         "check-jsonschema", "--builtin-schema", "vendor.compose-spec", ROOT / "docker-compose.yml"
@@ -370,7 +440,7 @@ def test_the_purge_runs_daily_as_the_gateways_task() -> None:
     assert tf_setting(schedule, "TaskDefinition") == "aws_ecs_task_definition.gateway.arn"
     assert tf_setting(schedule, "LaunchType") == '"FARGATE"'
     overrides = tf_setting(schedule, "ContainerOverrides")
-    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.purge"] }]'
+    assert overrides == '[{ Name = "gateway", Command = ["python", "-m", "gateway.cli.purge"] }]'
     service = tf_block('resource "aws_ecs_service" "gateway"')
     for network, same in (("Subnets", "subnets"), ("SecurityGroups", "security_groups")):
         assert tf_setting(schedule, network) == tf_setting(service, same)

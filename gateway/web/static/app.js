@@ -17,7 +17,7 @@
   const UPLOAD_SIDE = 1600; // px: the service keeps at most 2048 and looks at less
   const TIMEOUT_MS = 60000;
   const PARTS = ["face", "t_zone", "jaw"];
-  const PART_COLOURS = { face: "#ffd166", t_zone: "#06d6a0", jaw: "#ef476f" };
+  const NO_COLOUR = "#c8c8d2";
   const BUSY = new Set(["overloaded", "rate_limited", "model_unavailable"]);
   const UNREADABLE = new Set([
     "unsupported_media_type", "image_corrupt", "image_unprocessable", "image_too_large",
@@ -587,7 +587,7 @@
   function renderResult(result) {
     const type = result.type;
     const view = document.querySelector('.view[data-view="result"]');
-    view.style.setProperty("--accent", type.colour || "#c8c8d2"); // from the API
+    view.style.setProperty("--accent", type.colour || NO_COLOUR); // from the API
     const name = typeName(type);
     $("result-type").textContent = result.near
       ? t("result.near", { type: name, near: slugName(result.near) }) : name;
@@ -610,11 +610,12 @@
       const region = (result.regions || {})[part] || {};
       const row = document.createElement("tr");
       row.dataset.part = part;
+      if (region.colour) row.style.setProperty("--part", region.colour); // from the API
       const name = document.createElement("th");
       name.scope = "row";
       const dot = document.createElement("span");
       dot.className = "dot";
-      dot.style.background = PART_COLOURS[part];
+      dot.style.background = region.colour || NO_COLOUR; // from the API
       name.append(dot, t(`part.${part}`));
       const kind = document.createElement("td");
       kind.textContent = slugName(region.type);
@@ -714,7 +715,7 @@
           else context.lineTo(...point);
         });
         context.closePath();
-        context.strokeStyle = PART_COLOURS[part];
+        context.strokeStyle = regions[part].colour || NO_COLOUR;
         context.stroke();
       });
     };

@@ -243,6 +243,7 @@ window.ALPHAMALE_GROUPS = (app) => {
       const region = member.regions[part] || {};
       const chip = document.createElement("li");
       chip.dataset.part = part;
+      if (region.colour) chip.style.setProperty("--part", region.colour); // from the API
       const label = document.createElement("span");
       label.textContent = t(`part.${part}`);
       chip.append(label, ` ${slugName(region.type)} · ${region.points ?? "–"}`);
@@ -434,6 +435,7 @@ window.ALPHAMALE_GROUPS = (app) => {
       const theirs = other.regions[part] || {};
       const row = document.createElement("tr");
       row.dataset.part = part;
+      if (mine.colour) row.style.setProperty("--part", mine.colour); // from the API
       const name = document.createElement("th");
       name.scope = "row";
       name.textContent = t(`part.${part}`);
@@ -441,6 +443,7 @@ window.ALPHAMALE_GROUPS = (app) => {
       rows.push(row);
       const note = document.createElement("li");
       note.dataset.part = part;
+      if (mine.colour) note.style.setProperty("--part", mine.colour);
       note.textContent = comparison(part, mine, theirs, other.nickname);
       notes.push(note);
     }

@@ -7,13 +7,14 @@ nothing here depends on how fast the machine is. The one wait that must run out 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.middleware import Guards, OverloadGuard
+from gateway.overload.middleware import OverloadGuard
 from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Rate
 
@@ -144,11 +145,25 @@ async def test_a_waiter_gone_just_after_it_was_shed_gives_back_nothing() -> None
 
 
 # --- through the guard --------------------------------------------------------------------
+def guarded(app: ASGIApp, slots: AdmissionQueue, metrics: Metrics | None = None) -> ASGIApp:
+    """The guard in front of ``app``, reading ``slots`` from the app's context as it does."""
+    guard = OverloadGuard(app)
+    context = SimpleNamespace(
+        admission=slots, rate_store=None, rate=Rate(5, 60.0), metrics=metrics or Metrics()
+    )
+    holder = SimpleNamespace(state=SimpleNamespace(context=context))
+
+    async def with_context(scope: Scope, receive: Receive, send: Send) -> None:
+        await guard({**scope, "app": holder}, receive, send)
+
+    return with_context
+
+
 def scope_for(path: str) -> Scope:
     return {"type": "http", "method": "POST", "path": path, "headers": [], "client": ("h", 1)}
 
 
-async def run(guard: OverloadGuard, path: str) -> tuple[list[Message], int]:
+async def run(guard: ASGIApp, path: str) -> tuple[list[Message], int]:
     """The guard's answer, and how many times the body was read."""
     sent: list[Message] = []
     reads = 0
@@ -177,9 +192,7 @@ def answering(status: int):
 @pytest.mark.parametrize(("path", "success"), [("/v1/analyses", 201), ("/api/RegisterResult", 200)])
 async def test_both_endpoints_successes_feed_the_bound(path: str, success: int) -> None:
     slots = AdmissionQueue(AdaptiveLimit(initial=1), 0.0)
-    guard = OverloadGuard(
-        answering(success), guards=Guards(slots), metrics=Metrics(), rate=Rate(5, 60.0)
-    )
+    guard = guarded(answering(success), slots)
     (start, _), reads = await run(guard, path)
     assert start["status"] == success and reads == 1
     assert slots.limit.latency_s is not None  # its latency was counted
@@ -193,7 +206,7 @@ async def test_only_an_analysis_nothing_was_admitted_beside_counts_as_alone() ->
         await go.wait()
         await answering(201)(scope, receive, send)
 
-    guard = OverloadGuard(app, guards=Guards(slots), metrics=Metrics(), rate=Rate(5, 60.0))
+    guard = guarded(app, slots)
     go.set()
     await asyncio.wait_for(run(guard, "/v1/analyses"), NEVER_S)
     alone = slots.limit.alone_s
@@ -213,7 +226,7 @@ async def test_a_queued_request_is_served_after_a_release_and_the_gauges_say_so(
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
     metrics.watch_admission(slots)  # as the app's context does
-    guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
+    guard = guarded(answering(201), slots, metrics)
     assert await slots.acquire()  # the one slot is held
     waiting = asyncio.create_task(run(guard, "/v1/analyses"))
     for _ in range(5):
@@ -230,7 +243,7 @@ async def test_a_refusal_reads_no_body_and_sheds_the_waiters_unread() -> None:
     metrics = Metrics()
     slots = queue(bound=1, service_s=1.0, wait_budget_s=100.0)
     metrics.watch_admission(slots)  # as the app's context does
-    guard = OverloadGuard(answering(201), guards=Guards(slots), metrics=metrics, rate=Rate(5, 60))
+    guard = guarded(answering(201), slots, metrics)
     assert await slots.acquire()  # the one slot is held
     waiting = asyncio.create_task(run(guard, "/v1/analyses"))
     for _ in range(5):

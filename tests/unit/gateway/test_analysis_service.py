@@ -12,17 +12,21 @@ import io
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import text
 
 from core.contract import CROP, SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
-from core.taxonomy import PARTS, TYPES
-from db import migrate
+from core.taxonomy import PART_COLOURS, PARTS, TYPES
+from db import migrate, queries
+from db.models import CatalogImage
 from db.seed import seed_types
+from gateway.analyses.deps import analysis_service
 from gateway.analyses.service import AnalysisRequest, AnalysisService
-from gateway.clients.storage import LocalStorage
+from gateway.catalog.deps import catalog_service
+from gateway.clients.storage import LocalStorage, new_key
 from gateway.config import Settings
 from gateway.context import AppContext, app_context
 from gateway.errors import (
@@ -36,6 +40,7 @@ from gateway.errors import (
     RegionsIncomplete,
     StorageUnavailable,
 )
+from gateway.face_index import DESCRIPTOR_SIZE, FaceIndex, TypeFaces
 from tests.fixtures.app import CONSENT
 
 
@@ -178,7 +183,7 @@ async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[A
 
 @pytest.fixture
 def service(context: AppContext) -> AnalysisService:
-    return context.analysis_service()
+    return analysis_service(context)
 
 
 async def stored(context: AppContext | AnalysisService) -> tuple[int, list[Path]]:
@@ -194,16 +199,16 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
     service: AnalysisService, context: AppContext
 ) -> None:
     for index in range(5):
-        await context.catalog_service().add("beta", photo((64, 64)), f"beta {index}")
+        await catalog_service(context).add("beta", photo((64, 64)), f"beta {index}")
     created = await service.analyse(request())
     analysis = created.analysis
     assert (analysis.outcome, analysis.score, analysis.mbti) == ("beta", 78, "INTJ")
-    assert analysis.face_count == 1 and created.delete_token and not created.replayed
+    assert analysis.face_count == 1 and created.answer.delete_token and not created.replayed
     assert all(len(r["polygon"]) == 4 for r in analysis.regions.values())
     assert {p: (r["type"], r["points"]) for p, r in analysis.regions.items()} == {
         "face": ("beta", 40), "t_zone": ("beta", 32), "jaw": ("gamma", 6)
     }  # fmt: skip
-    answer = await service.answer(analysis, created.delete_token)
+    answer = created.answer
     assert answer.verdict is not None and answer.verdict.score == answer.score == 78
     assert (
         answer.verdict.explanation == "face Beta 40 + T-zone Beta 32 + jaw Gamma 6 = 78 > 68: Beta"
@@ -213,6 +218,8 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
         == "얼굴 베타 40 + T존 베타 32 + 턱 감마 6 = 78점 > 68점: 베타"
     )
     assert answer.type.name_ko == "베타" and answer.model.name == "face_type"
+    # each part's colour served beside the type's, so the client draws none of its own
+    assert {p: r.colour for p, r in answer.regions.items()} == PART_COLOURS
     assert answer.type.slug == "beta" and len(answer.references) == 4
     assert answer.links.share == f"http://testserver/share/{analysis.id}"
     assert (await stored(context))[0] == 1 and len((await stored(context))[1]) == 1
@@ -220,7 +227,7 @@ async def test_a_face_is_analysed_stored_answered_and_deleted(
 
     with pytest.raises(NotFound):
         await service.delete(analysis.id, "not the token")
-    await service.delete(analysis.id, created.delete_token)
+    await service.delete(analysis.id, created.answer.delete_token)
     assert await stored(context) == (0, [])
     with pytest.raises(NotFound):
         await service.get(analysis.id)
@@ -241,7 +248,7 @@ async def test_a_small_face_says_how_small(
     with pytest.raises(FaceTooSmall) as raised:
         await service.analyse(request())
     assert raised.value.extra["face_count"] == 1 and "20 px" in raised.value.detail
-    assert "closer" in raised.value.instance_hint
+    assert "closer" in raised.value.hint
 
 
 async def test_several_small_faces_are_counted_and_the_largest_named(
@@ -251,7 +258,7 @@ async def test_several_small_faces_are_counted_and_the_largest_named(
     with pytest.raises(FaceTooSmall) as raised:
         await service.analyse(request())
     assert raised.value.detail.startswith("3 faces were found; the largest, at x 81-119")
-    assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.instance_hint
+    assert raised.value.extra["face_count"] == 3 and "Crop" in raised.value.hint
     assert await stored(service) == (0, [])
 
 
@@ -283,7 +290,7 @@ async def test_an_idempotency_key_replays_and_refuses_other_requests(
     first = await service.analyse(request(idempotency_key="k1"))
     again = await service.analyse(request(idempotency_key="k1"))
     assert again.replayed and again.analysis.id == first.analysis.id
-    assert again.delete_token is None and models.calls.count("face_check") == 1
+    assert again.answer.delete_token is None and models.calls.count("face_check") == 1
     with pytest.raises(IdempotencyConflict):
         await service.analyse(request(idempotency_key="k1", mbti="ENFP"))
     assert (await stored(service))[0] == 1
@@ -304,7 +311,7 @@ async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -
     blocker = tmp_path / "a-file"
     blocker.write_text("storage cannot write below a file")
     storage = LocalStorage(blocker / "objects", "http://testserver", b"key")
-    service = dataclasses.replace(context, storage=storage).analysis_service()
+    service = analysis_service(dataclasses.replace(context, storage=storage))
     with pytest.raises(StorageUnavailable):
         await service.analyse(request())
     assert (await stored(context))[0] == 0
@@ -374,10 +381,10 @@ async def test_three_selfies_are_typed_together_stored_and_deleted_together(
     assert models.calls.count("face_regions") == 3  # each photo's parts, one type for all
     assert analysis.photos == 3 and len(analysis.object_keys) == 3
     assert (analysis.margin, analysis.near) == (2.5, None)
-    answer = await service.answer(analysis, created.delete_token)
+    answer = created.answer
     assert (answer.photos, answer.margin, answer.near) == (3, 2.5, None)
     assert len((await stored(context))[1]) == 3
-    await service.delete(analysis.id, created.delete_token or "")
+    await service.delete(analysis.id, created.answer.delete_token or "")
     assert await stored(context) == (0, [])
 
 
@@ -415,3 +422,125 @@ async def test_an_idempotency_key_covers_the_whole_set(service: AnalysisService)
     other = (selfies(2)[0], photo((460, 400)))  # the same first photo, another second
     with pytest.raises(IdempotencyConflict):
         await service.analyse(request(images=other, idempotency_key="set"))
+
+
+# --- look-alike references: the catalog faces nearest the person's ----------------------------
+def unit(similarity: float, axis: int) -> list[float]:
+    """A descriptor of unit length whose similarity to PERSON is ``similarity`` (the rest of its
+    length on ``axis``, each image its own)."""
+    vector = np.zeros(DESCRIPTOR_SIZE)
+    vector[0], vector[axis] = similarity, np.sqrt(1 - similarity**2)
+    return vector.tolist()
+
+
+PERSON = unit(1.0, 1)  # the descriptor face_type answers for the person
+
+
+async def type_id_of(context: AppContext, slug: str) -> int:
+    async with context.sessions() as session:
+        face_type = await queries.get_type(session, slug)
+        assert face_type is not None
+        return face_type.id
+
+
+async def add_faces(context: AppContext, slug: str, descriptors: list[list[float]]) -> list[str]:
+    """Catalog images with a face, inserted as rows (as another gateway process leaves them)."""
+    type_id = await type_id_of(context, slug)
+    async with context.sessions() as session:
+        rows = [
+            CatalogImage(
+                type_id=type_id,
+                object_key=new_key("catalog", "png"),
+                caption=f"{slug} {index}",
+                content_type="image/png",
+                has_face=True,
+                face_descriptor=descriptor,
+            )
+            for index, descriptor in enumerate(descriptors)
+        ]
+        session.add_all(rows)
+        await session.commit()
+        return [row.id for row in rows]
+
+
+async def test_references_are_the_types_catalog_faces_nearest_the_persons(
+    context: AppContext, models: StandInModelServer
+) -> None:
+    """The bug this holds: references ignored the person's face (drawn at random although the
+    type had enough described faces), came in another order, or lost their similarities; and
+    ALPHAMALE_REFERENCES=random was not obeyed. The result's type (beta) has seven faces: the
+    four nearest come nearest-first with their similarities, none of another type's (alpha's
+    are the person's very face); with references "random" the same analysis draws them."""
+    similarities = [0.6, 0.95, 0.0, 0.8, 0.3, 0.9, -0.4]
+    beta = await add_faces(context, "beta", [unit(s, 2 + i) for i, s in enumerate(similarities)])
+    await add_faces(context, "alpha", [PERSON] * 4)
+    models.types["descriptor"] = PERSON
+
+    created = await analysis_service(context).analyse(request())
+    answer = created.answer
+    assert answer.type.slug == "beta" and answer.references_by == "look-alike"
+    nearest = [beta[similarities.index(s)] for s in (0.95, 0.9, 0.8, 0.6)]
+    assert [ref.id for ref in answer.references] == nearest
+    assert [ref.similarity for ref in answer.references] == pytest.approx([0.95, 0.9, 0.8, 0.6])
+    kept = await analysis_service(context).get(created.analysis.id, answer.delete_token)
+    assert kept.references_by == "look-alike"  # as chosen with the result
+    assert [(r.id, r.similarity) for r in kept.references] == [
+        (r.id, r.similarity) for r in answer.references
+    ]
+
+    settings = context.settings.model_copy(update={"references": "random"})
+    drawn = (
+        await analysis_service(dataclasses.replace(context, settings=settings)).analyse(request())
+    ).answer
+    assert drawn.type.slug == "beta" and drawn.references_by == "random"
+    assert len(drawn.references) == 4 and {ref.id for ref in drawn.references} <= set(beta)
+    assert all(ref.similarity is None for ref in drawn.references)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_face_index_sees_catalog_changes_made_elsewhere_after_its_ttl(
+    context: AppContext,
+) -> None:
+    """The bug this holds: a gateway process kept its first read of a type's catalog faces for
+    good, so an image another process added never became a look-alike (or it read them all on
+    every analysis). A face inserted behind its back is seen once ``ttl_s`` has passed, not
+    before (the cached matrix is used); ``forget`` (a change through this process) drops the
+    type at once."""
+    clock = Clock()
+    index = FaceIndex(ttl_s=5.0, clock=clock)
+    beta = await type_id_of(context, "beta")
+    four = await add_faces(context, "beta", [unit(0.1 * i, 2 + i) for i in range(1, 5)])
+
+    async def faces() -> TypeFaces:
+        async with context.sessions() as session:
+            return await index.faces(session, beta)
+
+    async def nearest_one() -> str:
+        async with context.sessions() as session:
+            found = await index.look_alikes(session, beta, PERSON, 1)
+        assert found is not None
+        return found[0].image_id
+
+    first = await faces()
+    assert sorted(first.ids) == sorted(four) and first.matrix.shape == (4, DESCRIPTOR_SIZE)
+    [elsewhere] = await add_faces(context, "beta", [unit(0.99, 10)])
+
+    clock.now += 4.9
+    assert await faces() is first and await nearest_one() == four[3]  # within ttl_s: cached
+    clock.now += 0.1
+    seen = await faces()
+    assert sorted(seen.ids) == sorted([*four, elsewhere]) and seen.matrix.shape[0] == 5
+    assert await nearest_one() == elsewhere
+
+    [here] = await add_faces(context, "beta", [PERSON])
+    assert await faces() is seen  # just read: cached again
+    index.forget(beta)
+    assert sorted((await faces()).ids) == sorted([*four, elsewhere, here])
+    assert await nearest_one() == here

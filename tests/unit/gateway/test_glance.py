@@ -14,6 +14,7 @@ from db import migrate
 from gateway.config import Settings
 from gateway.glance.service import GlanceService, quantile
 from gateway.metrics import Metrics
+from gateway.metrics_history import MetricsHistory
 from tests.fixtures.app import ADMIN, ADMIN_TOKEN, CONSENT, running
 
 INF = float("inf")
@@ -54,7 +55,8 @@ def analyses(metrics: Metrics, count: int, outcome: str = "beta", seconds: float
 
 def test_a_young_process_reports_since_it_started() -> None:
     metrics, clock = Metrics(), Clock()
-    glance = GlanceService(metrics, clock=clock)
+    history = MetricsHistory(metrics, clock=clock)
+    glance = GlanceService(history)
     clock.now += 120
     analyses(metrics, 6)
     analyses(metrics, 2, outcome="no_face", seconds=0.05)
@@ -75,7 +77,8 @@ def test_a_young_process_reports_since_it_started() -> None:
 
 def test_an_older_process_reports_the_last_five_minutes_from_its_samples() -> None:
     metrics, clock = Metrics(), Clock()
-    glance = GlanceService(metrics, clock=clock)
+    history = MetricsHistory(metrics, clock=clock)
+    glance = GlanceService(history)
     for second in range(0, 600, 10):  # the lifespan's task: a sample every 10 s
         clock.now = 1000.0 + second
         if second < 200:
@@ -83,7 +86,7 @@ def test_an_older_process_reports_the_last_five_minutes_from_its_samples() -> No
         elif second >= 400:
             analyses(metrics, 2, outcome="gamma")  # 40 recent ones
             metrics.refused.labels(code="rate_limited").inc()
-        glance.keep(glance.read())
+        history.keep(history.read())
     clock.now = 1000.0 + 605
     report = glance.glance()
     assert not report.since_start and 300 <= report.window_s < 310
@@ -91,16 +94,17 @@ def test_an_older_process_reports_the_last_five_minutes_from_its_samples() -> No
     assert report.analyses_per_minute == pytest.approx(40 / report.window_s * 60, abs=0.01)
     assert report.refused == {"rate_limited": 20, "overloaded": 0}
     assert report.analyses_since_start == 60 and report.refused_since_start == 20
-    assert len(glance.samples) <= 32  # the window's samples and the one that starts it
+    assert len(history.samples) <= 32  # the window's samples and the one that starts it
 
 
 def test_answers_between_samples_keep_no_more_samples() -> None:
     metrics, clock = Metrics(), Clock()
-    glance = GlanceService(metrics, clock=clock)
+    history = MetricsHistory(metrics, clock=clock)
+    glance = GlanceService(history)
     for _ in range(100):
         clock.now += 0.5
         glance.glance()
-    assert len(glance.samples) == 6  # the start, then one every 10 s of the 50 s
+    assert len(history.samples) == 6  # the start, then one every 10 s of the 50 s
 
 
 # --- the route ------------------------------------------------------------------------------

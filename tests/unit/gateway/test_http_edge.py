@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from gateway.limits import FORM_ALLOWANCE, base64_length, check_size, request_bo
 from gateway.main import create_app
 from gateway.metrics import Metrics
 from gateway.overload.limiter import AdaptiveLimit
-from gateway.overload.middleware import Guards, OverloadGuard
+from gateway.overload.middleware import OverloadGuard
 from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Rate
 from gateway.problems import PROBLEM_MEDIA_TYPE, problem_response
@@ -192,7 +193,7 @@ async def test_both_kinds_of_schema_error_have_one_shape(client: httpx.AsyncClie
 
 
 # --- the overload guard, given its bound ------------------------------------------------------
-async def call(guard: OverloadGuard) -> list[Message]:
+async def call(guard: OverloadGuard, app: object) -> list[Message]:
     sent: list[Message] = []
     scope: Scope = {
         "type": "http",
@@ -200,7 +201,8 @@ async def call(guard: OverloadGuard) -> list[Message]:
         "path": "/v1/analyses",
         "headers": [],
         "client": ("203.0.113.1", 1),
-    }  # no "app": the guard must not look for one
+        "app": app,  # what Starlette puts in every scope
+    }
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -217,14 +219,16 @@ async def created(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def test_the_guard_works_with_the_holder_it_was_given() -> None:
-    guards, metrics = Guards(), Metrics()
-    guard = OverloadGuard(created, guards=guards, metrics=metrics, rate=Rate(5, 60.0))
-    assert (await call(guard))[0]["status"] == 201  # not filled yet: nothing is limited
-    guards.admission = AdmissionQueue(AdaptiveLimit(initial=1), 0.0)  # what the lifespan does
-    guards.admission.limit.try_acquire()  # the one place is taken
-    refused = await call(guard)
+async def test_the_guard_reads_the_context_the_lifespan_made() -> None:
+    guard, app = OverloadGuard(created), SimpleNamespace(state=SimpleNamespace())
+    assert (await call(guard, app))[0]["status"] == 201  # no context yet: nothing is limited
+    admission = AdmissionQueue(AdaptiveLimit(initial=1), 0.0)
+    app.state.context = SimpleNamespace(  # what the lifespan does
+        admission=admission, rate_store=None, rate=Rate(5, 60.0), metrics=Metrics()
+    )
+    admission.limit.try_acquire()  # the one place is taken
+    refused = await call(guard, app)
     assert refused[0]["status"] == 503
     assert (b"content-type", PROBLEM_MEDIA_TYPE.encode()) in refused[0]["headers"]
-    guards.admission.release(None)
-    assert (await call(guard))[0]["status"] == 201 and guards.admission.limit.in_flight == 0
+    admission.release(None)
+    assert (await call(guard, app))[0]["status"] == 201 and admission.limit.in_flight == 0

@@ -225,20 +225,16 @@ def test_hints_name_the_configured_limits() -> None:
     assert caught.value.problem()["max_bytes"] == len(data) - 1
     with pytest.raises(AppError) as caught:
         clean_image(data, ImageLimits(max_pixels=64 * 64 - 1, max_side=500))
-    assert caught.value.instance_hint == (
+    assert caught.value.hint == (
         "Send a photo of at most 4095 pixels and 500 px on its longer side."
     )
     with pytest.raises(AppError) as caught:
         decode_base64_image(base64.b64encode(bytes(30)).decode(), max_bytes=20)
-    assert caught.value.instance_hint == "Send a photo of at most 20 bytes."
-    assert ImageTooLarge(max_bytes=5 * 1024 * 1024 // 2).instance_hint == (
-        "Send a photo of at most 2.5 MB."
-    )
-    assert ImageTooLarge(max_bytes=10 * 1024 * 1024).instance_hint == (
-        "Send a photo of at most 10 MB."
-    )
-    assert ImageTooLarge(max_bytes=1536).instance_hint == "Send a photo of at most 1.5 KB."
-    assert "at most" not in ImageTooLarge().instance_hint  # no limit known: no number
+    assert caught.value.hint == "Send a photo of at most 20 bytes."
+    assert ImageTooLarge(max_bytes=5 * 1024 * 1024 // 2).hint == ("Send a photo of at most 2.5 MB.")
+    assert ImageTooLarge(max_bytes=10 * 1024 * 1024).hint == ("Send a photo of at most 10 MB.")
+    assert ImageTooLarge(max_bytes=1536).hint == "Send a photo of at most 1.5 KB."
+    assert "at most" not in ImageTooLarge().hint  # no limit known: no number
 
 
 # --- good inputs ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import repositories
+from db import queries
 
 DESCRIPTOR_SIZE = 128
 
@@ -66,11 +66,11 @@ class FaceIndex:
         known, now = self.types.get(type_id), self.clock()
         if known is not None and now - known.checked_at < self.ttl_s:
             return known
-        version = await repositories.catalog_faces_version(session, type_id)
+        version = await queries.catalog_faces_version(session, type_id)
         if known is not None and known.version == version:
             self.types[type_id] = TypeFaces(version, known.ids, known.matrix, now)
             return self.types[type_id]
-        rows = await repositories.catalog_faces(session, type_id)
+        rows = await queries.catalog_faces(session, type_id)
         matrix = np.asarray([row.face_descriptor for row in rows], dtype=np.float32)
         faces = TypeFaces(
             version, [row.id for row in rows], matrix.reshape(-1, DESCRIPTOR_SIZE), now

@@ -12,6 +12,7 @@ import random
 
 from PIL import Image, ImageDraw
 
+from core.schemas import Box
 from gateway.catalog.service import CatalogService
 from gateway.web.card import font, mix, type_colour
 
@@ -23,8 +24,6 @@ EYE_WHITE = (246, 244, 239)
 IRIS_DARK = (52, 34, 22)  # irises are dark brown, tinted by the hair colour
 PUPIL = (14, 12, 12)
 LIPS = (90, 28, 32)
-
-Box = tuple[float, float, float, float]
 
 
 def demo_caption(index: int) -> str:

@@ -7,7 +7,7 @@
 - the rate store's expired rows (keyed hashes of client addresses, kept no longer than they
   limit).
 
-Usage: ``python -m gateway.purge [--days N] [--legacy-days N] [--dry-run]`` (the defaults are
+Usage: ``python -m gateway.cli.purge [--days N] [--legacy-days N] [--dry-run]`` (the defaults are
 the settings). An object that is already gone is fine; when storage fails, the row stays so the
 next run retries it, and the failure is reported. Always exits 0 once it has run. Where the
 service runs in the cloud a daily schedule runs it (infra/terraform: EventBridge Scheduler).
@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from db import groups, rate_limits, repositories
+from db import groups, queries, rate_limits
 from db.models import Analysis
+from gateway.analyses.deps import analysis_service
 from gateway.config import Settings, get_settings
 from gateway.context import AppContext, app_context
 from gateway.errors import AppError
@@ -88,7 +89,7 @@ async def purge_one(context: AppContext, analysis: Analysis, report: PurgeReport
         # deleting a missing key succeeds on every backend: look first, to report it
         if not await context.storage.exists(analysis.object_key):
             report.objects_missing += 1
-        report.groups_emptied += await context.analysis_service().remove(analysis.id) or 0
+        report.groups_emptied += await analysis_service(context).remove(analysis.id) or 0
     except AppError as exc:
         report.failures.append((analysis.id, exc.detail))
         return False
@@ -104,9 +105,7 @@ async def purge(
     report = PurgeReport(retention, cutoff, legacy_cutoff, group_cutoff, dry_run=dry_run)
     if dry_run:
         async with context.sessions() as session:
-            report.matched = await repositories.count_expired_analyses(
-                session, cutoff, legacy_cutoff
-            )
+            report.matched = await queries.count_expired_analyses(session, cutoff, legacy_cutoff)
             report.idle_groups_matched = await groups.count_idle_groups(session, group_cutoff)
         return report
     async with context.sessions.begin() as session:
@@ -115,7 +114,7 @@ async def purge(
     failed: set[str] = set()  # kept this run; they come back first in every later batch
     while True:
         async with context.sessions() as session:
-            batch = await repositories.expired_analyses(session, cutoff, legacy_cutoff, batch_size)
+            batch = await queries.expired_analyses(session, cutoff, legacy_cutoff, batch_size)
         fresh = [analysis for analysis in batch if analysis.id not in failed]
         for analysis in fresh:
             if not await purge_one(context, analysis, report):
@@ -125,7 +124,7 @@ async def purge(
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gateway.purge", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gateway.cli.purge", description=__doc__)
     parser.add_argument(
         "--days",
         type=int,

@@ -1,4 +1,4 @@
-"""Post one photo to a running AlphaMale and print the answer: ``python -m gateway.demo``.
+"""Post one photo to a running AlphaMale and print the answer: ``python -m gateway.cli.demo``.
 
 Without ``--image`` it sends a neutral front photo from the London Face set when
 ``../shared/datasets/london-faces`` (or ``$ALPHAMALE_DATASET_DIR``) is there.

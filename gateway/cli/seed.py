@@ -1,6 +1,6 @@
 """Seed a fresh install: the five types, then the demo catalog (idempotent).
 
-Usage: ``python -m gateway.seed [--catalog-per-type 6] [--no-catalog]`` after migrations.
+Usage: ``python -m gateway.cli.seed [--catalog-per-type 6] [--no-catalog]`` after migrations.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import asyncio
 from dataclasses import dataclass
 
 from db.seed import seed_types
+from gateway.catalog.deps import catalog_service
+from gateway.cli.demo_catalog import seed_demo_catalog
 from gateway.config import Settings, get_settings
 from gateway.context import app_context
-from gateway.demo_catalog import seed_demo_catalog
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,12 @@ async def seed(settings: Settings, per_type: int = 6, catalog: bool = True) -> S
     async with app_context(settings) as context:
         async with context.sessions() as session:
             changed = await seed_types(session)
-        added = await seed_demo_catalog(context.catalog_service(), per_type) if catalog else 0
+        added = await seed_demo_catalog(catalog_service(context), per_type) if catalog else 0
     return SeedReport(changed, added)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gateway.seed", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m gateway.cli.seed", description=__doc__)
     parser.add_argument(
         "--catalog-per-type",
         type=int,
