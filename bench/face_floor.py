@@ -31,10 +31,10 @@ from typing import Any
 from PIL import Image
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.crop import Crop, upright_crop
 from core.dataset import default_dataset_dir
-from core.schemas import FaceCheckAnswer, Region
+from core.parameters import CROP
+from core.schemas import Box, FaceCheckAnswer, Region
 from gateway.analyses.geometry import regions_in_photo
 from gateway.config import Settings
 from gateway.faces import detection_jpeg, scale_faces
@@ -52,7 +52,6 @@ CHECKPOINT = WEIGHTS_DIR / "face_regions.pt"
 OUT_DIR = VAR_DIR / "bench"
 SIZES = (8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 40, 48, 56, 64, 80)
 TARGET_RATE = 97.0  # % of held-out photos with all three parts found
-Box = list[float]
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -92,7 +91,7 @@ def shrink(image: Image.Image, factor: float) -> Image.Image:
 def bounds(points: Sequence[Sequence[float]]) -> Box:
     """The axis-aligned box around a polygon."""
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return [min(xs), min(ys), max(xs), max(ys)]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def agreement(boxes: dict[str, Box], reference: dict[str, Box]) -> float | None:
@@ -106,7 +105,7 @@ def photo_boxes(regions: dict[str, Any], crop: Crop, scale: float = 1.0) -> dict
     """Found parts' boxes in photo pixels (times ``scale``), as the gateway draws them."""
     typed = {part: Region.model_validate(region) for part, region in regions.items()}
     return {
-        part: [v * scale for v in bounds(region.polygon)]
+        part: tuple(v * scale for v in bounds(region.polygon))  # type: ignore[misc]
         for part, region in regions_in_photo(typed, crop).items()
         if region.found and region.polygon
     }

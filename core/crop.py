@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from core.contract import CROP
+from core.parameters import CROP
 from core.schemas import Point
 
 
@@ -55,7 +55,7 @@ def upright_crop(
 ) -> Crop:
     """A square ``size`` x ``size`` crop of the face in ``box``, rotated so the eyes are level.
 
-    The defaults are the served crop (:data:`core.contract.CROP`). ``margin`` widens the box's
+    The defaults are the served crop (:data:`core.parameters.CROP`). ``margin`` widens the box's
     longer side on each side by that fraction. Pixels outside the photo come out black.
     """
     x1, y1, x2, y2 = box

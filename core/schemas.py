@@ -1,7 +1,7 @@
 """The contract between the gateway and the model server: what it sends, every answer it gets.
 
 The request is an image's bytes: the photo for ``face_check``, and for ``face_regions`` and
-``face_type`` the upright face crop :data:`core.contract.CROP` describes (made by
+``face_type`` the upright face crop :data:`core.parameters.CROP` describes (made by
 :func:`core.crop.upright_crop`); ``face_type`` also takes :class:`TypeRequest` (JSON: one to
 three crops of one person, typed together). Those two answers state the crop they were trained on
 (:class:`CropInfo`), and the gateway refuses an answer whose crop is not the one it sent, so a
@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.contract import CROP, MAX_PHOTOS
+from core.parameters import CROP, MAX_PHOTOS
 from core.taxonomy import PartName, TypeSlug
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in the image's pixels
@@ -77,7 +77,7 @@ class Region(Answer):
 
 
 class CropInfo(Answer):
-    """The crop a model expects (:class:`core.contract.CropSpec`)."""
+    """The crop a model expects (:class:`core.parameters.CropSpec`)."""
 
     margin: float = Field(description="The face box's longer side widened by this on each side")
     size: int = Field(gt=0, description="Side of the square crop, px")
@@ -129,7 +129,7 @@ class TypeRequest(Answer):
     crops: list[str] = Field(
         min_length=1,
         max_length=MAX_PHOTOS,
-        description="Each photo's upright face crop (core.contract.CROP) as base64 JPEG",
+        description="Each photo's upright face crop (core.parameters.CROP) as base64 JPEG",
     )
 
 

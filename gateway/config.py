@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.contract import MAX_PIXELS
+from core.parameters import MAX_PIXELS
 from db.session import sqlite_url
 from gateway.imaging import ImageLimits
 
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     max_pixels: int = Field(
         MAX_PIXELS,
         le=MAX_PIXELS,
-        description="Largest accepted image area (at most core.contract's, the model server's).",
+        description="Largest accepted image area (at most core.parameters's, the model server's).",
     )
     # Measured by `python -m bench.face_floor` (London set, the served path, downscaled photos):
     # faces are found in 100 % of photos down to 12 px eye-to-chin (94.6 % at 10 px), and the

@@ -47,7 +47,7 @@ def scale_faces(detection: FaceCheckAnswer, scale: float) -> FaceCheckAnswer:
 
 
 def crop_of(image: Image.Image, face: Face) -> Crop:
-    """The face's upright crop (:data:`core.contract.CROP`), as both models were trained on."""
+    """The face's upright crop (:data:`core.parameters.CROP`), as both models were trained on."""
     return upright_crop(image, face.box, face.landmarks.left_eye, face.landmarks.right_eye)
 
 

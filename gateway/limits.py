@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.contract import MAX_PHOTOS
+from core.parameters import MAX_PHOTOS
 from gateway.errors import ImageTooLarge
 
 FORM_ALLOWANCE = 64 * 1024  # the request's other fields, multipart boundaries, JSON keys

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import ValidationError
 
-from core.contract import MAX_PHOTOS
+from core.parameters import MAX_PHOTOS
 from gateway.analyses.deps import AnalysisServiceDep
 from gateway.analyses.schemas import (
     BIRTH_DATE_SCHEMA,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.contract import MAX_PHOTOS
+from core.parameters import MAX_PHOTOS
 from core.schemas import Combination, Region, Strength
 from core.taxonomy import PartName, TypeSlug
 from gateway.catalog.schemas import FaceTypeOut, ReferenceBy, ReferenceImage

@@ -4,7 +4,7 @@ Only plain HTTP and JSON here, so another server answering the same routes could
 TorchServe. Failures become the gateway's domain errors: the model server down, slow or failing
 -> ``ModelUnavailable`` (503, ``Retry-After``); management 400/404/409 -> ``InvalidRequest`` /
 ``NotFound`` / ``Conflict``; an image the handler refuses (``{"error": code}``) -> that code's
-4xx, never a "try again"; an answer for a crop other than :data:`core.contract.CROP` -> 503.
+4xx, never a "try again"; an answer for a crop other than :data:`core.parameters.CROP` -> 503.
 With token authorization on the model server, each API gets its bearer key (a refused key is a
 503: a deployment fault, not the caller's).
 """
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from core.contract import CROP
+from core.parameters import CROP
 from core.schemas import (
     CropInfo,
     FaceCheckAnswer,
@@ -154,7 +154,7 @@ class ModelServerClient:
         another crop."""
         answer = await self._answer(model, crop, shape)
         if answer.crop != CropInfo.served():
-            detail = f"{model} expects the crop {answer.crop}, not core.contract's {CROP}"
+            detail = f"{model} expects the crop {answer.crop}, not core.parameters's {CROP}"
             raise ModelUnavailable(detail)  # a deployment of mismatched versions: no retry helps
         return answer
 

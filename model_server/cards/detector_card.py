@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.contract import PART_THRESHOLD
+from core.parameters import PART_THRESHOLD
 from model_server.cards import render
 from model_server.paths import EVAL_DIR, REPO_ROOT
 

@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.contract import CROP
+from core.parameters import CROP
 from model_server.cards import render
 from model_server.cards.detector_card import detector_card
 from model_server.cards.type_card import type_section

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.contract import CROP
+from core.parameters import CROP
 from model_server.runtime.region_detector import DEFAULT_BACKBONE, build_detector
 
 StateDict = dict[str, torch.Tensor]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.contract import PART_THRESHOLD
+from core.parameters import PART_THRESHOLD
 from core.schemas import Box, Region
 from core.taxonomy import PARTS
 from model_server.runtime.part_labels import decode_label

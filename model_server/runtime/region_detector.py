@@ -20,7 +20,7 @@ from torchvision.models.detection import (
 )
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 
-from core.contract import CROP
+from core.parameters import CROP
 from model_server.runtime.part_labels import NUM_CLASSES
 from model_server.runtime.parts import Detection
 

@@ -2,14 +2,14 @@
 
 Pure functions, used by the type model's handler and by its training (which compares this vote
 with the face alone on the same cross-validation); the points and bounds are
-:mod:`core.contract`'s.
+:mod:`core.parameters`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from core.contract import SCORE_BOUNDS, SCORE_POINTS
+from core.parameters import SCORE_BOUNDS, SCORE_POINTS
 from core.taxonomy import PARTS, TYPES
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from core.contract import SCORE_BOUNDS, SCORE_POINTS
+from core.parameters import SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import RegionType, Strength
 from core.taxonomy import PARTS, TYPES
 from model_server.runtime.scoring import part_points, type_for_score

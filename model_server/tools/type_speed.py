@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from model_server.paths import WEIGHTS_DIR
 from model_server.runtime.face_detector import FaceDetector
 from model_server.runtime.handlers.face_type import FaceTypeHandler

@@ -18,8 +18,8 @@ import yaml
 from PIL import Image
 from sqlalchemy import text
 
-from core.contract import PART_THRESHOLD, SCORE_BOUNDS, SCORE_POINTS
 from core.dataset import default_dataset_dir
+from core.parameters import PART_THRESHOLD, SCORE_BOUNDS, SCORE_POINTS
 from gateway.errors import StorageUnavailable
 from model_server.paths import CONFIG_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import make_untrained_checkpoint
@@ -73,7 +73,7 @@ IMAGES = ("card.png", "story.png")  # a share page's images
 
 
 def expected_score_and_type(regions: dict) -> tuple[int, str]:
-    """The seed's rule, restated from core.contract: points per part, bounds top-down."""
+    """The seed's rule, restated from core.parameters: points per part, bounds top-down."""
     score = sum(SCORE_POINTS[part][TYPES.index(r["type"])] for part, r in regions.items())
     return score, next(name for bound, name in SCORE_BOUNDS if score > bound)
 

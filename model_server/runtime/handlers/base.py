@@ -5,8 +5,8 @@ Each handler reads its settings from the ``handler:`` section of the archive's m
 sets none, and two busy threads on two cores were measured 20x slower), and answers a batch
 request by request: an unreadable image gets ``{"error": "image_corrupt"}``, one below the
 handler's ``min_side`` ``{"error": "image_too_small"}``, one over
-:data:`core.contract.MAX_PIXELS` ``{"error": "image_too_many_pixels"}``, and one the model fails on
-``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised exception
+:data:`core.parameters.MAX_PIXELS` ``{"error": "image_too_many_pixels"}``, and one the model
+fails on ``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised exception
 would be TorchServe's 503 for every request in it, which a client would retry in vain).
 """
 
@@ -24,7 +24,7 @@ from PIL import Image
 from pydantic import BaseModel
 from ts.torch_handler.base_handler import BaseHandler
 
-from core.contract import MAX_PIXELS, RETIRED_CONFIG_KEYS
+from core.parameters import MAX_PIXELS, RETIRED_CONFIG_KEYS
 from core.schemas import HandlerError
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class ImageHandler(BaseHandler):
         retired = [key for key in RETIRED_CONFIG_KEYS if key in self.config]
         if retired:
             raise ValueError(
-                f"model-config handler keys {retired} are core.contract's; remove them"
+                f"model-config handler keys {retired} are core.parameters's; remove them"
             )
         self.max_pixels = MAX_PIXELS
         self.min_side = int(self.config.get("min_side", 1))

@@ -3,7 +3,7 @@
 Runs the Faster R-CNN region detector on each (already cropped) face image and decides every
 part with :func:`model_server.runtime.parts.decide_parts`. Boxes are in the pixel coordinates
 of the image received. The parts' types are the ``face_type`` handler's answer.
-The part threshold is :data:`core.contract.PART_THRESHOLD`; the answer states it and the crop.
+The part threshold is :data:`core.parameters.PART_THRESHOLD`; the answer states it and the crop.
 Handler settings (model-config ``handler:``): ``num_threads`` (1).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image
 from torchvision.transforms.functional import to_tensor
 
-from core.contract import PART_THRESHOLD
+from core.parameters import PART_THRESHOLD
 from core.schemas import CropInfo, RegionsAnswer, ServedModel
 from model_server.runtime.checkpoint import load_checkpoint
 from model_server.runtime.handlers.base import ImageHandler

@@ -13,7 +13,7 @@ descriptor distance to the first's and the artefact's identity threshold (the ga
 photos of different people) and the person's descriptor (unit norm; the gateway keeps it in
 memory only). The features (views, mirror, gain) are the ones the artefact records in
 ``meta.features``: the model is served as it was trained. The crop's margin, the points and the
-bounds are :mod:`core.contract`'s; the answer states them.
+bounds are :mod:`core.parameters`'s; the answer states them.
 
 Errors per request: a crop that cannot be decoded ``image_corrupt``; a JSON body that is not a
 ``TypeRequest`` (no crops, more than three, not strings) ``image_unprocessable``. Handler
@@ -34,7 +34,7 @@ from typing import Any
 from PIL import Image
 from pydantic import ValidationError
 
-from core.contract import CROP
+from core.parameters import CROP
 from core.schemas import CropInfo, Identity, ServedModel, TypeAnswer, TypeRequest
 from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.handlers.base import (

@@ -24,13 +24,11 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.crop import Crop, upright_crop
+from core.parameters import CROP
+from core.schemas import Box, Point
 from core.taxonomy import PARTS
 from model_server.runtime.parts import iou
-
-Box = tuple[float, float, float, float]
-Point = tuple[float, float]
 
 BROW_ABOVE_EYES = 0.40
 NOSE_BASE_BELOW_TIP = 0.18

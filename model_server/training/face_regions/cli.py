@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.contract import CROP
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from model_server.paths import MODEL_STORE_DIR
 from model_server.training import london
 from model_server.training.face_regions import autolabel as al

@@ -15,7 +15,7 @@ from torch import nn
 from torchvision.ops import box_iou, nms
 from tqdm import tqdm
 
-from core.contract import PART_THRESHOLD
+from core.parameters import PART_THRESHOLD
 from core.taxonomy import PARTS
 from model_server.runtime.part_labels import decode_label
 from model_server.runtime.parts import decide_parts

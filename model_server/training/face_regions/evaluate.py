@@ -23,8 +23,8 @@ from matplotlib import patches
 from PIL import Image
 from torchvision.transforms.functional import to_tensor
 
-from core.contract import PART_THRESHOLD
 from core.dataset import default_dataset_dir
+from core.parameters import PART_THRESHOLD
 from model_server.paths import TRAINING_WORK_DIR, VAR_DIR, WEIGHTS_DIR
 from model_server.runtime.checkpoint import load_checkpoint
 from model_server.training import london

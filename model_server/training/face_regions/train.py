@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.contract import CROP, PART_THRESHOLD
 from core.dataset import default_dataset_dir
+from core.parameters import CROP, PART_THRESHOLD
 from core.taxonomy import PARTS
 from model_server.cards.detector_card import write_detector_card
 from model_server.paths import REPO_ROOT, TRAINING_WORK_DIR

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from core.schemas import Box
 from model_server.training.face_type.stability import BOX_SHIFT, VARIANTS
 
-Box = tuple[float, float, float, float]
 PhotoEdit = Callable[[Image.Image, Box, np.random.Generator], Image.Image]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from core.contract import SCORE_BOUNDS, SCORE_POINTS
+from core.parameters import SCORE_BOUNDS, SCORE_POINTS
 from core.taxonomy import PARTS, TYPES
 from model_server.runtime.scoring import type_for_score
 from model_server.training.face_type import ratings

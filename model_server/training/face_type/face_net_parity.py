@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from core.taxonomy import PARTS
 from model_server.paths import EVAL_DIR, WEIGHTS_DIR
 from model_server.runtime.embedding import FaceEmbedder, Features, model_file

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.crop import upright_crop
+from core.parameters import CROP
 from core.taxonomy import TYPES
 from model_server.runtime.embedding import FaceEmbedder, Features
 from model_server.runtime.face_detector import DetectedFace, FaceDetector

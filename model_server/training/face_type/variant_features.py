@@ -32,9 +32,9 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from core.taxonomy import PARTS
 from model_server.paths import VAR_DIR
 from model_server.runtime.embedding import FaceEmbedder

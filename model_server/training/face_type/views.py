@@ -31,8 +31,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from core.contract import CROP
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from core.taxonomy import PARTS, TYPES
 from model_server.paths import EVAL_DIR
 from model_server.runtime.embedding import FaceEmbedder, Features, View

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from core.contract import CROP, SCORE_BOUNDS, SCORE_POINTS
+from core.parameters import CROP, SCORE_BOUNDS, SCORE_POINTS
 from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PART_COLOURS, PARTS, TYPES
 from db import migrate, queries

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from core.contract import MAX_PHOTOS
+from core.parameters import MAX_PHOTOS
 from db import migrate
 from gateway.config import Settings
 from gateway.errors import ImageTooLarge, NotFound

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from core.contract import CROP
+from core.parameters import CROP
 from core.schemas import TypeRequest
 from gateway.clients.torchserve import ModelServerClient
 from gateway.errors import AppError, ImageTooManyPixels, ModelUnavailable

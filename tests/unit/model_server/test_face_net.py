@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.contract import CROP
+from core.parameters import CROP
 from model_server.runtime.embedding import FaceEmbedder, model_file
 from model_server.runtime.face_net import FaceNet, add_prev
 from model_server.tools import dlib_weights

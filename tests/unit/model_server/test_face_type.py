@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from core.contract import CROP
 from core.crop import upright_crop
 from core.dataset import default_dataset_dir
+from core.parameters import CROP
 from core.schemas import TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from model_server.paths import WEIGHTS_DIR

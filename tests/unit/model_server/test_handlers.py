@@ -13,8 +13,8 @@ import torch
 from PIL import Image, ImageDraw
 from ts.utils.util import list_classes_from_module
 
-from core.contract import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.dataset import default_dataset_dir
+from core.parameters import CROP, MAX_PIXELS, PART_THRESHOLD, RETIRED_CONFIG_KEYS
 from core.taxonomy import MODEL_NAMES, PARTS
 from model_server.paths import REPO_ROOT
 from model_server.runtime.checkpoint import (
@@ -174,7 +174,7 @@ def test_face_check_refuses_more_pixels_than_allowed(face_check: FaceCheckHandle
 
 @pytest.mark.parametrize("key", RETIRED_CONFIG_KEYS)
 def test_a_model_config_naming_a_contract_parameter_is_refused(key: str) -> None:
-    """The crop, the pixel limit, the threshold, points and bounds are core.contract's alone."""
+    """The crop, the pixel limit, the threshold, points and bounds are core.parameters's alone."""
     handler = FaceCheckHandler()
     with pytest.raises(ValueError, match=key):
         handler.initialize(
@@ -301,7 +301,7 @@ PARTS_FOUND = FixedDetector(
 @pytest.mark.parametrize(
     ("threshold", "found"),
     [
-        (None, {"face": True, "t_zone": True, "jaw": True}),  # core.contract's: 0.75
+        (None, {"face": True, "t_zone": True, "jaw": True}),  # core.parameters's: 0.75
         (0.77, {"face": True, "t_zone": True, "jaw": False}),
         (0.95, {"face": False, "t_zone": False, "jaw": False}),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.contract import SCORE_POINTS
+from core.parameters import SCORE_POINTS
 from core.taxonomy import PARTS
 from model_server.runtime.part_labels import NUM_CLASSES, decode_label, encode_label
 from model_server.runtime.parts import Detection, decide_part, decide_parts, iou

@@ -2,7 +2,7 @@
 
 A newcomer finds a feature by its model's package and its step (data, train, evaluate, cli);
 nothing shares a module name with the serving runtime; the command line keeps its subcommands
-and options, with the shared parameters' defaults from ``core.contract``.
+and options, with the shared parameters' defaults from ``core.parameters``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ast
 import jinja2
 import pytest
 
-from core.contract import CROP, PART_THRESHOLD
+from core.parameters import CROP, PART_THRESHOLD
 from model_server.cards import render
 from model_server.paths import MODEL_SERVER_DIR, REPO_ROOT, RUNTIME_DIR
 from model_server.training.__main__ import SUBCOMMANDS, build_parser
