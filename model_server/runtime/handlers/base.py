@@ -6,8 +6,8 @@ sets none, and two busy threads on two cores were measured 20x slower), and answ
 request by request: an unreadable image gets ``{"error": "image_corrupt"}``, one below the
 handler's ``min_side`` ``{"error": "image_too_small"}``, one over
 :data:`core.parameters.MAX_PIXELS` ``{"error": "image_too_many_pixels"}``, and one the model
-fails on ``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised exception
-would be TorchServe's 503 for every request in it, which a client would retry in vain).
+fails on ``{"error": "image_unprocessable"}``, without failing the rest of the batch (a raised
+exception would be TorchServe's 503 for every request in it, which a client would retry in vain).
 """
 
 from __future__ import annotations
