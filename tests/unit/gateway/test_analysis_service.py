@@ -21,6 +21,7 @@ from core.schemas import FaceCheckAnswer, RegionsAnswer, TypeAnswer
 from core.taxonomy import PARTS, TYPES
 from db import migrate
 from db.seed import seed_types
+from db.session import sqlite_url
 from gateway.analyses.service import AnalysisRequest, AnalysisService
 from gateway.clients.storage import LocalStorage
 from gateway.config import Settings
@@ -168,7 +169,10 @@ async def models() -> StandInModelServer:
 
 @pytest.fixture
 async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[AppContext]:
-    settings = Settings(var_dir=tmp_path, public_base_url="http://testserver")
+    # its own database, named: a test below drops a table of it
+    settings = Settings(
+        var_dir=tmp_path, database_url=sqlite_url(tmp_path), public_base_url="http://testserver"
+    )
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     async with app_context(settings) as real:
         async with real.sessions() as session:
@@ -290,8 +294,9 @@ async def test_an_idempotency_key_replays_and_refuses_other_requests(
 
 
 async def test_a_failing_row_takes_its_photo_with_it(
-    service: AnalysisService, context: AppContext
+    service: AnalysisService, context: AppContext, tmp_path: Path
 ) -> None:
+    assert context.engine.url.database == str((tmp_path / "alphamale.db").resolve())  # its own
     async with context.engine.begin() as connection:
         await connection.execute(text("DROP TABLE analyses"))
     with pytest.raises(DatabaseUnavailable):
