@@ -11,6 +11,7 @@ import asyncio
 import base64
 import io
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from PIL import Image
 
 from db import migrate
 from db.seed import seed_types
+from db.session import sqlite_url
 from gateway.clients.torchserve import ModelServerClient
 from gateway.config import Settings
 from gateway.context import AppContext
@@ -59,11 +61,17 @@ def torchserve() -> FakeTorchServe:
     return FakeTorchServe()
 
 
-@pytest.fixture
-async def app(
+@asynccontextmanager
+async def app_over(
     tmp_path: Path, torchserve: FakeTorchServe
 ) -> AsyncIterator[tuple[httpx.AsyncClient, AppContext]]:
-    settings = Settings(var_dir=tmp_path, rate_limit_quota=0, admission_initial=1)
+    """The app on SQLite and local files in ``tmp_path``, over ``torchserve``; one slot."""
+    settings = Settings(
+        var_dir=tmp_path,
+        database_url=sqlite_url(tmp_path),
+        rate_limit_quota=0,
+        admission_initial=1,
+    )
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     application = create_app(settings)
     transport = httpx.ASGITransport(app=application)
@@ -77,6 +85,14 @@ async def app(
             await seed_types(session)
         context.models = ModelServerClient(fake, "http://ts:8080", "http://ts:8081")
         yield client, context
+
+
+@pytest.fixture
+async def app(
+    tmp_path: Path, torchserve: FakeTorchServe
+) -> AsyncIterator[tuple[httpx.AsyncClient, AppContext]]:
+    async with app_over(tmp_path, torchserve) as running:
+        yield running
 
 
 @pytest.mark.parametrize(
