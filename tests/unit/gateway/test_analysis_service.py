@@ -38,6 +38,7 @@ from gateway.errors import (
     StorageUnavailable,
 )
 from tests.fixtures.app import CONSENT
+from tests.unit.gateway.test_imaging import iphone_heic
 
 
 def face(x: float, y: float, eye_to_chin: float) -> dict:
@@ -303,6 +304,19 @@ async def test_a_failing_row_takes_its_photo_with_it(
         await service.analyse(request())
     root = context.settings.storage_dir
     assert root is not None and not [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_an_iphone_heic_is_stored_upright_as_jpeg(
+    service: AnalysisService, context: AppContext
+) -> None:
+    """EXIF orientation 6 (and the HEIF rotation): the kept photo is portrait, left on top."""
+    created = await service.analyse(request(images=(iphone_heic((640, 480)),)))
+    [key] = created.analysis.object_keys
+    assert key.endswith(".jpg")
+    kept = Image.open(io.BytesIO(await context.storage.get(key))).convert("RGB")
+    assert kept.size == (480, 640)
+    top, bottom = kept.getpixel((240, 40)), kept.getpixel((240, 600))
+    assert top[0] > 180 > bottom[0] and bottom[2] > 180  # red (the left half) on top, blue below
 
 
 async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -> None:
