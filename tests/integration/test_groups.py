@@ -448,6 +448,37 @@ async def test_deleting_a_result_removes_it_from_every_group(groups: Groups) -> 
     assert await groups.count(GroupMember) == 1  # the other group's owner alone
 
 
+async def test_a_delete_whose_photo_cannot_be_removed_keeps_every_membership(
+    groups: Groups,
+) -> None:
+    """The storage fails to remove the photo (a directory where its file was: unlink fails):
+    the delete is 503, and the result is still there, in its groups, the one it owns open."""
+    owner, other_owner = await add_result(groups.context), await add_result(groups.context)
+    code = await start(groups, owner)
+    other = await start(groups, other_owner, "Other")
+    assert (await join(groups, other, owner, "Owner")).status_code == 201
+    before = {c: (await groups.client.get(f"/v1/groups/{c}")).json() for c in (code, other)}
+    async with groups.context.sessions() as session:
+        analysis = await session.get(Analysis, owner.id)
+        assert analysis is not None
+        [key] = analysis.object_keys
+    root = groups.context.settings.storage_dir
+    assert root is not None and (root / key).is_file()
+    (root / key).unlink()
+    (root / key / "in-the-way").mkdir(parents=True)  # the object's path cannot be unlinked
+
+    deleted = await groups.client.delete(
+        f"/v1/analyses/{owner.id}", headers={"X-Delete-Token": owner.token}
+    )
+
+    assert_problem(deleted, 503, "storage_unavailable")
+    for group in (code, other):
+        after = (await groups.client.get(f"/v1/groups/{group}")).json()
+        assert after == before[group] and not after["closed"]
+    assert (await groups.count(Group), await groups.count(GroupMember)) == (2, 3)
+    assert (await groups.client.get(f"/v1/analyses/{owner.id}")).status_code == 200
+
+
 async def test_deleting_the_owners_result_closes_the_group(groups: Groups) -> None:
     owner, friend = await add_result(groups.context), await add_result(groups.context)
     code = await start(groups, owner)
