@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.torchserve",
     "tests.fixtures.results",
+    "tests.fixtures.london",
 ]
 
 
