@@ -1,14 +1,17 @@
 """The burst queue in front of the adaptive bound, and the guard that uses it.
 
 What is "in flight" is held by the test; slots are handed over by the test's own releases, so
-nothing here depends on how fast the machine is. The one wait that must run out is 0.15 s.
+nothing here depends on how fast the machine is. The waits that must run out run on an event
+loop whose time is the test's clock (``ClockLoop``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -21,6 +24,7 @@ from gateway.overload.middleware import Guards, OverloadGuard
 from gateway.overload.queue import AdmissionQueue
 from gateway.overload.ratelimit import Rate
 
+T = TypeVar("T")
 NEVER_S = 30.0  # a wait that would only end by a bug: the test fails instead of hanging
 
 
@@ -110,11 +114,23 @@ async def test_refusals_outlasting_a_burst_shed_the_queue_until_a_budget_passes_
     assert await asyncio.wait_for(again, NEVER_S)
 
 
-async def test_a_waiter_past_its_deadline_is_refused_and_leaves_the_queue() -> None:
-    slots = queue(bound=1, service_s=0.05, wait_budget_s=0.2)  # waits at most 0.15 s
-    assert await slots.acquire()
-    assert await asyncio.wait_for(slots.acquire(), NEVER_S) is False
-    assert not slots.waiting and slots.limit.in_flight == 1
+def test_a_waiter_past_its_deadline_is_refused_and_leaves_the_queue() -> None:
+    clock = Clock()
+
+    async def wait_past_the_deadline() -> None:
+        slots = queue(bound=1, service_s=0.05, wait_budget_s=0.2, clock=clock)  # waits 0.15 s
+        assert await slots.acquire()
+        waiter = asyncio.create_task(slots.acquire())
+        await settle()  # it waits from t = 0
+        clock.now += 0.14
+        await settle()
+        assert not waiter.done() and len(slots.waiting) == 1  # still within its deadline
+        clock.now += 0.02
+        await settle()
+        assert waiter.done() and waiter.result() is False
+        assert not slots.waiting and slots.limit.in_flight == 1
+
+    run_on(clock, wait_past_the_deadline())
 
 
 async def test_a_client_gone_while_waiting_gives_back_what_it_was_handed() -> None:
@@ -297,6 +313,15 @@ class ClockLoop(asyncio.SelectorEventLoop):
         return self.clock.now
 
 
+def run_on(clock: Clock, coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end on a fresh ``ClockLoop`` of ``clock``."""
+    loop = ClockLoop(clock)
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 async def settle() -> None:
     """Let every task that can run, run (nothing here waits for anything but the loop)."""
     for _ in range(20):
@@ -342,11 +367,7 @@ def test_a_burst_at_the_default_settings_is_all_admitted_without_shedding(
     6 s wait budget, 1 s burst window) with an analysis measured alone at the bench's 311 ms.
     Every one is admitted, nobody is shed, and each is answered within the wait budget."""
     clock = Clock()
-    loop = ClockLoop(clock)
-    try:
-        slots, finished = loop.run_until_complete(serve_a_burst(clock, size, tmp_path))
-    finally:
-        loop.close()
+    slots, finished = run_on(clock, serve_a_burst(clock, size, tmp_path))
     assert len(finished) == size and not slots.shedding
     assert slots.limit.in_flight == 0 and not slots.waiting
     assert max(finished.values()) <= slots.wait_budget_s, sorted(finished.values())
