@@ -59,7 +59,7 @@ class Links(BaseModel):
     delete: str
 
 
-# Quotes the model card (tests/unit/training/test_type_model_card.py holds it to the card).
+# Quotes the model card (tests/integration/training/test_type_model_card.py holds it to the card).
 DISCLAIMER = (
     "For fun, not a judgement. Your type matches the raters' tier for 43 % of people (72 % "
     "within one tier). When your face sits between two types we say which one it is close to; "

@@ -7,14 +7,18 @@ storage) and leaves screenshots under var/screenshots/ (phone size unless named 
 from __future__ import annotations
 
 import io
+import json
 import re
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, Route, expect
+from sqlalchemy.engine import make_url
 
 from core.dataset import default_dataset_dir
 from tests.browser.support import SCREENSHOTS, LiveStack, allow_errors, shot
@@ -497,3 +501,98 @@ def test_my_results_drop_entries_past_retention_without_asking_the_server(
     assert (
         httpx.delete(f"{live_stack.base_url}/v1/analyses/{old}", headers=owner).status_code == 204
     )
+
+
+# --- a busy server: the client waits Retry-After and sends the very same request once more ----
+BUSY = {
+    "type": "https://alphamale.example/problems/overloaded",
+    "title": "Service overloaded",
+    "status": 503,
+    "detail": "3 analyses are running and 0 waiting, the most this server takes now.",
+    "code": "overloaded",
+    "hint": "Try again in a few seconds.",
+}
+WATCH_BUSY_NOTICE = """() => {
+  window.__notices = [];
+  const notice = document.getElementById("busy-notice");
+  new MutationObserver(() => notice.textContent && window.__notices.push(notice.textContent))
+    .observe(notice, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def busy(page: Page, times: int) -> list[str]:
+    """Answer the next ``times`` analyses ``503 overloaded`` with ``Retry-After: 1`` (they never
+    reach the server), then let them through; returns each POST's Idempotency-Key, in order.
+    The page keeps every text its busy notice shows in ``window.__notices``: a notice lasts a
+    second, so it is read once the page is done, never raced."""
+    keys: list[str] = []
+
+    def answer(route: Route, request: Request) -> None:
+        if request.method != "POST":
+            route.continue_()
+            return
+        keys.append(request.headers.get("idempotency-key", ""))
+        if len(keys) > times:
+            route.continue_()
+            return
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "1", "Content-Type": "application/problem+json"},
+            body=json.dumps(BUSY),
+        )
+
+    page.evaluate(WATCH_BUSY_NOTICE)
+    page.route("**/v1/analyses", answer)
+    return keys
+
+
+def stored_rows(stack: LiveStack) -> int:
+    database = make_url(stack.settings.database_url).database
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        return int(connection.execute("SELECT count(*) FROM analyses").fetchone()[0])
+
+
+def test_a_busy_answer_is_waited_out_and_the_same_request_sent_once_more(
+    phone: Page, live_stack: LiveStack, face_photo: Path
+) -> None:
+    """``503`` with ``Retry-After: 1``: "busy, retrying in 1 s", then the same request (same
+    Idempotency-Key) once more, and its result; one row stored."""
+    allow_errors(phone, "status of 503")
+    rows = stored_rows(live_stack)
+    phone.goto("/")
+    keys = busy(phone, times=1)
+    choose_photo(phone, face_photo)
+    fill_form(phone)
+    press_analyse(phone)
+    expect(phone.locator("#result-type")).to_have_text(TYPE_EN, timeout=60_000)
+    assert phone.evaluate("window.__notices") == ["AlphaMale is busy, retrying in 1 s…"]
+    expect(phone.locator("#busy-notice")).to_be_hidden()
+    assert len(keys) == 2 and keys[0] and keys[1] == keys[0], keys  # the very same request
+    assert stored_rows(live_stack) == rows + 1
+    result = phone.url.rsplit("/", 1)[-1]
+    assert httpx.get(f"{live_stack.base_url}/v1/analyses/{result}").status_code == 200
+
+
+def test_error_views_in_korean(korean_phone: Page, landscape_photo: Path) -> None:
+    """A photo without a face, then a server still busy after the one retry: each in Korean."""
+    page = korean_phone
+    allow_errors(page, "status of 422", "status of 503")
+    page.goto("/")
+    choose_photo(page, landscape_photo)
+    fill_form(page)
+    press_analyse(page)
+    expect(page.locator("#problem-title")).to_have_text("얼굴을 찾지 못했어요", timeout=60_000)
+    expect(page.locator("#problem-hint")).to_have_text(
+        "이 사진에서 사람 얼굴을 찾을 수 없어요. 예시처럼 찍힌 사진을 골라 주세요."
+    )
+    shot(page, "phone-ko-no-face")
+    page.go_back()
+    expect(page.locator("#image-title")).to_be_visible()
+
+    keys = busy(page, times=2)
+    page.click("#analyse-button")
+    notice = page.locator("#image-notice")
+    expect(notice).to_have_text("지금 사용자가 너무 많아요. 1분 뒤에 다시 시도해 주세요.")
+    assert page.evaluate("window.__notices") == ["지금 사용자가 많아요. 1초 뒤에 다시 시도할게요…"]
+    assert len(keys) == 2 and keys[1] == keys[0], keys  # one retry, the same request
+    shot(page, "phone-ko-busy")

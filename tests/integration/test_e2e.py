@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -339,14 +340,27 @@ async def test_legacy_endpoint_keeps_the_seed_shapes(live: Api) -> None:
     assert typed.status_code == 200, typed.text
     answer = typed.json()
     assert set(answer) == {"human", "male_type", "dsc", "img1", "img2", "img3", "img4"}
-    assert answer["human"] is True and answer["male_type"] in {
-        "Alpha",
-        "Beta",
-        "Gamma",
-        "Delta",
-        "Omega",
-    }
-    assert answer["dsc"] and all(answer[f"img{i}"] for i in range(1, 5))
+    async with live.context.sessions() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT a.birth_month, a.mbti, a.outcome, t.slug, t.name, t.description "
+                    "FROM analyses a JOIN face_types t ON t.id = a.type_id"
+                )
+            )
+        ).one()
+    assert (row.birth_month, row.mbti) == ("1990-03", "ESTJ")  # legacy_body's age and MBTI
+    assert answer["human"] is True and row.slug == row.outcome in TYPES
+    assert (answer["male_type"], answer["dsc"]) == (row.name, row.description)
+    catalog = await live.client.get("/v1/admin/catalog", headers=ADMIN, params={"type": row.slug})
+    own = {urlsplit(image["url"]).path for image in catalog.json()}
+    images = [answer[f"img{i}"] for i in range(1, 5)]
+    assert all(images) and len({urlsplit(url).path for url in images}) == 4
+    assert {urlsplit(url).path for url in images} <= own  # the stored type's references
+    async with httpx.AsyncClient(timeout=30) as web:  # presigned links of the S3 API
+        for url in images:
+            fetched = await web.get(url)
+            assert fetched.status_code == 200 and Image.open(io.BytesIO(fetched.content)).size
     buffer = io.BytesIO()
     Image.new("RGB", (300, 300), (90, 160, 90)).save(buffer, "JPEG")
     none = await live.client.post("/api/RegisterResult", json=legacy_body(buffer.getvalue()))

@@ -13,12 +13,15 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
+from db import groups as db_groups
 from db.models import Analysis, Group, GroupMember
 from gateway.analyses.deps import analysis_service
 from gateway.cli import purge
@@ -193,6 +196,74 @@ async def test_a_group_holds_at_most_50_members(groups: Groups) -> None:
     assert_problem(full, 409, "group_full")
     assert full.json()["max_members"] == MAX_MEMBERS
     assert len((await groups.client.get(f"/v1/groups/{code}")).json()["members"]) == MAX_MEMBERS
+
+
+async def lock_waiters(groups: Groups) -> int:
+    """Transactions of this database waiting for a lock (PostgreSQL; SQLite's writers take
+    theirs later, at their first write)."""
+    if groups.context.engine.dialect.name != "postgresql":
+        return 0
+    query = (
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with groups.context.engine.connect() as connection:
+        return int((await connection.execute(sql(query))).scalar_one())
+
+
+async def test_five_joining_a_group_of_49_at_once_let_exactly_one_in(
+    groups: Groups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last place, five at once: one 201, four 409 ``group_full``, never 51 members.
+
+    Each join is held until all five have got to the same step or wait for a lock, so the joins
+    race for real on every machine: on PostgreSQL once it has counted the members, before it
+    commits (without the group's row lock, five count 50 and commit); on SQLite once it has
+    read, before its first write (a writer holds the database until it commits), so a join that
+    counts before its own insert lets several in."""
+    owner = await add_result(groups.context)
+    code = await start(groups, owner)
+    for index in range(MAX_MEMBERS - 2):
+        friend = await add_result(groups.context, score=index)
+        assert (await join(groups, code, friend, f"Friend {index}")).status_code == 201
+    assert await groups.count(GroupMember) == MAX_MEMBERS - 1
+    late = [await add_result(groups.context) for _ in range(5)]
+
+    postgres = groups.context.engine.dialect.name == "postgresql"
+    step = "count_members" if postgres else "get_membership"
+    arrived, all_there = 0, asyncio.Event()
+    unheld = getattr(db_groups, step)
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        nonlocal arrived
+        done = await unheld(*args, **kwargs)
+        arrived += 1
+        await all_there.wait()
+        return done
+
+    async def release_when_all_there() -> None:
+        for _ in range(1200):  # 60 s: a hang is a failure, not a stuck run
+            if arrived + await lock_waiters(groups) >= len(late):
+                all_there.set()
+                return
+            await asyncio.sleep(0.05)
+        all_there.set()
+        raise AssertionError(f"{arrived} joins got to {step}, the others never waited")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db_groups, step, held)
+        answers, _ = await asyncio.gather(
+            asyncio.gather(*(join(groups, code, r, f"Late {i}") for i, r in enumerate(late))),
+            release_when_all_there(),
+        )
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 409, 409, 409, 409], [a.text[:80] for a in answers]
+    for answer in answers:
+        if answer.status_code == 409:
+            assert_problem(answer, 409, "group_full")
+    assert len((await groups.client.get(f"/v1/groups/{code}")).json()["members"]) == MAX_MEMBERS
+    assert await groups.count(GroupMember) == MAX_MEMBERS
 
 
 async def test_the_owner_closes_the_group_to_new_members(groups: Groups) -> None:
@@ -378,6 +449,37 @@ async def test_deleting_a_result_removes_it_from_every_group(groups: Groups) -> 
     await groups.client.delete(f"/v1/analyses/{owner.id}", headers={"X-Delete-Token": owner.token})
     assert_problem(await groups.client.get(f"/v1/groups/{code}"), 404, "not_found")  # empty
     assert await groups.count(GroupMember) == 1  # the other group's owner alone
+
+
+async def test_a_delete_whose_photo_cannot_be_removed_keeps_every_membership(
+    groups: Groups,
+) -> None:
+    """The storage fails to remove the photo (a directory where its file was: unlink fails):
+    the delete is 503, and the result is still there, in its groups, the one it owns open."""
+    owner, other_owner = await add_result(groups.context), await add_result(groups.context)
+    code = await start(groups, owner)
+    other = await start(groups, other_owner, "Other")
+    assert (await join(groups, other, owner, "Owner")).status_code == 201
+    before = {c: (await groups.client.get(f"/v1/groups/{c}")).json() for c in (code, other)}
+    async with groups.context.sessions() as session:
+        analysis = await session.get(Analysis, owner.id)
+        assert analysis is not None
+        [key] = analysis.object_keys
+    root = groups.context.settings.storage_dir
+    assert root is not None and (root / key).is_file()
+    (root / key).unlink()
+    (root / key / "in-the-way").mkdir(parents=True)  # the object's path cannot be unlinked
+
+    deleted = await groups.client.delete(
+        f"/v1/analyses/{owner.id}", headers={"X-Delete-Token": owner.token}
+    )
+
+    assert_problem(deleted, 503, "storage_unavailable")
+    for group in (code, other):
+        after = (await groups.client.get(f"/v1/groups/{group}")).json()
+        assert after == before[group] and not after["closed"]
+    assert (await groups.count(Group), await groups.count(GroupMember)) == (2, 3)
+    assert (await groups.client.get(f"/v1/analyses/{owner.id}")).status_code == 200
 
 
 async def test_deleting_the_owners_result_closes_the_group(groups: Groups) -> None:

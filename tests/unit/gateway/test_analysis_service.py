@@ -23,6 +23,7 @@ from core.taxonomy import PART_COLOURS, PARTS, TYPES
 from db import migrate, queries
 from db.models import CatalogImage
 from db.seed import seed_types
+from db.session import sqlite_url
 from gateway.analyses.deps import analysis_service
 from gateway.analyses.service import AnalysisRequest, AnalysisService
 from gateway.catalog.deps import catalog_service
@@ -42,6 +43,7 @@ from gateway.errors import (
 )
 from gateway.face_index import DESCRIPTOR_SIZE, FaceIndex, TypeFaces
 from tests.fixtures.app import CONSENT
+from tests.unit.gateway.test_imaging import iphone_heic
 
 
 def face(x: float, y: float, eye_to_chin: float) -> dict:
@@ -173,7 +175,10 @@ async def models() -> StandInModelServer:
 
 @pytest.fixture
 async def context(tmp_path: Path, models: StandInModelServer) -> AsyncIterator[AppContext]:
-    settings = Settings(var_dir=tmp_path, public_base_url="http://testserver")
+    # its own database, named: a test below drops a table of it
+    settings = Settings(
+        var_dir=tmp_path, database_url=sqlite_url(tmp_path), public_base_url="http://testserver"
+    )
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     async with app_context(settings) as real:
         async with real.sessions() as session:
@@ -297,14 +302,28 @@ async def test_an_idempotency_key_replays_and_refuses_other_requests(
 
 
 async def test_a_failing_row_takes_its_photo_with_it(
-    service: AnalysisService, context: AppContext
+    service: AnalysisService, context: AppContext, tmp_path: Path
 ) -> None:
+    assert context.engine.url.database == str((tmp_path / "alphamale.db").resolve())  # its own
     async with context.engine.begin() as connection:
         await connection.execute(text("DROP TABLE analyses"))
     with pytest.raises(DatabaseUnavailable):
         await service.analyse(request())
     root = context.settings.storage_dir
     assert root is not None and not [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_an_iphone_heic_is_stored_upright_as_jpeg(
+    service: AnalysisService, context: AppContext
+) -> None:
+    """EXIF orientation 6 (and the HEIF rotation): the kept photo is portrait, left on top."""
+    created = await service.analyse(request(images=(iphone_heic((640, 480)),)))
+    [key] = created.analysis.object_keys
+    assert key.endswith(".jpg")
+    kept = Image.open(io.BytesIO(await context.storage.get(key))).convert("RGB")
+    assert kept.size == (480, 640)
+    top, bottom = kept.getpixel((240, 40)), kept.getpixel((240, 600))
+    assert top[0] > 180 > bottom[0] and bottom[2] > 180  # red (the left half) on top, blue below
 
 
 async def test_storage_down_stores_no_row(tmp_path: Path, context: AppContext) -> None:

@@ -484,6 +484,31 @@ def test_bounded_decoding_keeps_the_exif_orientation() -> None:
     assert _is_red(clean, 700, 100) and not _is_red(clean, 700, 1900)  # left became top
 
 
+def iphone_heic(size: tuple[int, int] = (320, 240)) -> bytes:
+    """An iPhone's portrait HEIC: its pixels landscape (red left half, blue right), turned by
+    EXIF orientation 6, which pillow-heif writes as the HEIF rotation (``irot``) too."""
+    image = Image.new("RGB", size, BLUE)
+    image.paste(RED, (0, 0, size[0] // 2, size[1]))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", quality=90, exif=exif.tobytes())
+    data = buffer.getvalue()
+    assert b"irot" in data and b"Exif" in data
+    return data
+
+
+def test_a_heic_with_exif_orientation_6_is_stored_upright() -> None:
+    """Turned once, not twice (HEIF rotation and EXIF both say so) nor left lying down."""
+    clean = clean_image(iphone_heic())
+    assert (clean.width, clean.height, clean.content_type) == (240, 320, "image/jpeg")
+    stored = Image.open(io.BytesIO(clean.data))
+    assert stored.size == (240, 320) and not stored.getexif()
+    assert _is_red(clean, 120, 20) and not _is_red(clean, 120, 300)  # left became top
+    r, g, b = stored.convert("RGB").getpixel((120, 20))
+    assert r > 180 and g < 80 and b < 80  # the stored bytes, not only the decoded image
+
+
 @pytest.mark.parametrize(
     "value",
     [

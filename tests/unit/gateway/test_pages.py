@@ -4,6 +4,7 @@ stay. Plain ORM objects, no database."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -12,8 +13,9 @@ import pytest
 
 from db.models import Analysis, FaceType
 from gateway.analyses.schemas import Links
+from gateway.web.card import font_path
 from gateway.web.i18n import LANGS, TEXTS, Lang
-from gateway.web.pages import TEMPLATES, not_found_page, share_page
+from gateway.web.pages import TEMPLATES, cjk_font_found, image_lang, not_found_page, share_page
 
 EVIL = '<script>alert(1)</script> Tom & "Jerry" \'s'
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; Tom &amp; &#34;Jerry&#34; &#39;s"
@@ -182,3 +184,17 @@ def test_a_missing_value_is_an_error_not_an_empty_string() -> None:
 
     with pytest.raises(UndefinedError):
         TEMPLATES.get_template("not_found.html").render(lang="en", title="t", message="m")
+
+
+def test_a_korean_font_is_found_where_every_test_must_run() -> None:
+    """Without a CJK font the Korean cards and stories are drawn in English, and the tests of
+    them accept that: under CI the font must be there (fonts-nanum, as the gateway's image
+    installs), so that those tests draw Korean."""
+    fonts = {bold: font_path(bold, cjk=True) for bold in (False, True)}
+    if os.environ.get("CI"):
+        assert all(fonts.values()), (
+            f"no Korean font under CI ({fonts}): apt-get install fonts-nanum"
+        )
+    elif not all(fonts.values()):
+        pytest.skip("no Korean font here (apt-get install fonts-nanum): Korean images in English")
+    assert cjk_font_found() and image_lang("ko") == "ko"

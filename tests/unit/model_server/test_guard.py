@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import statistics
+import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,18 +130,27 @@ def test_each_request_of_a_kept_alive_connection_is_checked(port: int, upstream:
     assert [body for *_, body in upstream.seen] == [b"one"]
 
 
-def test_the_guard_adds_no_delayed_ack_stall(port: int, upstream: Upstream) -> None:
-    """Kept-alive requests through the guard take about a millisecond on loopback; a response
-    written as headers then body without TCP_NODELAY waits ~40 ms for the delayed ACK."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    took = []
-    for _ in range(15):
-        start = time.perf_counter()
-        connection.request("POST", "/predictions/face_check", body=b"photo", headers=BEARER)
-        connection.getresponse().read()
-        took.append(time.perf_counter() - start)
-    connection.close()
-    assert statistics.median(took) < 0.025, took
+def test_the_guard_adds_no_delayed_ack_stall(
+    port: int, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard writes an answer's headers and body apart: without TCP_NODELAY on the client's
+    connection the body waits for the client's delayed ACK (measured: +30 to 55 ms a request).
+    Asserted on each connection's socket, not on how long a request took on this machine."""
+    nodelay: list[int] = []
+    relay = guard.GuardHandler.relay
+
+    def relay_and_record(handler: guard.GuardHandler) -> None:
+        nodelay.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        relay(handler)
+
+    monkeypatch.setattr(guard.GuardHandler, "relay", relay_and_record)
+    for _ in range(2):  # two connections, two kept-alive requests on each
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(2):
+            connection.request("POST", "/predictions/face_check", body=b"photo", headers=BEARER)
+            assert connection.getresponse().read() == b'{"echo": 5}'
+        connection.close()
+    assert len(nodelay) == 4 and all(nodelay), nodelay
 
 
 def test_unframed_oversized_and_unreachable(port: int, upstream: Upstream) -> None:

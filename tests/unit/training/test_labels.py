@@ -10,7 +10,6 @@ import pytest
 from model_server.training.face_type.ratings import (
     SEED_SHARES,
     assign_types,
-    build_labels,
     quota_counts,
     read_mean_ratings,
 )
@@ -46,16 +45,3 @@ def test_reads_old_mac_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "ratings.csv"
     path.write_bytes(b"rater_sex,X001,X002\rfemale,3,5\rmale,,7\rmale,4,NA\r")
     assert read_mean_ratings(path) == {"X001": 3.5, "X002": 6.0}
-
-
-@pytest.mark.dataset
-def test_london_labels_ranked_within_sex(dataset_dir: Path) -> None:
-    labels = build_labels(dataset_dir, within="sex")
-    assert len(labels) == 102
-    for sex in ("female", "male"):
-        mine = [lab for lab in labels if lab.sex == sex]
-        counts = Counter(lab.type_index for lab in mine)
-        assert [counts[t] for t in range(5)] == quota_counts(len(mine))
-        best = max(mine, key=lambda lab: lab.mean_rating)
-        worst = min(mine, key=lambda lab: lab.mean_rating)
-        assert best.type == "alpha" and worst.type == "omega"
