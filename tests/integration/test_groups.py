@@ -36,6 +36,7 @@ from tests.fixtures.results import (
     body,
     results_app,
 )
+from tests.fixtures.spies import counted
 from tests.integration.test_web import meta_tags
 
 EVIL = "<b>x</b>\"'&"  # markup in a nickname: text everywhere
@@ -613,14 +614,7 @@ async def test_a_group_image_is_drawn_once_per_version(
     """The bug this holds: every view of an image fetched up to ten photos and drew it anew.
     The same group looks the same: one render, then the cache or a 304; a join is a new
     version, and so is another language."""
-    drawn: list[str] = []
-    real = group_router.draw_group
-
-    def counting(*args: object) -> bytes:
-        drawn.append("x")
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(group_router, "draw_group", counting)
+    drawn = counted(monkeypatch, group_router, "draw_group")
     owner = await add_result(groups.context, opt_in=True)
     code = await start(groups, owner)
     path = f"/g/{code}/{image}?lang=en"

@@ -33,6 +33,7 @@ from gateway.web.pages import card_content, image_lang
 from gateway.web.router import CLIENT_CSP
 from gateway.web.story import render_story
 from tests.fixtures.app import SIGNING_KEY
+from tests.fixtures.spies import counted
 
 BASE = "https://alphamale.example"
 EVIL = "<script>alert('x')</script> Bold & \"quoted\" features"
@@ -242,14 +243,7 @@ async def test_a_results_image_is_drawn_once_per_version(
     Save) read the photo and drew it anew. The same result looks the same: one render, then
     the cache or a 304 to If-None-Match with its ETag; a change of what it shows is a new
     version, drawn once more."""
-    drawn: list[str] = []
-    real = web_router.draw_card
-
-    def counting(*args: object) -> bytes:
-        drawn.append("x")
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(web_router, "draw_card", counting)
+    drawn = counted(monkeypatch, web_router, "draw_card")
     analysis = await add_analysis(web.context, "beta", opt_in=True)
     path = f"/share/{analysis.id}/{image}?lang=en"
 

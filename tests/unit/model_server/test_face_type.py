@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from core.taxonomy import PARTS
-from model_server.runtime.handlers.face_type import FaceTypeHandler
 from model_server.runtime.type_model import (
     Calibration,
     TypeModel,
@@ -146,16 +145,3 @@ def test_identity_distances_and_the_persons_descriptor() -> None:
     mean = person_descriptor([first, second])
     assert np.linalg.norm(mean) == pytest.approx(1.0)
     assert mean[1] / mean[0] == pytest.approx(0.25 / 2)
-
-
-def test_the_handler_module_defines_one_class() -> None:
-    """TorchServe refuses a handler module with more than one class in it."""
-    import inspect
-
-    from model_server.runtime.handlers import face_type
-
-    defined = [
-        c for c in vars(face_type).values()
-        if inspect.isclass(c) and c.__module__ == face_type.__name__
-    ]  # fmt: skip
-    assert defined == [FaceTypeHandler]
