@@ -596,3 +596,35 @@ def test_error_views_in_korean(korean_phone: Page, landscape_photo: Path) -> Non
     assert page.evaluate("window.__notices") == ["지금 사용자가 많아요. 1초 뒤에 다시 시도할게요…"]
     assert len(keys) == 2 and keys[1] == keys[0], keys  # one retry, the same request
     shot(page, "phone-ko-busy")
+
+
+def test_look_alike_references_are_shown_with_their_likeness_in_korean(
+    korean_phone: Page, face_photo: Path
+) -> None:
+    """The answer's look-alikes (``references_by: look-alike``, each with its ``similarity``)
+    are titled as look-alikes and each says how alike, in Korean; random ones are examples. The
+    live stack's catalog is the demo illustrations (no faces), so the result is read back with
+    its references marked as the catalog faces nearest the person's would be."""
+    page = korean_phone
+    likeness = [0.93, 0.88, 0.81, 0.74]
+    result = re.compile(r"/v1/analyses/[A-Za-z0-9_-]+$")
+
+    def as_look_alikes(route: Route) -> None:
+        response = route.fetch()
+        answer = response.json()
+        answer["references_by"] = "look-alike"
+        for reference, similarity in zip(answer["references"], likeness, strict=True):
+            reference.update(similarity=similarity, demo=False, caption="참고 이미지")
+        route.fulfill(response=response, json=answer)
+
+    analyse(page, face_photo)  # the server's own answer: examples (the demo catalog has no faces)
+    expect(page.locator("#result-references-title")).to_have_text("같은 유형의 예시")
+    expect(page.locator("#result-references .similarity")).to_have_count(0)
+
+    page.route(result, as_look_alikes)
+    page.reload()
+    expect(page.locator("#result-references-title")).to_have_text("나와 닮은 같은 유형")
+    shown = page.locator("#result-references .similarity")
+    expect(shown).to_have_text([f"{round(s * 100)}% 닮음" for s in likeness])
+    expect(page.locator("#result-references-note")).to_be_hidden()
+    shot(page, "phone-ko-look-alikes")
